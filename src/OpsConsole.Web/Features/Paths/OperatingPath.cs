@@ -1,0 +1,93 @@
+namespace OpsConsole.Web.Features.Paths;
+
+public enum FallbackMode
+{
+    Rules,
+    RouteAway,
+    CaptureOnly,
+}
+
+public enum PathMemberKind
+{
+    Owner,
+    Reviewer,
+}
+
+/// <summary>One production AI workflow with a visible owner and its controls.</summary>
+public sealed class OperatingPath
+{
+    public int Id { get; set; }
+    public string Slug { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string? OnCallUserId { get; set; }
+
+    public double ConfidenceThreshold { get; set; }
+    public double QaSampleRate { get; set; }
+    public int ReviewSlaMinutes { get; set; }
+    public string ReviewGuidance { get; set; } = "";
+    public FallbackMode FallbackMode { get; set; }
+
+    public PathSlo Slo { get; set; } = new();
+    public PathBoundaries Boundaries { get; set; } = new();
+    public List<ContextSource> ContextSources { get; set; } = [];
+    public RolloutGates Gates { get; set; } = new();
+    public List<string> ReasonTags { get; set; } = [];
+
+    public bool KillSwitchOn { get; set; }
+    public string? KillSwitchReason { get; set; }
+    public string? KillSwitchBy { get; set; }
+    public DateTime? KillSwitchAt { get; set; }
+    public int RolloutPercent { get; set; }
+
+    /// <summary>Bumps on every change that can alter a decision (kill switch, rollout).</summary>
+    public long ConfigVersion { get; set; } = 1;
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    public List<PathMember> Members { get; set; } = [];
+}
+
+public sealed class PathMember
+{
+    public int PathId { get; set; }
+    public string UserId { get; set; } = "";
+    public PathMemberKind Kind { get; set; }
+}
+
+public sealed class PathSlo
+{
+    public int? P95LatencyMs { get; set; }
+    public double? CostPerRequestUsd { get; set; }
+    public double? QualityTarget { get; set; }
+    public double? MaxErrorRate { get; set; }
+}
+
+/// <summary>What the AI may touch, and which of its actions a person must confirm.</summary>
+public sealed class PathBoundaries
+{
+    public List<string> MayRead { get; set; } = [];
+    public List<string> MayWrite { get; set; } = [];
+    public List<string> MayTrigger { get; set; } = [];
+    public List<string> NeedsHumanConfirmation { get; set; } = [];
+}
+
+public sealed class ContextSource
+{
+    public string Name { get; set; } = "";
+    public string SystemOfRecord { get; set; } = "";
+    public int FreshnessSloMinutes { get; set; }
+}
+
+/// <summary>Conditions a rollout increase must meet, evaluated on live metrics.</summary>
+public sealed class RolloutGates
+{
+    public int? MinDecidedReviews { get; set; }
+    public double? MinQuality { get; set; }
+    public int? MaxP95LatencyMs { get; set; }
+    public double? MaxCostPerRequestUsd { get; set; }
+    public double? MaxErrorRate { get; set; }
+    public bool NoOpenSev1OrSev2 { get; set; } = true;
+    public bool LastDriftNotAlert { get; set; } = true;
+}

@@ -1,0 +1,231 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Web.Features.Paths;
+
+public sealed record PathSummary(
+    string Slug, string Name, string Description, IReadOnlyList<string> Owners, string? OnCall,
+    int ReviewerCount, bool KillSwitchOn, int RolloutPercent, double ConfidenceThreshold);
+
+public sealed record UserOption(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles)
+{
+    public string Label => string.IsNullOrWhiteSpace(DisplayName) ? Email : $"{DisplayName} <{Email}>";
+}
+
+public sealed record PathDetail(OperatingPath Path, IReadOnlyDictionary<string, UserOption> Users)
+{
+    public IEnumerable<UserOption> Owners => Members(PathMemberKind.Owner);
+    public IEnumerable<UserOption> Reviewers => Members(PathMemberKind.Reviewer);
+    public UserOption? OnCall => Path.OnCallUserId is { } id && Users.TryGetValue(id, out var u) ? u : null;
+
+    private IEnumerable<UserOption> Members(PathMemberKind kind) =>
+        Path.Members.Where(m => m.Kind == kind).Select(m => Users.GetValueOrDefault(m.UserId)).OfType<UserOption>().OrderBy(u => u.Email);
+}
+
+public sealed record SaveResult(IReadOnlyDictionary<string, string> Errors)
+{
+    public static readonly SaveResult Ok = new(new Dictionary<string, string>());
+    public bool Succeeded => Errors.Count == 0;
+    public static SaveResult Fail(string field, string message) => new(new Dictionary<string, string> { [field] = message });
+}
+
+public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, TimeProvider time)
+{
+    public const string FormError = "_form";
+
+    public async Task<IReadOnlyList<PathSummary>> ListAsync(ClaimsPrincipal user, CancellationToken ct)
+    {
+        var visible = await access.VisibleSlugsAsync(user, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.Paths.AsNoTracking();
+        if (visible is not null)
+        {
+            q = q.Where(p => visible.Contains(p.Slug));
+        }
+        var rows = await q.OrderBy(p => p.Slug).Select(p => new
+        {
+            p.Slug, p.Name, p.Description, p.OnCallUserId, p.KillSwitchOn, p.RolloutPercent, p.ConfidenceThreshold,
+            Members = p.Members.Select(m => new { m.UserId, m.Kind }).ToList(),
+        }).ToListAsync(ct);
+        var users = await UserMapAsync(db, ct);
+        return rows.Select(r => new PathSummary(
+            r.Slug, r.Name, r.Description,
+            r.Members.Where(m => m.Kind == PathMemberKind.Owner).Select(m => users.GetValueOrDefault(m.UserId)?.Email ?? "?").Order().ToList(),
+            r.OnCallUserId is null ? null : users.GetValueOrDefault(r.OnCallUserId)?.Email,
+            r.Members.Count(m => m.Kind == PathMemberKind.Reviewer),
+            r.KillSwitchOn, r.RolloutPercent, r.ConfidenceThreshold)).ToList();
+    }
+
+    public async Task<PathDetail?> GetAsync(string slug, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().Include(p => p.Members).FirstOrDefaultAsync(p => p.Slug == slug, ct);
+        return path is null ? null : new PathDetail(path, await UserMapAsync(db, ct));
+    }
+
+    public async Task<IReadOnlyList<UserOption>> UserOptionsAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return (await UserMapAsync(db, ct)).Values.OrderBy(u => u.Email).ToList();
+    }
+
+    public async Task<SaveResult> CreateAsync(PathInput input, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        if (!actor.IsInRole(AppRoles.Admin))
+        {
+            return SaveResult.Fail(FormError, "Only an Admin can create a path.");
+        }
+        var errors = PathValidator.Validate(input, isNew: true);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var users = await UserMapAsync(db, ct);
+        CheckPeople(input, users, errors);
+        if (errors.Count == 0 && await db.Paths.AnyAsync(p => p.Slug == input.Slug, ct))
+        {
+            errors[nameof(PathInput.Slug)] = $"A path with slug '{input.Slug}' already exists.";
+        }
+        if (errors.Count > 0)
+        {
+            return new SaveResult(errors);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var path = new OperatingPath { Slug = input.Slug, CreatedAt = now, UpdatedAt = now };
+        Apply(input, path);
+        await using var write = await audit.BeginAsync(db, ct);
+        db.Paths.Add(path);
+        write.Record(AuditActor.From(actor), "path.create", "path", path.Slug, path.Slug, null, Snapshot(input, users));
+        try
+        {
+            await write.CommitAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two admins creating the same slug at once: the unique index decides, the loser hears why.
+            if (await SlugTakenAsync(input.Slug, ct))
+            {
+                return SaveResult.Fail(nameof(PathInput.Slug), $"A path with slug '{input.Slug}' already exists.");
+            }
+            throw;
+        }
+        return SaveResult.Ok;
+    }
+
+    /// <summary>
+    /// Saves new settings. <paramref name="expectedUpdatedAt"/> is the version the editor loaded:
+    /// a save over someone else's newer change is refused rather than silently overwriting it.
+    /// </summary>
+    public async Task<SaveResult> UpdateAsync(string slug, PathInput input, DateTime expectedUpdatedAt, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        if (!await CanEditAsync(actor, slug, ct))
+        {
+            return SaveResult.Fail(FormError, "Only an Admin or an owner of this path can change its settings.");
+        }
+        var errors = PathValidator.Validate(input, isNew: false);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var users = await UserMapAsync(db, ct);
+        CheckPeople(input, users, errors);
+        if (errors.Count > 0)
+        {
+            return new SaveResult(errors);
+        }
+
+        await using var write = await audit.BeginAsync(db, ct);
+        var path = await db.Paths.Include(p => p.Members).FirstOrDefaultAsync(p => p.Slug == slug, ct);
+        if (path is null)
+        {
+            return SaveResult.Fail(FormError, $"Path '{slug}' no longer exists.");
+        }
+        if (path.UpdatedAt != expectedUpdatedAt)
+        {
+            return SaveResult.Fail(FormError, "Someone else saved this path after you opened it. Reload to see their change, then edit again.");
+        }
+        var before = Snapshot(PathInput.From(path), users);
+        input.Slug = path.Slug;
+        Apply(input, path);
+        path.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
+        await write.CommitAsync(ct);
+        return SaveResult.Ok;
+    }
+
+    public async Task<bool> CanEditAsync(ClaimsPrincipal user, string slug, CancellationToken ct) =>
+        user.IsInRole(AppRoles.Admin) || (user.IsInRole(AppRoles.PathOwner) && (await access.GetAsync(user.UserId(), slug, ct)).IsOwner);
+
+    private async Task<bool> SlugTakenAsync(string slug, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Paths.AnyAsync(p => p.Slug == slug, ct);
+    }
+
+    private static void CheckPeople(PathInput input, IReadOnlyDictionary<string, UserOption> users, Dictionary<string, string> errors)
+    {
+        bool Has(string id, string role) => users.TryGetValue(id, out var u) && (u.Roles.Contains(role) || u.Roles.Contains(AppRoles.Admin));
+        if (input.OwnerIds.Any(id => !Has(id, AppRoles.PathOwner)))
+        {
+            errors.TryAdd(nameof(PathInput.OwnerIds), "Owners must be users with the PathOwner role.");
+        }
+        if (input.ReviewerIds.Any(id => !Has(id, AppRoles.Reviewer) && !Has(id, AppRoles.PathOwner)))
+        {
+            errors.TryAdd(nameof(PathInput.ReviewerIds), "Assigned reviewers must be users with the Reviewer (or PathOwner) role.");
+        }
+        if (input.OnCallUserId is { } onCall && !Has(onCall, AppRoles.OnCall) && !Has(onCall, AppRoles.PathOwner))
+        {
+            errors.TryAdd(nameof(PathInput.OnCallUserId), "The on-call user must have the OnCall (or PathOwner) role.");
+        }
+    }
+
+    private static void Apply(PathInput input, OperatingPath path)
+    {
+        path.Name = input.Name.Trim();
+        path.Description = input.Description.Trim();
+        path.OnCallUserId = input.OnCallUserId;
+        path.ConfidenceThreshold = input.ConfidenceThreshold;
+        path.QaSampleRate = input.QaSampleRate;
+        path.ReviewSlaMinutes = input.ReviewSlaMinutes;
+        path.ReviewGuidance = input.ReviewGuidance;
+        path.FallbackMode = input.FallbackMode;
+        path.Slo = input.Slo;
+        path.Boundaries = input.Boundaries;
+        path.ContextSources = input.ContextSources;
+        path.Gates = input.Gates;
+        path.ReasonTags = input.ReasonTags;
+
+        var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
+            .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
+        path.Members.RemoveAll(m => !wanted.Contains((m.UserId, m.Kind)));
+        foreach (var (id, kind) in wanted)
+        {
+            if (!path.Members.Any(m => m.UserId == id && m.Kind == kind))
+            {
+                path.Members.Add(new PathMember { UserId = id, Kind = kind });
+            }
+        }
+    }
+
+    /// <summary>The audit form of a path's settings: people by e-mail, so the log reads without lookups.</summary>
+    private static object Snapshot(PathInput i, IReadOnlyDictionary<string, UserOption> users)
+    {
+        string Email(string id) => users.GetValueOrDefault(id)?.Email ?? id;
+        return new
+        {
+            i.Slug, i.Name, i.Description,
+            Owners = i.OwnerIds.Select(Email).Order().ToList(),
+            OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
+            Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
+            i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewGuidance, i.FallbackMode,
+            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags,
+        };
+    }
+
+    private static async Task<IReadOnlyDictionary<string, UserOption>> UserMapAsync(AppDbContext db, CancellationToken ct)
+    {
+        var users = await db.Users.AsNoTracking().Where(u => !u.IsSystem)
+            .Select(u => new { u.Id, u.Email, u.DisplayName }).ToListAsync(ct);
+        var roles = await db.UserRoles.Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name }).ToListAsync(ct);
+        var byUser = roles.ToLookup(r => r.UserId, r => r.Name!);
+        return users.ToDictionary(u => u.Id, u => new UserOption(u.Id, u.Email ?? "", u.DisplayName, byUser[u.Id].Order().ToList()));
+    }
+}

@@ -1,0 +1,10 @@
+namespace OpsConsole.Web.Features.Paths;
+
+public static class PathsFeature
+{
+    public static WebApplicationBuilder AddPaths(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PathService>();
+        return builder;
+    }
+}

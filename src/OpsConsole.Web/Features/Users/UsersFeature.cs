@@ -1,0 +1,13 @@
+using OpsConsole.Web.Features.Demo;
+
+namespace OpsConsole.Web.Features.Users;
+
+public static class UsersFeature
+{
+    public static WebApplicationBuilder AddUsers(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<UserAdminService>();
+        builder.Services.AddScoped<DemoSeeder>();
+        return builder;
+    }
+}

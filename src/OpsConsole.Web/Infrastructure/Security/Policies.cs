@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace OpsConsole.Web.Infrastructure.Security;
+
+/// <summary>
+/// Named policies for DESIGN.md's "who may do what". Pages, endpoints and hub methods name these;
+/// what a link hides is never the check.
+/// </summary>
+public static class Policies
+{
+    /// <summary>Overview and path list: every role (reviewers only see their assigned paths).</summary>
+    public const string SeeDashboards = nameof(SeeDashboards);
+    /// <summary>One path's pages: everyone but a reviewer who is not assigned to it.</summary>
+    public const string PathView = nameof(PathView);
+    /// <summary>Edit a path's settings: admins, or owners of that path.</summary>
+    public const string PathEdit = nameof(PathEdit);
+    /// <summary>Create paths, manage users and roles.</summary>
+    public const string Admin = nameof(Admin);
+    /// <summary>Audit log page: admins (all entries) and owners (their paths' entries).</summary>
+    public const string AuditRead = nameof(AuditRead);
+
+    private static readonly Dictionary<string, string> Descriptions = new()
+    {
+        [SeeDashboards] = "any OpsConsole role (Admin, PathOwner, OnCall, Reviewer or Viewer)",
+        [PathView] = "Admin, PathOwner, OnCall or Viewer — or Reviewer assigned to this path",
+        [PathEdit] = "Admin — or PathOwner listed as an owner of this path",
+        [Admin] = "Admin",
+        [AuditRead] = "Admin or PathOwner",
+    };
+
+    public static string Describe(string? policy) =>
+        policy is not null && Descriptions.TryGetValue(policy, out var d) ? d : "a role you do not have";
+
+    public static void Configure(AuthorizationOptions o)
+    {
+        // Anything not marked otherwise needs a signed-in user.
+        o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+        o.AddPolicy(SeeDashboards, p => p.RequireRole(AppRoles.All));
+        o.AddPolicy(PathView, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathCapability.View)));
+        o.AddPolicy(PathEdit, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathCapability.Edit)));
+        o.AddPolicy(Admin, p => p.RequireRole(AppRoles.Admin));
+        o.AddPolicy(AuditRead, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.HttpOverrides;
+using MudBlazor.Services;
+using OpsConsole.Web.Components;
+using OpsConsole.Web.Components.Account;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Users;
+using OpsConsole.Web.Infrastructure;
+using OpsConsole.Web.Infrastructure.Security;
+
+if (args is ["healthcheck", ..])
+{
+    return await ContainerHealthCheck.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+
+// The console handles JSON batches of at most 4 MB; nothing it serves needs more.
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 5 * 1024 * 1024);
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+});
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.Services.AddOpenApi();
+builder.Services.Configure<ForwardedHeadersOptions>(o =>
+{
+    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+    // Behind a reverse proxy on another host, list its address in OpsConsole:Https:KnownProxies.
+    foreach (var proxy in builder.Configuration.GetSection("OpsConsole:Https:KnownProxies").Get<string[]>() ?? [])
+    {
+        o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+    }
+});
+builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
+
+try
+{
+    builder.AddDatabase()
+        .AddSecurity()
+        .AddHealth()
+        .AddAudit()
+        .AddPaths()
+        .AddUsers();
+}
+catch (StartupRefusedException ex)
+{
+    return StartupRefused(ex);
+}
+
+var app = builder.Build();
+
+try
+{
+    await app.InitializeAsync();
+}
+catch (StartupRefusedException ex)
+{
+    return StartupRefused(ex);
+}
+
+var https = app.Configuration.GetSection("OpsConsole:Https");
+app.UseForwardedHeaders();
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/error", createScopeForErrors: true);
+}
+if (https.GetValue<bool>("Hsts"))
+{
+    app.UseHsts();
+}
+if (https.GetValue<bool>("RedirectToHttps"))
+{
+    app.UseHttpsRedirection();
+}
+app.UseSecurityHeaders();
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets().AllowAnonymous();
+app.MapOpenApi().AllowAnonymous();
+app.MapHealth();
+app.MapAccountEndpoints();
+app.MapAuditApi();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));
+await app.RunAsync();
+return 0;
+
+static int StartupRefused(StartupRefusedException ex)
+{
+    Console.Error.WriteLine("OpsConsole cannot start: " + ex.Message);
+    return 2;
+}
+
+public partial class Program;
