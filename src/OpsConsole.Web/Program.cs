@@ -80,6 +80,7 @@ if (https.GetValue<bool>("RedirectToHttps"))
 }
 app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseStatusCodePagesOnlyForPageRequests();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,6 +17,15 @@ public static class DatabaseSetup
         }
         var connectionString = ResolveSqlite(builder.Configuration.GetConnectionString("OpsConsole") ?? DefaultConnectionString);
         builder.Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite(connectionString));
+
+        // Sign-in cookies must survive a restart: keep the key ring beside the database (the /data volume in a container).
+        var dbFile = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        var keysPath = builder.Configuration["OpsConsole:DataProtection:KeysPath"]
+            ?? (Path.IsPathRooted(dbFile) ? Path.Combine(Path.GetDirectoryName(dbFile)!, "keys") : null);
+        if (keysPath is not null)
+        {
+            builder.Services.AddDataProtection().SetApplicationName("OpsConsole").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+        }
         return builder;
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics;
+
 namespace OpsConsole.Web.Infrastructure;
 
 public static class SecurityHeaders
@@ -23,6 +25,24 @@ public static class SecurityHeaders
                 h["Cross-Origin-Opener-Policy"] = "same-origin";
                 return Task.CompletedTask;
             });
+            return next(ctx);
+        });
+
+    /// <summary>
+    /// The friendly "not found" page is for browsers asking for a page. API calls and form posts
+    /// keep their own status and body; re-running a refused POST would also re-run its checks.
+    /// </summary>
+    public static IApplicationBuilder UseStatusCodePagesOnlyForPageRequests(this IApplicationBuilder app) =>
+        app.Use((ctx, next) =>
+        {
+            if (!HttpMethods.IsGet(ctx.Request.Method) || ctx.Request.Path.StartsWithSegments("/api")
+                || ctx.Request.Path.StartsWithSegments("/health") || ctx.Request.Path.StartsWithSegments("/_blazor"))
+            {
+                if (ctx.Features.Get<IStatusCodePagesFeature>() is { } feature)
+                {
+                    feature.Enabled = false;
+                }
+            }
             return next(ctx);
         });
 }

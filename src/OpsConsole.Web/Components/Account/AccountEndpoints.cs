@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using OpsConsole.Web.Data;
 
 namespace OpsConsole.Web.Components.Account;
@@ -8,7 +9,9 @@ public static class AccountEndpoints
     /// <summary>The account POSTs that are not forms of a page: sign-out.</summary>
     public static void MapAccountEndpoints(this WebApplication app)
     {
-        app.MapPost("/account/logout", async (SignInManager<AppUser> signIn) =>
+        // Binding a form field makes the endpoint validate the antiforgery token: a cross-site
+        // page cannot sign a user out.
+        app.MapPost("/account/logout", async (SignInManager<AppUser> signIn, [FromForm] string? returnUrl) =>
         {
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/account/login");

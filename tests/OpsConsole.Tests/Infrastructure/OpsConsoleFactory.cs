@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OpsConsole.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on a real SQLite file of its own (migrated at start, demo users seeded), so
+/// tests see exactly what a browser would: cookies, antiforgery, policies, redirects.
+/// </summary>
+public class OpsConsoleFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "opsconsole-tests", Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, string?> _settings = new();
+
+    public OpsConsoleFactory()
+    {
+        Directory.CreateDirectory(_dir);
+        DatabasePath = Path.Combine(_dir, "opsconsole.db");
+        _settings["ConnectionStrings:OpsConsole"] = $"Data Source={DatabasePath}";
+        _settings["OpsConsole:Demo:Enabled"] = "true";
+    }
+
+    public string DatabasePath { get; }
+
+    public string ConnectionString => $"Data Source={DatabasePath};Pooling=False";
+
+    /// <summary>Overrides a setting; call before the first client is created.</summary>
+    public OpsConsoleFactory With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // Package assets (MudBlazor's CSS/JS) are served from the NuGet cache as in `dotnet run`.
+        builder.UseStaticWebAssets();
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureServices(ConfigureTestServices);
+    }
+
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open only leaves a temp folder behind.
+        }
+        GC.SuppressFinalize(this);
+    }
+}

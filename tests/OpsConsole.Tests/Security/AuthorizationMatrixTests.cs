@@ -1,0 +1,188 @@
+using System.Net;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.StaticAssets;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Infrastructure;
+
+namespace OpsConsole.Tests.Security;
+
+public enum Outcome
+{
+    /// <summary>2xx: the caller got the page or data.</summary>
+    Ok,
+    /// <summary>Sent to sign in (302 to /account/login) or 401.</summary>
+    Login,
+    /// <summary>403, or sent to the access-denied page.</summary>
+    Forbidden,
+    /// <summary>Authorization passed and the handler refused the request shape (400/404/405).</summary>
+    Refused,
+}
+
+/// <summary>
+/// Every route of the app's own route table × every role, against one expectation table. A route
+/// added without a row fails <see cref="RouteTable_EveryRoute_HasARow"/>; a row that no longer
+/// matches a route fails it too.
+/// </summary>
+public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx) : IClassFixture<AuthorizationMatrixTests.Fixture>
+{
+    public static readonly string[] Callers = ["anonymous", TestUsers.Admin, TestUsers.Owner, TestUsers.OnCall, TestUsers.Reviewer, TestUsers.Viewer];
+
+    private const Outcome O = Outcome.Ok, L = Outcome.Login, F = Outcome.Forbidden, R = Outcome.Refused;
+
+    /// <summary>Route key → (request to send, outcome per caller in <see cref="Callers"/> order).</summary>
+    public static readonly Dictionary<string, (string Method, string Url, Outcome[] Expected)> Table = new()
+    {
+        //                                                                                   anon admin owner oncall reviewer viewer
+        ["GET /"] = ("GET", "/", [L, O, O, O, O, O]),
+        ["GET /paths"] = ("GET", "/paths", [L, O, O, O, O, O]),
+        ["GET /paths/new"] = ("GET", "/paths/new", [L, O, F, F, F, F]),
+        ["GET /paths/{slug}"] = ("GET", "/paths/support-reply-draft", [L, O, O, O, O, O]),
+        ["GET /paths/{slug}/edit"] = ("GET", "/paths/support-reply-draft/edit", [L, O, O, F, F, F]),
+        ["GET /audit"] = ("GET", "/audit", [L, O, O, F, F, F]),
+        ["GET /admin/users"] = ("GET", "/admin/users", [L, O, F, F, F, F]),
+        ["GET /account/login"] = ("GET", "/account/login", [O, O, O, O, O, O]),
+        ["GET /account/access-denied"] = ("GET", "/account/access-denied", [F, F, F, F, F, F]),
+        ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),
+        ["GET /error"] = ("GET", "/error", [O, O, O, O, O, O]),
+        ["GET /not-found"] = ("GET", "/not-found", [O, O, O, O, O, O]),
+        ["GET /api/v1/audit/verify"] = ("GET", "/api/v1/audit/verify", [L, O, F, F, F, F]),
+        ["ANY /health/live"] = ("GET", "/health/live", [O, O, O, O, O, O]),
+        ["ANY /health/ready"] = ("GET", "/health/ready", [O, O, O, O, O, O]),
+        ["GET /openapi/{documentName}.json"] = ("GET", "/openapi/v1.json", [O, O, O, O, O, O]),
+        // Blazor's own endpoints: the circuit is for signed-in users only.
+        ["ANY /_blazor/negotiate"] = ("POST", "/_blazor/negotiate?negotiateVersion=1", [L, O, O, O, O, O]),
+        ["ANY /_blazor"] = ("GET", "/_blazor", [L, R, R, R, R, R]),
+        ["ANY /_blazor/disconnect/"] = ("POST", "/_blazor/disconnect/", [L, R, R, R, R, R]),
+        ["ANY /_blazor/initializers/"] = ("GET", "/_blazor/initializers/", [L, O, O, O, O, O]),
+        ["GET /_framework/opaque-redirect"] = ("GET", "/_framework/opaque-redirect", [L, R, R, R, R, R]),
+        ["GET {**path:file}"] = ("GET", "/no-such-file.txt", [L, R, R, R, R, R]),
+    };
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var key in Table.Keys)
+        {
+            for (var i = 0; i < Callers.Length; i++)
+            {
+                data.Add(key, i);
+            }
+        }
+        return data;
+    }
+
+    [Fact]
+    public void RouteTable_EveryRoute_HasARow()
+    {
+        var routes = RouteKeys(fx.Factory.Services).ToHashSet();
+        Assert.Empty(routes.Except(Table.Keys).Order());
+        Assert.Empty(Table.Keys.Except(routes).Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Route_Caller_GetsExpectedOutcome(string route, int caller)
+    {
+        var (method, url, expected) = Table[route];
+        var client = await fx.ClientAsync(Callers[caller]);
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method == "POST")
+        {
+            request.Content = new FormUrlEncodedContent([]);
+        }
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(expected[caller], Classify(response));
+    }
+
+    [Fact]
+    public async Task StaticAssets_Anonymous_AreServed()
+    {
+        var client = await fx.ClientAsync("anonymous");
+        var response = await client.GetAsync("/_content/MudBlazor/MudBlazor.min.css", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    internal static IEnumerable<string> RouteKeys(IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<StaticAssetDescriptor>() is null)
+            .SelectMany(e =>
+            {
+                var pattern = e.RoutePattern.RawText ?? "";
+                // Pages answer GET; their POST is the form post of the same page.
+                if (e.Metadata.GetMetadata<ComponentTypeMetadata>() is not null)
+                {
+                    return [$"GET {pattern}"];
+                }
+                var methods = e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
+                return methods.Count == 0 ? [$"ANY {pattern}"] : methods.Where(m => m != "HEAD").Select(m => $"{m} {pattern}");
+            })
+            .Distinct();
+
+    private static Outcome Classify(HttpResponseMessage r)
+    {
+        var code = (int)r.StatusCode;
+        if (code is 301 or 302 or 303 or 307)
+        {
+            var location = r.Headers.Location?.ToString() ?? "";
+            if (location.Contains("/account/login", StringComparison.OrdinalIgnoreCase))
+            {
+                return Outcome.Login;
+            }
+            if (location.Contains("/account/access-denied", StringComparison.OrdinalIgnoreCase))
+            {
+                return Outcome.Forbidden;
+            }
+            return Outcome.Ok;
+        }
+        return code switch
+        {
+            >= 200 and < 300 => Outcome.Ok,
+            401 => Outcome.Login,
+            403 => Outcome.Forbidden,
+            _ => Outcome.Refused,
+        };
+    }
+
+    public sealed class Fixture : IAsyncLifetime
+    {
+        private readonly Dictionary<string, HttpClient> _clients = new();
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public OpsConsoleFactory Factory { get; } = new();
+
+        public async Task<HttpClient> ClientAsync(string caller)
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (!_clients.TryGetValue(caller, out var client))
+                {
+                    client = caller == "anonymous" ? SignIn.Anonymous(Factory) : await SignIn.AsAsync(Factory, caller);
+                    _clients[caller] = client;
+                }
+                return client;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        public ValueTask InitializeAsync()
+        {
+            Factory.CreateClient().Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var c in _clients.Values)
+            {
+                c.Dispose();
+            }
+            await Factory.DisposeAsync();
+        }
+    }
+}
