@@ -1,0 +1,78 @@
+using OpsConsole.Web.Features.Audit;
+
+namespace OpsConsole.Tests.Features.Audit;
+
+public class AuditHashTests
+{
+    private static AuditEntry Entry() => new()
+    {
+        Id = 7,
+        At = new DateTime(2026, 11, 23, 10, 15, 30, 123, DateTimeKind.Utc),
+        ActorId = "u1",
+        ActorName = "owner@opsconsole.local",
+        Action = "path.update",
+        TargetType = "path",
+        TargetId = "ticket-triage",
+        PathSlug = "ticket-triage",
+        BeforeJson = """{"rolloutPercent":25}""",
+        AfterJson = """{"rolloutPercent":50}""",
+    };
+
+    [Fact]
+    public void CanonicalJson_FixedFieldOrder_IsStable()
+    {
+        Assert.Equal(
+            """{"seq":7,"at":"2026-11-23T10:15:30.1230000Z","actorId":"u1","actorName":"owner@opsconsole.local","action":"path.update","targetType":"path","targetId":"ticket-triage","path":"ticket-triage","before":"{\u0022rolloutPercent\u0022:25}","after":"{\u0022rolloutPercent\u0022:50}"}""",
+            AuditHash.CanonicalJson(Entry()));
+    }
+
+    [Fact]
+    public void Compute_SameInput_SameHash()
+    {
+        var a = AuditHash.Compute(AuditHash.Genesis, Entry());
+        Assert.Equal(a, AuditHash.Compute(AuditHash.Genesis, Entry()));
+        Assert.Matches("^[0-9a-f]{64}$", a);
+    }
+
+    [Fact]
+    public void Compute_LocalAndUtcTimestampOfSameInstant_SameHash()
+    {
+        var local = Entry();
+        local.At = DateTime.SpecifyKind(local.At, DateTimeKind.Utc).ToLocalTime();
+        Assert.Equal(AuditHash.Compute(AuditHash.Genesis, Entry()), AuditHash.Compute(AuditHash.Genesis, local));
+    }
+
+    [Theory]
+    [InlineData("actor")]
+    [InlineData("action")]
+    [InlineData("after")]
+    [InlineData("seq")]
+    [InlineData("at")]
+    [InlineData("prev")]
+    public void Compute_AnyFieldChanged_HashChanges(string field)
+    {
+        var original = AuditHash.Compute(AuditHash.Genesis, Entry());
+        var e = Entry();
+        var prev = AuditHash.Genesis;
+        switch (field)
+        {
+            case "actor": e.ActorName = "mallory"; break;
+            case "action": e.Action = "path.create"; break;
+            case "after": e.AfterJson = """{"rolloutPercent":100}"""; break;
+            case "seq": e.Id = 8; break;
+            case "at": e.At = e.At.AddTicks(1); break;
+            case "prev": prev = new string('1', 64); break;
+        }
+        Assert.NotEqual(original, AuditHash.Compute(prev, e));
+    }
+
+    [Fact]
+    public void Compute_NullVersusEmptyBefore_Differ()
+    {
+        var withNull = Entry();
+        withNull.BeforeJson = null;
+        var withEmpty = Entry();
+        withEmpty.BeforeJson = "";
+        Assert.NotEqual(AuditHash.Compute(AuditHash.Genesis, withNull), AuditHash.Compute(AuditHash.Genesis, withEmpty));
+    }
+}

@@ -1,0 +1,178 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Paths;
+
+namespace OpsConsole.Tests.Features.Paths;
+
+public sealed class PathServiceTests : IAsyncLifetime
+{
+    private readonly OpsConsoleFactory _factory = new();
+    private PathService _paths = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _factory.CreateClient().Dispose();
+        _paths = _factory.Services.GetRequiredService<PathService>();
+        // A path only owner2 owns and nobody reviews: the "someone else's path" case.
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var created = await _paths.CreateAsync(new PathInput
+        {
+            Slug = "owner2-only", Name = "Owner 2 only", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner2)],
+        }, admin, CancellationToken.None);
+        Assert.True(created.Succeeded);
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private async Task<(PathInput Input, DateTime Version)> LoadAsync(string slug)
+    {
+        var detail = (await _paths.GetAsync(slug, CancellationToken.None))!;
+        return (PathInput.From(detail.Path), detail.Path.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task Update_ByOwner_SavesAndAuditsBeforeAfter()
+    {
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.ConfidenceThreshold = 0.65;
+        input.ReasonTags.Add("duplicate");
+
+        var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        var saved = (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path;
+        Assert.Equal(0.65, saved.ConfidenceThreshold);
+        Assert.Contains("duplicate", saved.ReasonTags);
+        var entry = await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
+        Assert.Equal(("path.update", "ticket-triage", TestUsers.Owner), (entry.Action, entry.PathSlug, entry.ActorName));
+        Assert.Contains("\"confidenceThreshold\":0.6", entry.BeforeJson);
+        Assert.Contains("\"confidenceThreshold\":0.65", entry.AfterJson);
+        Assert.Contains(TestUsers.Owner2, entry.AfterJson);
+    }
+
+    [Fact]
+    public async Task Update_ByOwnerOfOtherPath_Refused()
+    {
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("owner2-only");
+        input.Name = "Hijacked";
+
+        var result = await _paths.UpdateAsync("owner2-only", input, version, owner, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("owner of this path", result.Errors[PathService.FormError]);
+        Assert.Equal("Owner 2 only", (await _paths.GetAsync("owner2-only", CancellationToken.None))!.Path.Name);
+    }
+
+    [Theory]
+    [InlineData(TestUsers.OnCall)]
+    [InlineData(TestUsers.Viewer)]
+    [InlineData(TestUsers.Reviewer)]
+    public async Task Update_ByNonOwnerRole_Refused(string email)
+    {
+        var user = await Principals.ForAsync(_factory, email);
+        var (input, version) = await LoadAsync("ticket-triage");
+        var result = await _paths.UpdateAsync("ticket-triage", input, version, user, CancellationToken.None);
+        Assert.False(result.Succeeded);
+    }
+
+    [Fact]
+    public async Task Update_DifferentSlugInInput_SlugUnchanged()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.Slug = "renamed";
+
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, admin, CancellationToken.None)).Succeeded);
+        Assert.NotNull(await _paths.GetAsync("ticket-triage", CancellationToken.None));
+        Assert.Null(await _paths.GetAsync("renamed", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Update_StaleVersion_RefusedWithReloadMessage()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var (first, version) = await LoadAsync("support-reply-draft");
+        var (second, _) = await LoadAsync("support-reply-draft");
+        first.Name = "First editor";
+        Assert.True((await _paths.UpdateAsync("support-reply-draft", first, version, admin, CancellationToken.None)).Succeeded);
+
+        second.Name = "Second editor";
+        var result = await _paths.UpdateAsync("support-reply-draft", second, version, admin, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("Reload", result.Errors[PathService.FormError]);
+        Assert.Equal("First editor", (await _paths.GetAsync("support-reply-draft", CancellationToken.None))!.Path.Name);
+    }
+
+    [Fact]
+    public async Task Update_InvalidInput_NothingChanged()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.ConfidenceThreshold = 3;
+        input.OwnerIds = [];
+        var result = await _paths.UpdateAsync("ticket-triage", input, version, admin, CancellationToken.None);
+        Assert.Equal(2, result.Errors.Count);
+        Assert.Equal(0.60, (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.ConfidenceThreshold);
+    }
+
+    [Fact]
+    public async Task Create_ByNonAdmin_Refused()
+    {
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "sneaky", Name = "Sneaky", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner)] }, owner, CancellationToken.None);
+        Assert.False(result.Succeeded);
+        Assert.Null(await _paths.GetAsync("sneaky", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Create_DuplicateSlug_SlugError()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "ticket-triage", Name = "Again", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner)] }, admin, CancellationToken.None);
+        Assert.Contains("already exists", result.Errors[nameof(PathInput.Slug)]);
+    }
+
+    [Fact]
+    public async Task Create_OwnerWithoutOwnerRole_PeopleError()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "viewer-owned", Name = "x", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Viewer)] }, admin, CancellationToken.None);
+        Assert.Contains("PathOwner", result.Errors[nameof(PathInput.OwnerIds)]);
+    }
+
+    [Fact]
+    public async Task Pages_OwnerOfOtherPath_EditForbidden_ReviewerUnassigned_ViewForbidden()
+    {
+        var owner = await SignIn.AsAsync(_factory, TestUsers.Owner);
+        var edit = await owner.GetAsync("/paths/owner2-only/edit", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Redirect, edit.StatusCode);
+        Assert.Contains("/account/access-denied", edit.Headers.Location!.ToString());
+        Assert.Contains("policy=PathEdit", edit.Headers.Location!.ToString());
+
+        var owner2 = await SignIn.AsAsync(_factory, TestUsers.Owner2);
+        Assert.Equal(HttpStatusCode.OK, (await owner2.GetAsync("/paths/owner2-only/edit", TestContext.Current.CancellationToken)).StatusCode);
+
+        var reviewer = await SignIn.AsAsync(_factory, TestUsers.Reviewer);
+        var view = await reviewer.GetAsync("/paths/owner2-only", TestContext.Current.CancellationToken);
+        Assert.Contains("/account/access-denied", view.Headers.Location!.ToString());
+        var list = await reviewer.GetStringAsync("/paths", TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("owner2-only", list);
+        Assert.Contains("ticket-triage", list);
+    }
+
+    [Fact]
+    public async Task AccessDeniedPage_NamesTheRoleNeeded_With403()
+    {
+        var viewer = await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        var redirect = await viewer.GetAsync("/paths/ticket-triage/edit", TestContext.Current.CancellationToken);
+        var page = await viewer.GetAsync(redirect.Headers.Location, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("PathOwner listed as an owner of this path", WebUtility.HtmlDecode(html));
+    }
+}

@@ -1,0 +1,26 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Web.Data;
+
+namespace OpsConsole.Tests.Infrastructure;
+
+/// <summary>The ClaimsPrincipal a signed-in demo user carries, built by Identity itself.</summary>
+public static class Principals
+{
+    public static async Task<ClaimsPrincipal> ForAsync(OpsConsoleFactory factory, string email)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        var claims = scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<AppUser>>();
+        var user = await users.FindByEmailAsync(email) ?? throw new InvalidOperationException($"No user {email}");
+        return await claims.CreateAsync(user);
+    }
+
+    public static async Task<string> IdOfAsync(OpsConsoleFactory factory, string email)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        return (await users.FindByEmailAsync(email))!.Id;
+    }
+}
