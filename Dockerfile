@@ -6,7 +6,8 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 
-# The web project's build runs `npm ci` in wwwroot-assets and copies ApexCharts into wwwroot/lib.
+# The web project's build runs `npm ci` in wwwroot-assets and copies ApexCharts into wwwroot/lib,
+# so the build stage needs Node.js and npm from the distribution (the .NET 10 images are Ubuntu 24.04).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs npm \
     && rm -rf /var/lib/apt/lists/*
@@ -14,7 +15,9 @@ RUN apt-get update \
 WORKDIR /src
 
 # Restore NuGet and npm packages in their own layer so source edits do not repeat the downloads.
-# A project that OpsConsole.Web references must have its .csproj copied here too.
+# A project that OpsConsole.Web references must have its .csproj copied here too. npm skips the
+# dev dependencies (the Dockerfile linter); the build's own `npm ci` normally finds node_modules current
+# and is skipped (it reinstalls everything if the lock file looks newer, which is harmless).
 COPY global.json Directory.Build.props Directory.Packages.props OpsConsole.sln ./
 COPY src/OpsConsole.Web/OpsConsole.Web.csproj src/OpsConsole.Web/
 COPY wwwroot-assets/package.json wwwroot-assets/package-lock.json wwwroot-assets/

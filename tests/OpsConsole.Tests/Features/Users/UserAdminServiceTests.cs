@@ -1,0 +1,119 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Users;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Features.Users;
+
+public sealed class UserAdminServiceTests : IAsyncLifetime
+{
+    private readonly OpsConsoleFactory _factory = new();
+    private UserAdminService _users = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        _factory.CreateClient().Dispose();
+        _users = _factory.Services.GetRequiredService<UserAdminService>();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private async Task<string> LastActionAsync() =>
+        await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).Select(e => e.Action).FirstAsync());
+
+    [Fact]
+    public async Task Create_ValidUser_CanSignInAndIsAudited()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _users.CreateAsync("new.reviewer@example.com", "New Reviewer", "twelve chars ok", [AppRoles.Reviewer], admin, CancellationToken.None);
+        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+        Assert.Equal("user.create", await LastActionAsync());
+        await SignIn.AsAsync(_factory, "new.reviewer@example.com", "twelve chars ok");
+    }
+
+    [Theory]
+    [InlineData("eleven char", "at least 12")]
+    [InlineData(null, "at most 128")]
+    public async Task Create_PasswordOutOfBounds_ClearError(string? password, string message)
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _users.CreateAsync("p@example.com", "P", password ?? new string('x', 129), [AppRoles.Viewer], admin, CancellationToken.None);
+        Assert.Contains(result.Errors, e => e.Contains(message));
+    }
+
+    [Fact]
+    public async Task Create_SixtyFourCharPassphraseWithoutComposition_Accepted()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _users.CreateAsync("long@example.com", "Long", new string('a', 64), [AppRoles.Viewer], admin, CancellationToken.None);
+        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+    }
+
+    [Fact]
+    public async Task Create_DuplicateEmailOrBadInput_RefusedAndNotAudited()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var before = await Db.QueryAsync(_factory, db => db.AuditEntries.CountAsync());
+        Assert.Contains("already exists", (await _users.CreateAsync(TestUsers.Viewer, "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
+        Assert.Contains("valid e-mail", (await _users.CreateAsync("not-an-email", "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
+        Assert.Contains("Unknown role", (await _users.CreateAsync("r@example.com", "x", "twelve chars ok", ["Superuser"], admin, CancellationToken.None)).Errors[0]);
+        Assert.Equal(before, await Db.QueryAsync(_factory, db => db.AuditEntries.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AnyOperation_ByNonAdmin_Refused()
+    {
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        Assert.False((await _users.SetRolesAsync(viewerId, [AppRoles.Admin], owner, CancellationToken.None)).Succeeded);
+        Assert.False((await _users.SetLockedAsync(viewerId, true, owner, CancellationToken.None)).Succeeded);
+        Assert.False((await _users.ResetPasswordAsync(viewerId, "new password here", owner, CancellationToken.None)).Succeeded);
+        Assert.False((await _users.CreateAsync("x@example.com", "x", "twelve chars ok", [AppRoles.Admin], owner, CancellationToken.None)).Succeeded);
+    }
+
+    [Fact]
+    public async Task SetRoles_GrantsNewRights_AndAudits()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        Assert.True((await _users.SetRolesAsync(viewerId, [AppRoles.Viewer, AppRoles.Admin], admin, CancellationToken.None)).Succeeded);
+        Assert.Equal("user.roles", await LastActionAsync());
+        var viewer = await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await viewer.GetAsync("/admin/users", TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SetRoles_RemoveOwnAdmin_Refused()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var result = await _users.SetRolesAsync(await Principals.IdOfAsync(_factory, TestUsers.Admin), [AppRoles.Viewer], admin, CancellationToken.None);
+        Assert.Equal("You cannot remove your own Admin role.", result.Errors.Single());
+    }
+
+    [Fact]
+    public async Task Lock_ThenUnlock_SignInFollows()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        Assert.True((await _users.SetLockedAsync(viewerId, true, admin, CancellationToken.None)).Succeeded);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(_factory, TestUsers.Viewer));
+        Assert.True((await _users.SetLockedAsync(viewerId, false, admin, CancellationToken.None)).Succeeded);
+        await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        Assert.Equal("user.unlock", await LastActionAsync());
+        Assert.False((await _users.SetLockedAsync(await Principals.IdOfAsync(_factory, TestUsers.Admin), true, admin, CancellationToken.None)).Succeeded);
+    }
+
+    [Fact]
+    public async Task ResetPassword_OldStopsNewWorks_SecretNotInAudit()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var id = await Principals.IdOfAsync(_factory, TestUsers.Reviewer);
+        Assert.True((await _users.ResetPasswordAsync(id, "brand new passphrase", admin, CancellationToken.None)).Succeeded);
+        await SignIn.AsAsync(_factory, TestUsers.Reviewer, "brand new passphrase");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(_factory, TestUsers.Reviewer));
+        var entry = await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
+        Assert.DoesNotContain("brand new passphrase", entry.AfterJson);
+    }
+}
