@@ -1,0 +1,42 @@
+using Bunit;
+using OpsConsole.Web.Components.Layout;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Components;
+
+public class NavMenuTests : ComponentTestBase
+{
+    public static TheoryData<string, string[]> Expected => new()
+    {
+        { AppRoles.Admin, ["paths", "audit", "users"] },
+        { AppRoles.PathOwner, ["paths", "audit"] },
+        { AppRoles.OnCall, ["paths"] },
+        { AppRoles.Reviewer, ["paths"] },
+        { AppRoles.Viewer, ["paths"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void Render_Role_ShowsExactlyItsLinks(string role, string[] links)
+    {
+        SignedInAs(role);
+        var nav = Render<NavMenu>();
+        var shown = nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")).ToArray();
+        Assert.Equal(links, shown);
+    }
+
+    [Fact]
+    public void Render_SeveralRoles_UnionOfLinks()
+    {
+        SignedInAs(AppRoles.Reviewer, AppRoles.PathOwner);
+        var nav = Render<NavMenu>();
+        Assert.Equal(["paths", "audit"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
+    }
+
+    [Fact]
+    public void Render_NoRole_NoLinks()
+    {
+        SignedInAs();
+        Assert.Empty(Render<NavMenu>().FindAll("[data-nav]"));
+    }
+}
