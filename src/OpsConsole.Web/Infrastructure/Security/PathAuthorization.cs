@@ -97,6 +97,13 @@ internal sealed class PathAuthorizationHandler(PathAccess access) : Authorizatio
             context.Succeed(requirement);
             return;
         }
+        // Roles that see every path need no lookup.
+        if (requirement.Capability == PathCapability.View
+            && (user.IsInRole(AppRoles.PathOwner) || user.IsInRole(AppRoles.OnCall) || user.IsInRole(AppRoles.Viewer)))
+        {
+            context.Succeed(requirement);
+            return;
+        }
         var slug = context.Resource switch
         {
             HttpContext http => http.GetRouteValue("slug") as string,
@@ -108,25 +115,16 @@ internal sealed class PathAuthorizationHandler(PathAccess access) : Authorizatio
         {
             return;
         }
-        switch (requirement.Capability)
+        var membership = await access.GetAsync(user.UserId(), slug);
+        var allowed = requirement.Capability switch
         {
-            case PathCapability.View:
-                if (user.IsInRole(AppRoles.PathOwner) || user.IsInRole(AppRoles.OnCall) || user.IsInRole(AppRoles.Viewer))
-                {
-                    context.Succeed(requirement);
-                    return;
-                }
-                if (user.IsInRole(AppRoles.Reviewer) && (await access.GetAsync(user.UserId(), slug)).IsAssigned)
-                {
-                    context.Succeed(requirement);
-                }
-                return;
-            case PathCapability.Edit:
-                if (user.IsInRole(AppRoles.PathOwner) && (await access.GetAsync(user.UserId(), slug)).IsOwner)
-                {
-                    context.Succeed(requirement);
-                }
-                return;
+            PathCapability.View => user.IsInRole(AppRoles.Reviewer) && membership.IsAssigned,
+            PathCapability.Edit => user.IsInRole(AppRoles.PathOwner) && membership.IsOwner,
+            _ => false,
+        };
+        if (allowed)
+        {
+            context.Succeed(requirement);
         }
     }
 }

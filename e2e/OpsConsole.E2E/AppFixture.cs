@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OpsConsole.E2E;
+
+/// <summary>
+/// Starts the real console as its own process on 127.0.0.1 (a free port, a fresh SQLite file,
+/// demo users and paths), and a headless Debian Chromium driven by Playwright.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string Password = "opsconsole-demo-2026";
+
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("opsconsole-e2e").FullName;
+    private readonly StringBuilder _log = new();
+    private Process? _app;
+    private IPlaywright? _playwright;
+
+    public string BaseUrl { get; private set; } = "";
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static string RepoRoot { get; } = FindRoot();
+    public static string ArtifactsDir { get; } = Directory.CreateDirectory(Path.Combine(RepoRoot, "e2e", "OpsConsole.E2E", "artifacts")).FullName;
+
+    public string AppLog
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        var port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+        var webDir = Path.Combine(RepoRoot, "src", "OpsConsole.Web");
+        var dll = Path.Combine(webDir, "bin", configuration, "net10.0", "OpsConsole.Web.dll");
+        var psi = new ProcessStartInfo("dotnet", [dll, "--urls", BaseUrl])
+        {
+            WorkingDirectory = webDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={Path.Combine(_dataDir, "opsconsole.db")}";
+        psi.Environment["OpsConsole__Demo__Enabled"] = "true";
+        _app = Process.Start(psi)!;
+        _app.OutputDataReceived += (_, e) => Append(e.Data);
+        _app.ErrorDataReceived += (_, e) => Append(e.Data);
+        _app.BeginOutputReadLine();
+        _app.BeginErrorReadLine();
+
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (_app.HasExited)
+            {
+                throw new InvalidOperationException($"The console exited with {_app.ExitCode} before it was ready:\n{AppLog}");
+            }
+            try
+            {
+                if ((await http.GetAsync($"{BaseUrl}/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The console was not ready within 60 s:\n{AppLog}");
+            }
+            await Task.Delay(200);
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A fresh browser context (its own cookies) at laptop size.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = width, Height = height } });
+        context.SetDefaultTimeout(15_000);
+        return await context.NewPageAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (_app is { HasExited: false })
+        {
+            _app.Kill(entireProcessTree: true);
+            await _app.WaitForExitAsync();
+        }
+        _app?.Dispose();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "OpsConsole.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("OpsConsole.sln not found");
+    }
+}

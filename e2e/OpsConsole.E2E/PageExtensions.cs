@@ -1,0 +1,26 @@
+namespace OpsConsole.E2E;
+
+public static class PageExtensions
+{
+    /// <summary>Only an interactive render handles clicks; the layout marks it (see MainLayout).</summary>
+    public static Task WaitForInteractiveAsync(this IPage page) =>
+        page.Locator("#render-state[data-interactive='true']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    public static async Task SignInAsync(this IPage page, string email, string password = AppFixture.Password, string? returnUrl = null)
+    {
+        await page.GotoAsync(returnUrl is null ? "/account/login" : $"/account/login?ReturnUrl={Uri.EscapeDataString(returnUrl)}");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("[data-testid=login-submit]");
+    }
+
+    public static async Task SignedInAsync(this IPage page, string email, string? returnUrl = null)
+    {
+        await page.SignInAsync(email, returnUrl: returnUrl);
+        await page.WaitForURLAsync(url => !url.Contains("/account/login"));
+        await page.WaitForInteractiveAsync();
+    }
+
+    public static Task ScreenshotAsync(this IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png"), FullPage = true });
+}

@@ -1,0 +1,91 @@
+namespace OpsConsole.E2E;
+
+public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task AdminCreates_OwnerEdits_OtherOwnerAndViewerRefused()
+    {
+        // Admin creates a path owned by owner@ only.
+        var admin = await app.NewPageAsync();
+        await admin.SignedInAsync("admin@opsconsole.local");
+        await admin.ScreenshotAsync("paths-admin");
+        await admin.ClickAsync("[data-testid=new-path]");
+        await admin.WaitForURLAsync("**/paths/new");
+        await admin.WaitForInteractiveAsync();
+
+        // Saving an empty form shows what is missing and creates nothing.
+        await admin.ClickAsync("[data-testid=save-path]");
+        await admin.Locator("[data-testid=form-error]").WaitForAsync();
+        Assert.Contains("A path needs at least one owner.", await admin.ContentAsync());
+
+        await admin.FillAsync("#slug", "refund-classifier");
+        await admin.FillAsync("#name", "Refund classifier");
+        await admin.FillAsync("#description", "Classifies refund requests.");
+        await admin.ClickAsync("[data-testid=owners-select]");
+        await admin.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "owner@opsconsole.local" }).First.ClickAsync();
+        await admin.Keyboard.PressAsync("Escape");
+        await admin.ScreenshotAsync("path-create-form");
+        await admin.ClickAsync("[data-testid=save-path]");
+        await admin.WaitForURLAsync("**/paths/refund-classifier");
+        Assert.Contains("owner@opsconsole.local", await admin.Locator("[data-testid=owners]").TextContentAsync());
+        await admin.Context.CloseAsync();
+
+        // Its owner edits it.
+        var owner = await app.NewPageAsync();
+        await owner.SignedInAsync("owner@opsconsole.local", "/paths/refund-classifier");
+        await owner.ClickAsync("[data-testid=edit-path]");
+        await owner.WaitForURLAsync("**/paths/refund-classifier/edit");
+        await owner.WaitForInteractiveAsync();
+        await owner.FillAsync("#confidence-threshold", "0.8");
+        await owner.FillAsync("#slo-quality", "0.9");
+        await owner.ClickAsync("[data-testid=save-path]");
+        await owner.WaitForURLAsync("**/paths/refund-classifier");
+        await owner.Locator("[data-testid=threshold]", new() { HasTextString = "0.80" }).WaitForAsync();
+        Assert.Equal("90%", (await owner.Locator("[data-testid=quality-target]").TextContentAsync())?.Trim().Replace(" ", ""));
+        await owner.ScreenshotAsync("path-detail-owner");
+        await owner.Context.CloseAsync();
+
+        // Another owner cannot edit it, and is told why.
+        var owner2 = await app.NewPageAsync();
+        await owner2.SignedInAsync("owner2@opsconsole.local", "/paths/refund-classifier");
+        Assert.Equal(0, await owner2.Locator("[data-testid=edit-path]").CountAsync());
+        var response = await owner2.GotoAsync("/paths/refund-classifier/edit");
+        Assert.Equal(403, response!.Status);
+        Assert.Contains("owner of this path", await owner2.Locator("[data-testid=forbidden]").TextContentAsync());
+        await owner2.ScreenshotAsync("path-edit-forbidden-owner2");
+        await owner2.Context.CloseAsync();
+
+        // A viewer gets the 403 page on the edit URL.
+        var viewer = await app.NewPageAsync();
+        await viewer.SignedInAsync("viewer@opsconsole.local");
+        response = await viewer.GotoAsync("/paths/refund-classifier/edit");
+        Assert.Equal(403, response!.Status);
+        Assert.Contains("Admin", await viewer.Locator("[data-testid=forbidden]").TextContentAsync());
+        await viewer.Context.CloseAsync();
+
+        // The audit log shows both changes with a diff.
+        var auditor = await app.NewPageAsync();
+        await auditor.SignedInAsync("admin@opsconsole.local", "/audit");
+        await auditor.Locator("[data-testid=audit-list]").WaitForAsync();
+        var list = await auditor.Locator("[data-testid=audit-list]").TextContentAsync();
+        Assert.Contains("path.update", list);
+        Assert.Contains("path.create", list);
+        await auditor.ClickAsync("[data-testid=verify-chain]");
+        Assert.Contains("Chain intact", await auditor.Locator("[data-testid=verify-result]").TextContentAsync());
+        await auditor.ScreenshotAsync("audit-log");
+        await auditor.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task PathsList_LaptopAndNarrowWidths_Render()
+    {
+        var page = await app.NewPageAsync(1280, 800);
+        await page.SignedInAsync("viewer@opsconsole.local");
+        Assert.Equal(3, await page.Locator("[data-testid=paths-table] tbody tr").CountAsync());
+        Assert.Equal(0, await page.Locator("[data-testid=new-path]").CountAsync());
+        await page.ScreenshotAsync("paths-viewer-1280");
+        await page.SetViewportSizeAsync(800, 900);
+        await page.ScreenshotAsync("paths-viewer-800");
+        await page.Context.CloseAsync();
+    }
+}

@@ -1,0 +1,59 @@
+namespace OpsConsole.E2E;
+
+public sealed class SignInJourneyTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    public static TheoryData<string, string[]> DemoUsers => new()
+    {
+        { "admin@opsconsole.local", ["paths", "audit", "users"] },
+        { "owner@opsconsole.local", ["paths", "audit"] },
+        { "owner2@opsconsole.local", ["paths", "audit"] },
+        { "oncall@opsconsole.local", ["paths"] },
+        { "reviewer@opsconsole.local", ["paths"] },
+        { "viewer@opsconsole.local", ["paths"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DemoUsers))]
+    public async Task SignIn_DemoUser_SeesExactlyTheirNav(string email, string[] nav)
+    {
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync(email);
+
+        Assert.Equal(email, (await page.Locator("[data-testid=signed-in-user]").TextContentAsync())?.Trim());
+        var shown = await page.Locator("[data-nav]").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-nav'))");
+        Assert.Equal(nav, shown);
+        await page.ScreenshotAsync($"nav-{email.Split('@')[0]}");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SignIn_SixWrongPasswords_AccountLocked()
+    {
+        var page = await app.NewPageAsync();
+        for (var i = 0; i < 6; i++)
+        {
+            await page.SignInAsync("oncall@opsconsole.local", $"wrong password {i}");
+            await page.Locator("[data-testid=login-error]").WaitForAsync();
+        }
+        var message = await page.Locator("[data-testid=login-error]").TextContentAsync();
+        Assert.Contains("locked after too many failed sign-ins", message);
+
+        await page.SignInAsync("oncall@opsconsole.local", AppFixture.Password);
+        Assert.Contains("locked", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        Assert.Contains("/account/login", page.Url);
+        await page.ScreenshotAsync("login-locked");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SignOut_ReturnsToSignIn_AndProtectedPagesAskAgain()
+    {
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync("viewer@opsconsole.local");
+        await page.ClickAsync("text=Sign out");
+        await page.WaitForURLAsync("**/account/login");
+        await page.GotoAsync("/paths");
+        Assert.Contains("/account/login?ReturnUrl=%2Fpaths", page.Url);
+        await page.Context.CloseAsync();
+    }
+}
