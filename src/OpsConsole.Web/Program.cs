@@ -18,11 +18,25 @@ var builder = WebApplication.CreateBuilder(args);
 
 // The console handles JSON batches of at most 4 MB; nothing it serves needs more.
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 5 * 1024 * 1024);
-builder.Logging.AddSimpleConsole(o =>
+// One line per event for people at a terminal; JSON (with scopes) for log shippers elsewhere.
+builder.Logging.ClearProviders();
+if (builder.Environment.IsDevelopment())
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss ";
-});
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss ";
+    });
+}
+else
+{
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.IncludeScopes = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        o.UseUtcTimestamp = true;
+    });
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
