@@ -7,25 +7,17 @@ using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Audit;
 
-public sealed class AuditChainTests : IAsyncLifetime
+public sealed class AuditChainTests : IntegrationTest
 {
-    private readonly OpsConsoleFactory _factory = new();
 
-    public ValueTask InitializeAsync()
-    {
-        _factory.CreateClient().Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
     private async Task<AuditVerifyResult> VerifyViaApiAsync()
     {
-        var admin = await SignIn.AsAsync(_factory, TestUsers.Admin);
+        var admin = await SignIn.AsAsync(Factory, TestUsers.Admin);
         return (await admin.GetFromJsonAsync<AuditVerifyResult>("/api/v1/audit/verify", TestContext.Current.CancellationToken))!;
     }
 
-    private async Task<long> AuditCountAsync() => await Db.QueryAsync(_factory, db => db.AuditEntries.LongCountAsync());
+    private async Task<long> AuditCountAsync() => await Db.QueryAsync(Factory, db => db.AuditEntries.LongCountAsync());
 
     [Fact]
     public async Task Verify_UntouchedChain_ReportsOk()
@@ -39,7 +31,7 @@ public sealed class AuditChainTests : IAsyncLifetime
     [Fact]
     public async Task Verify_EntryContentChangedInDatabase_ReportsThatEntry()
     {
-        await Db.ExecuteAsync(_factory, "UPDATE AuditEntries SET ActorName = 'mallory' WHERE Id = 4");
+        await Db.ExecuteAsync(Factory, "UPDATE AuditEntries SET ActorName = 'mallory' WHERE Id = 4");
         var result = await VerifyViaApiAsync();
         Assert.Equal("broken", result.Status);
         Assert.Equal(4, result.BrokenEntryId);
@@ -49,8 +41,8 @@ public sealed class AuditChainTests : IAsyncLifetime
     [Fact]
     public async Task Verify_AfterJsonChangedInDatabase_ReportsThatEntry()
     {
-        await Db.ExecuteAsync(_factory, "UPDATE AuditEntries SET AfterJson = replace(AfterJson, '25', '100') WHERE Action = 'path.create' AND PathSlug = 'support-reply-draft'");
-        var id = await Db.QueryAsync(_factory, db => db.AuditEntries.Where(e => e.PathSlug == "support-reply-draft").Select(e => e.Id).FirstAsync());
+        await Db.ExecuteAsync(Factory, "UPDATE AuditEntries SET AfterJson = replace(AfterJson, '25', '100') WHERE Action = 'path.create' AND PathSlug = 'support-reply-draft'");
+        var id = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(e => e.PathSlug == "support-reply-draft").Select(e => e.Id).FirstAsync());
         var result = await VerifyViaApiAsync();
         Assert.Equal("broken", result.Status);
         Assert.Equal(id, result.BrokenEntryId);
@@ -59,7 +51,7 @@ public sealed class AuditChainTests : IAsyncLifetime
     [Fact]
     public async Task Verify_EntryDeletedFromMiddle_ReportsTheGap()
     {
-        await Db.ExecuteAsync(_factory, "DELETE FROM AuditEntries WHERE Id = 3");
+        await Db.ExecuteAsync(Factory, "DELETE FROM AuditEntries WHERE Id = 3");
         var result = await VerifyViaApiAsync();
         Assert.Equal("broken", result.Status);
         Assert.Equal(4, result.BrokenEntryId);
@@ -70,7 +62,7 @@ public sealed class AuditChainTests : IAsyncLifetime
     public async Task Verify_EntryDeletedAndRenumbered_ReportsBrokenLink()
     {
         // A careful forger closes the gap in the ids; the hash link still gives it away.
-        await Db.ExecuteAsync(_factory, "DELETE FROM AuditEntries WHERE Id = 3; UPDATE AuditEntries SET Id = Id - 1 WHERE Id > 3;");
+        await Db.ExecuteAsync(Factory, "DELETE FROM AuditEntries WHERE Id = 3; UPDATE AuditEntries SET Id = Id - 1 WHERE Id > 3;");
         var result = await VerifyViaApiAsync();
         Assert.Equal("broken", result.Status);
         Assert.Equal(3, result.BrokenEntryId);
@@ -79,9 +71,9 @@ public sealed class AuditChainTests : IAsyncLifetime
     [Fact]
     public async Task Writes_ManyConcurrentChanges_ChainNeverForks()
     {
-        var paths = _factory.Services.GetRequiredService<PathService>();
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var ownerId = await Principals.IdOfAsync(_factory, TestUsers.Owner);
+        var paths = Factory.Services.GetRequiredService<PathService>();
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var ownerId = await Principals.IdOfAsync(Factory, TestUsers.Owner);
         var before = await AuditCountAsync();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => paths.CreateAsync(
@@ -96,8 +88,8 @@ public sealed class AuditChainTests : IAsyncLifetime
     [Fact]
     public async Task Writes_FailedChange_LeavesNoAuditEntry()
     {
-        var paths = _factory.Services.GetRequiredService<PathService>();
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var paths = Factory.Services.GetRequiredService<PathService>();
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var before = await AuditCountAsync();
 
         var result = await paths.CreateAsync(new PathInput { Slug = "Bad Slug", Name = "", OwnerIds = [] }, admin, CancellationToken.None);

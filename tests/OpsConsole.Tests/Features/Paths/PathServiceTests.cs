@@ -6,25 +6,23 @@ using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Paths;
 
-public sealed class PathServiceTests : IAsyncLifetime
+public sealed class PathServiceTests : IntegrationTest
 {
-    private readonly OpsConsoleFactory _factory = new();
     private PathService _paths = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _factory.CreateClient().Dispose();
-        _paths = _factory.Services.GetRequiredService<PathService>();
+        await base.InitializeAsync();
+        _paths = Factory.Services.GetRequiredService<PathService>();
         // A path only owner2 owns and nobody reviews: the "someone else's path" case.
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await _paths.CreateAsync(new PathInput
         {
-            Slug = "owner2-only", Name = "Owner 2 only", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner2)],
+            Slug = "owner2-only", Name = "Owner 2 only", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)],
         }, admin, CancellationToken.None);
         Assert.True(created.Succeeded);
     }
 
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
     private async Task<(PathInput Input, DateTime Version)> LoadAsync(string slug)
     {
@@ -35,7 +33,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Update_ByOwner_SavesAndAuditsBeforeAfter()
     {
-        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
         var (input, version) = await LoadAsync("ticket-triage");
         input.ConfidenceThreshold = 0.65;
         input.ReasonTags.Add("duplicate");
@@ -46,7 +44,7 @@ public sealed class PathServiceTests : IAsyncLifetime
         var saved = (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path;
         Assert.Equal(0.65, saved.ConfidenceThreshold);
         Assert.Contains("duplicate", saved.ReasonTags);
-        var entry = await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
+        var entry = await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
         Assert.Equal(("path.update", "ticket-triage", TestUsers.Owner), (entry.Action, entry.PathSlug, entry.ActorName));
         Assert.Contains("\"confidenceThreshold\":0.6", entry.BeforeJson);
         Assert.Contains("\"confidenceThreshold\":0.65", entry.AfterJson);
@@ -56,7 +54,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Update_ByOwnerOfOtherPath_Refused()
     {
-        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
         var (input, version) = await LoadAsync("owner2-only");
         input.Name = "Hijacked";
 
@@ -73,7 +71,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [InlineData(TestUsers.Reviewer)]
     public async Task Update_ByNonOwnerRole_Refused(string email)
     {
-        var user = await Principals.ForAsync(_factory, email);
+        var user = await Principals.ForAsync(Factory, email);
         var (input, version) = await LoadAsync("ticket-triage");
         var result = await _paths.UpdateAsync("ticket-triage", input, version, user, CancellationToken.None);
         Assert.False(result.Succeeded);
@@ -82,7 +80,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Update_DifferentSlugInInput_SlugUnchanged()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var (input, version) = await LoadAsync("ticket-triage");
         input.Slug = "renamed";
 
@@ -94,7 +92,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Update_StaleVersion_RefusedWithReloadMessage()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var (first, version) = await LoadAsync("support-reply-draft");
         var (second, _) = await LoadAsync("support-reply-draft");
         first.Name = "First editor";
@@ -111,7 +109,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Update_InvalidInput_NothingChanged()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var (input, version) = await LoadAsync("ticket-triage");
         input.ConfidenceThreshold = 3;
         input.OwnerIds = [];
@@ -123,8 +121,8 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Create_ByNonAdmin_Refused()
     {
-        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
-        var result = await _paths.CreateAsync(new PathInput { Slug = "sneaky", Name = "Sneaky", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner)] }, owner, CancellationToken.None);
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "sneaky", Name = "Sneaky", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner)] }, owner, CancellationToken.None);
         Assert.False(result.Succeeded);
         Assert.Null(await _paths.GetAsync("sneaky", CancellationToken.None));
     }
@@ -132,32 +130,32 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task Create_DuplicateSlug_SlugError()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var result = await _paths.CreateAsync(new PathInput { Slug = "ticket-triage", Name = "Again", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner)] }, admin, CancellationToken.None);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "ticket-triage", Name = "Again", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner)] }, admin, CancellationToken.None);
         Assert.Contains("already exists", result.Errors[nameof(PathInput.Slug)]);
     }
 
     [Fact]
     public async Task Create_OwnerWithoutOwnerRole_PeopleError()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var result = await _paths.CreateAsync(new PathInput { Slug = "viewer-owned", Name = "x", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Viewer)] }, admin, CancellationToken.None);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _paths.CreateAsync(new PathInput { Slug = "viewer-owned", Name = "x", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Viewer)] }, admin, CancellationToken.None);
         Assert.Contains("PathOwner", result.Errors[nameof(PathInput.OwnerIds)]);
     }
 
     [Fact]
     public async Task Pages_OwnerOfOtherPath_EditForbidden_ReviewerUnassigned_ViewForbidden()
     {
-        var owner = await SignIn.AsAsync(_factory, TestUsers.Owner);
+        var owner = await SignIn.AsAsync(Factory, TestUsers.Owner);
         var edit = await owner.GetAsync("/paths/owner2-only/edit", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Redirect, edit.StatusCode);
         Assert.Contains("/account/access-denied", edit.Headers.Location!.ToString());
         Assert.Contains("policy=PathEdit", edit.Headers.Location!.ToString());
 
-        var owner2 = await SignIn.AsAsync(_factory, TestUsers.Owner2);
+        var owner2 = await SignIn.AsAsync(Factory, TestUsers.Owner2);
         Assert.Equal(HttpStatusCode.OK, (await owner2.GetAsync("/paths/owner2-only/edit", TestContext.Current.CancellationToken)).StatusCode);
 
-        var reviewer = await SignIn.AsAsync(_factory, TestUsers.Reviewer);
+        var reviewer = await SignIn.AsAsync(Factory, TestUsers.Reviewer);
         var view = await reviewer.GetAsync("/paths/owner2-only", TestContext.Current.CancellationToken);
         Assert.Contains("/account/access-denied", view.Headers.Location!.ToString());
         var list = await reviewer.GetStringAsync("/paths", TestContext.Current.CancellationToken);
@@ -168,7 +166,7 @@ public sealed class PathServiceTests : IAsyncLifetime
     [Fact]
     public async Task AccessDeniedPage_NamesTheRoleNeeded_With403()
     {
-        var viewer = await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        var viewer = await SignIn.AsAsync(Factory, TestUsers.Viewer);
         var redirect = await viewer.GetAsync("/paths/ticket-triage/edit", TestContext.Current.CancellationToken);
         var page = await viewer.GetAsync(redirect.Headers.Location, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);

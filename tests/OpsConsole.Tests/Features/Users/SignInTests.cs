@@ -3,22 +3,14 @@ using OpsConsole.Tests.Infrastructure;
 
 namespace OpsConsole.Tests.Features.Users;
 
-public sealed class SignInTests : IAsyncLifetime
+public sealed class SignInTests : IntegrationTest
 {
-    private readonly OpsConsoleFactory _factory = new();
 
-    public ValueTask InitializeAsync()
-    {
-        _factory.CreateClient().Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
     [Fact]
     public async Task SignIn_RightPassword_SetsHardenedCookieAndRedirectsToReturnUrl()
     {
-        var client = SignIn.Anonymous(_factory);
+        var client = SignIn.Anonymous(Factory);
         var form = await client.GetStringAsync("/account/login?ReturnUrl=%2Faudit", TestContext.Current.CancellationToken);
         var response = await client.PostAsync("/account/login?ReturnUrl=%2Faudit", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -41,7 +33,7 @@ public sealed class SignInTests : IAsyncLifetime
     [InlineData("/\\evil.example/")]
     public async Task SignIn_ForeignReturnUrl_GoesHome(string returnUrl)
     {
-        var client = SignIn.Anonymous(_factory);
+        var client = SignIn.Anonymous(Factory);
         var url = "/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl);
         var form = await client.GetStringAsync(url, TestContext.Current.CancellationToken);
         var response = await client.PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string>
@@ -57,7 +49,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task SignIn_WrongPassword_GenericErrorNoCookie()
     {
-        var client = SignIn.Anonymous(_factory);
+        var client = SignIn.Anonymous(Factory);
         var response = await SignIn.PostLoginAsync(client, TestUsers.Viewer, "not the password!!");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("E-mail or password is wrong.", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
@@ -69,7 +61,7 @@ public sealed class SignInTests : IAsyncLifetime
     {
         foreach (var email in new[] { "nobody@example.com", "system@opsconsole.local" })
         {
-            var response = await SignIn.PostLoginAsync(SignIn.Anonymous(_factory), email, "whatever password");
+            var response = await SignIn.PostLoginAsync(SignIn.Anonymous(Factory), email, "whatever password");
             Assert.Contains("E-mail or password is wrong.", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         }
     }
@@ -79,9 +71,9 @@ public sealed class SignInTests : IAsyncLifetime
     {
         for (var i = 0; i < 5; i++)
         {
-            await SignIn.PostLoginAsync(SignIn.Anonymous(_factory), TestUsers.OnCall, "wrong password " + i);
+            await SignIn.PostLoginAsync(SignIn.Anonymous(Factory), TestUsers.OnCall, "wrong password " + i);
         }
-        var response = await SignIn.PostLoginAsync(SignIn.Anonymous(_factory), TestUsers.OnCall, TestUsers.Password);
+        var response = await SignIn.PostLoginAsync(SignIn.Anonymous(Factory), TestUsers.OnCall, TestUsers.Password);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("locked after too many failed sign-ins", html);
@@ -91,7 +83,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task SignIn_PostWithoutAntiforgeryToken_Rejected()
     {
-        var client = SignIn.Anonymous(_factory);
+        var client = SignIn.Anonymous(Factory);
         var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["_handler"] = "login",
@@ -104,7 +96,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_WithToken_EndsSession()
     {
-        var client = await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        var client = await SignIn.AsAsync(Factory, TestUsers.Viewer);
         var page = await client.GetStringAsync("/paths", TestContext.Current.CancellationToken);
         var response = await client.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -118,7 +110,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task Responses_CarrySecurityHeaders()
     {
-        var response = await SignIn.Anonymous(_factory).GetAsync("/account/login", TestContext.Current.CancellationToken);
+        var response = await SignIn.Anonymous(Factory).GetAsync("/account/login", TestContext.Current.CancellationToken);
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("frame-ancestors 'none'", csp);
         Assert.Contains("object-src 'none'", csp);
@@ -130,7 +122,7 @@ public sealed class SignInTests : IAsyncLifetime
     [Fact]
     public async Task HealthReady_MigratedDatabase_Healthy()
     {
-        var response = await SignIn.Anonymous(_factory).GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        var response = await SignIn.Anonymous(Factory).GetAsync("/health/ready", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }

@@ -6,31 +6,27 @@ using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Users;
 
-public sealed class UserAdminServiceTests : IAsyncLifetime
+public sealed class UserAdminServiceTests : IntegrationTest
 {
-    private readonly OpsConsoleFactory _factory = new();
     private UserAdminService _users = null!;
 
-    public ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _factory.CreateClient().Dispose();
-        _users = _factory.Services.GetRequiredService<UserAdminService>();
-        return ValueTask.CompletedTask;
+        await base.InitializeAsync();
+        _users = Factory.Services.GetRequiredService<UserAdminService>();
     }
 
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
-
     private async Task<string> LastActionAsync() =>
-        await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).Select(e => e.Action).FirstAsync());
+        await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).Select(e => e.Action).FirstAsync());
 
     [Fact]
     public async Task Create_ValidUser_CanSignInAndIsAudited()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("new.reviewer@example.com", "New Reviewer", "twelve chars ok", [AppRoles.Reviewer], admin, CancellationToken.None);
         Assert.True(result.Succeeded, string.Join(";", result.Errors));
         Assert.Equal("user.create", await LastActionAsync());
-        await SignIn.AsAsync(_factory, "new.reviewer@example.com", "twelve chars ok");
+        await SignIn.AsAsync(Factory, "new.reviewer@example.com", "twelve chars ok");
     }
 
     [Theory]
@@ -38,7 +34,7 @@ public sealed class UserAdminServiceTests : IAsyncLifetime
     [InlineData(null, "at most 128")]
     public async Task Create_PasswordOutOfBounds_ClearError(string? password, string message)
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("p@example.com", "P", password ?? new string('x', 129), [AppRoles.Viewer], admin, CancellationToken.None);
         Assert.Contains(result.Errors, e => e.Contains(message));
     }
@@ -46,7 +42,7 @@ public sealed class UserAdminServiceTests : IAsyncLifetime
     [Fact]
     public async Task Create_SixtyFourCharPassphraseWithoutComposition_Accepted()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("long@example.com", "Long", new string('a', 64), [AppRoles.Viewer], admin, CancellationToken.None);
         Assert.True(result.Succeeded, string.Join(";", result.Errors));
     }
@@ -54,19 +50,19 @@ public sealed class UserAdminServiceTests : IAsyncLifetime
     [Fact]
     public async Task Create_DuplicateEmailOrBadInput_RefusedAndNotAudited()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var before = await Db.QueryAsync(_factory, db => db.AuditEntries.CountAsync());
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var before = await Db.QueryAsync(Factory, db => db.AuditEntries.CountAsync());
         Assert.Contains("already exists", (await _users.CreateAsync(TestUsers.Viewer, "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
         Assert.Contains("valid e-mail", (await _users.CreateAsync("not-an-email", "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
         Assert.Contains("Unknown role", (await _users.CreateAsync("r@example.com", "x", "twelve chars ok", ["Superuser"], admin, CancellationToken.None)).Errors[0]);
-        Assert.Equal(before, await Db.QueryAsync(_factory, db => db.AuditEntries.CountAsync()));
+        Assert.Equal(before, await Db.QueryAsync(Factory, db => db.AuditEntries.CountAsync()));
     }
 
     [Fact]
     public async Task AnyOperation_ByNonAdmin_Refused()
     {
-        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
-        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var viewerId = await Principals.IdOfAsync(Factory, TestUsers.Viewer);
         Assert.False((await _users.SetRolesAsync(viewerId, [AppRoles.Admin], owner, CancellationToken.None)).Succeeded);
         Assert.False((await _users.SetLockedAsync(viewerId, true, owner, CancellationToken.None)).Succeeded);
         Assert.False((await _users.ResetPasswordAsync(viewerId, "new password here", owner, CancellationToken.None)).Succeeded);
@@ -76,44 +72,44 @@ public sealed class UserAdminServiceTests : IAsyncLifetime
     [Fact]
     public async Task SetRoles_GrantsNewRights_AndAudits()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var viewerId = await Principals.IdOfAsync(Factory, TestUsers.Viewer);
         Assert.True((await _users.SetRolesAsync(viewerId, [AppRoles.Viewer, AppRoles.Admin], admin, CancellationToken.None)).Succeeded);
         Assert.Equal("user.roles", await LastActionAsync());
-        var viewer = await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        var viewer = await SignIn.AsAsync(Factory, TestUsers.Viewer);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await viewer.GetAsync("/admin/users", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
     public async Task SetRoles_RemoveOwnAdmin_Refused()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var result = await _users.SetRolesAsync(await Principals.IdOfAsync(_factory, TestUsers.Admin), [AppRoles.Viewer], admin, CancellationToken.None);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _users.SetRolesAsync(await Principals.IdOfAsync(Factory, TestUsers.Admin), [AppRoles.Viewer], admin, CancellationToken.None);
         Assert.Equal("You cannot remove your own Admin role.", result.Errors.Single());
     }
 
     [Fact]
     public async Task Lock_ThenUnlock_SignInFollows()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var viewerId = await Principals.IdOfAsync(_factory, TestUsers.Viewer);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var viewerId = await Principals.IdOfAsync(Factory, TestUsers.Viewer);
         Assert.True((await _users.SetLockedAsync(viewerId, true, admin, CancellationToken.None)).Succeeded);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(_factory, TestUsers.Viewer));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(Factory, TestUsers.Viewer));
         Assert.True((await _users.SetLockedAsync(viewerId, false, admin, CancellationToken.None)).Succeeded);
-        await SignIn.AsAsync(_factory, TestUsers.Viewer);
+        await SignIn.AsAsync(Factory, TestUsers.Viewer);
         Assert.Equal("user.unlock", await LastActionAsync());
-        Assert.False((await _users.SetLockedAsync(await Principals.IdOfAsync(_factory, TestUsers.Admin), true, admin, CancellationToken.None)).Succeeded);
+        Assert.False((await _users.SetLockedAsync(await Principals.IdOfAsync(Factory, TestUsers.Admin), true, admin, CancellationToken.None)).Succeeded);
     }
 
     [Fact]
     public async Task ResetPassword_OldStopsNewWorks_SecretNotInAudit()
     {
-        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
-        var id = await Principals.IdOfAsync(_factory, TestUsers.Reviewer);
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var id = await Principals.IdOfAsync(Factory, TestUsers.Reviewer);
         Assert.True((await _users.ResetPasswordAsync(id, "brand new passphrase", admin, CancellationToken.None)).Succeeded);
-        await SignIn.AsAsync(_factory, TestUsers.Reviewer, "brand new passphrase");
-        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(_factory, TestUsers.Reviewer));
-        var entry = await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
+        await SignIn.AsAsync(Factory, TestUsers.Reviewer, "brand new passphrase");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => SignIn.AsAsync(Factory, TestUsers.Reviewer));
+        var entry = await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
         Assert.DoesNotContain("brand new passphrase", entry.AfterJson);
     }
 }
