@@ -14,7 +14,9 @@ if (args is ["healthcheck", ..])
     return await ContainerHealthCheck.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Configuration is read at start only: a reload watcher on the content root would also wake on
+// every write of a SQLite file kept below it (dotnet run starts in the project folder).
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 
 // The console handles JSON batches of at most 4 MB; nothing it serves needs more.
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 5 * 1024 * 1024);
