@@ -3,7 +3,9 @@ using MudBlazor.Services;
 using OpsConsole.Web.Components;
 using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Infrastructure;
@@ -44,6 +46,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 builder.Services.Configure<ForwardedHeadersOptions>(o =>
 {
     o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -62,7 +65,9 @@ try
         .AddHealth()
         .AddAudit()
         .AddPaths()
-        .AddUsers();
+        .AddUsers()
+        .AddApiKeys()
+        .AddIngestion();
 }
 catch (StartupRefusedException ex)
 {
@@ -99,6 +104,7 @@ app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages:
 app.UseStatusCodePagesOnlyForPageRequests();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();
@@ -106,6 +112,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapHealth();
 app.MapAccountEndpoints();
 app.MapAuditApi();
+app.MapIngestion();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

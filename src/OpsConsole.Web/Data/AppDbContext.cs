@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Review;
 
 namespace OpsConsole.Web.Data;
 
@@ -10,6 +13,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<OperatingPath> Paths => Set<OperatingPath>();
     public DbSet<PathMember> PathMembers => Set<PathMember>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<InferenceEvent> InferenceEvents => Set<InferenceEvent>();
+    public DbSet<QuarantinedEvent> QuarantinedEvents => Set<QuarantinedEvent>();
+    public DbSet<ReviewItem> ReviewItems => Set<ReviewItem>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Infrastructure.Security;
 
@@ -45,6 +46,12 @@ public static class AppInitializer
         {
             var password = config["OpsConsole:Demo:Password"] ?? DemoOptions.DefaultPassword;
             await sp.GetRequiredService<DemoSeeder>().SeedAsync(password, ct);
+            var apiKey = config["OpsConsole:Demo:ApiKey"] ?? DemoOptions.DefaultApiKey;
+            if (!DemoOptions.IsValidApiKey(apiKey))
+            {
+                throw new StartupRefusedException("OpsConsole:Demo:ApiKey must be 20–200 URL-safe characters (letters, digits, '-', '_', '.', '~').");
+            }
+            await sp.GetRequiredService<ApiKeyService>().EnsureSystemKeyAsync(DemoOptions.ApiKeyName, apiKey, DemoSeeder.DemoPathSlugs, ct);
             return;
         }
 

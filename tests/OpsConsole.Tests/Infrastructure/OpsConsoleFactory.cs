@@ -19,6 +19,8 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         DatabasePath = Path.Combine(_dir, "opsconsole.db");
         _settings["ConnectionStrings:OpsConsole"] = $"Data Source={DatabasePath}";
         _settings["OpsConsole:Demo:Enabled"] = "true";
+        // The simulator needs a real socket; tests that want traffic send it themselves.
+        _settings["OpsConsole:Demo:Traffic:Enabled"] = "false";
     }
 
     public string DatabasePath { get; }

@@ -47,6 +47,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),
         ["GET /error"] = ("GET", "/error", [O, O, O, O, O, O]),
         ["GET /not-found"] = ("GET", "/not-found", [O, O, O, O, O, O]),
+        ["POST /api/v1/events"] = ("POST", "/api/v1/events", [L, L, L, L, L, L]), // a key, never a session
         ["GET /api/v1/audit/verify"] = ("GET", "/api/v1/audit/verify", [L, O, F, F, F, F]),
         ["ANY /health/live"] = ("GET", "/health/live", [O, O, O, O, O, O]),
         ["ANY /health/ready"] = ("GET", "/health/ready", [O, O, O, O, O, O]),

@@ -220,6 +220,70 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.ApiKeys.ApiKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllPaths")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsSystem")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("PathSlugs")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevokedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("ApiKeys");
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -283,6 +347,144 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasIndex("PathSlug", "Id");
 
                     b.ToTable("AuditEntries");
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.InferenceEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AttributesJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Confidence")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("CostUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Input")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("LatencyMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ModelVersion")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Output")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PromptVersion")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RedactedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReviewReason")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SourcesJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TraceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Unit")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "EventId")
+                        .IsUnique();
+
+                    b.HasIndex("PathId", "OccurredAt", "Id");
+
+                    b.ToTable("InferenceEvents", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.QuarantinedEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ApiKeyName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastReplayAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PathSlug")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RawJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReplayCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceivedAt");
+
+                    b.HasIndex("PathSlug", "Id");
+
+                    b.ToTable("QuarantinedEvents", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Paths.OperatingPath", b =>
@@ -387,6 +589,47 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("PathMembers");
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EventRowId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventRowId")
+                        .IsUnique();
+
+                    b.HasIndex("PathId", "Status", "Priority", "DueAt");
+
+                    b.ToTable("ReviewItems");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -434,6 +677,15 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.InferenceEvent", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -494,6 +746,31 @@ namespace OpsConsole.Web.Data.Migrations
 
                             b1
                                 .ToJson("Boundaries")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("OperatingPathId");
+                        });
+
+                    b.OwnsOne("OpsConsole.Web.Features.Paths.PathRedaction", "Redaction", b1 =>
+                        {
+                            b1.Property<int>("OperatingPathId");
+
+                            b1.Property<bool>("CardNumbers");
+
+                            b1.PrimitiveCollection<string>("CustomPatterns")
+                                .IsRequired();
+
+                            b1.Property<bool>("Emails");
+
+                            b1.Property<bool>("Phones");
+
+                            b1.HasKey("OperatingPathId");
+
+                            b1.ToTable("Paths");
+
+                            b1
+                                .ToJson("Redaction")
                                 .HasColumnType("TEXT");
 
                             b1.WithOwner()
@@ -562,6 +839,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Navigation("Gates")
                         .IsRequired();
 
+                    b.Navigation("Redaction")
+                        .IsRequired();
+
                     b.Navigation("Slo")
                         .IsRequired();
                 });
@@ -577,6 +857,21 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Ingestion.InferenceEvent", null)
+                        .WithOne()
+                        .HasForeignKey("OpsConsole.Web.Features.Review.ReviewItem", "EventRowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

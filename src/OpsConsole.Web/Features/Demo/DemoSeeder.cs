@@ -20,6 +20,8 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
         ("viewer@opsconsole.local", "Vera Viewer", AppRoles.Viewer),
     ];
 
+    public static readonly IReadOnlyList<string> DemoPathSlugs = ["invoice-field-extraction", "support-reply-draft", "ticket-triage"];
+
     public async Task SeedAsync(string password, CancellationToken ct)
     {
         var ids = new Dictionary<string, string>();

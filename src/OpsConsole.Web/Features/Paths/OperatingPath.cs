@@ -33,6 +33,7 @@ public sealed class OperatingPath
     public List<ContextSource> ContextSources { get; set; } = [];
     public RolloutGates Gates { get; set; } = new();
     public List<string> ReasonTags { get; set; } = [];
+    public PathRedaction Redaction { get; set; } = new();
 
     public bool KillSwitchOn { get; set; }
     public string? KillSwitchReason { get; set; }
@@ -90,4 +91,15 @@ public sealed class RolloutGates
     public double? MaxErrorRate { get; set; }
     public bool NoOpenSev1OrSev2 { get; set; } = true;
     public bool LastDriftNotAlert { get; set; } = true;
+}
+
+/// <summary>What is masked in an event's input and output before it is stored.</summary>
+public sealed class PathRedaction
+{
+    public bool Emails { get; set; } = true;
+    /// <summary>Digit runs of 13–19 digits that pass the Luhn check.</summary>
+    public bool CardNumbers { get; set; } = true;
+    public bool Phones { get; set; }
+    /// <summary>.NET regular expressions; every match is replaced by "[redacted]".</summary>
+    public List<string> CustomPatterns { get; set; } = [];
 }

@@ -23,6 +23,7 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.OwnsOne(p => p.Boundaries, o => o.ToJson());
         b.OwnsOne(p => p.Gates, o => o.ToJson());
         b.OwnsMany(p => p.ContextSources, o => o.ToJson());
+        b.OwnsOne(p => p.Redaction, o => o.ToJson());
 
         b.HasMany(p => p.Members).WithOne().HasForeignKey(m => m.PathId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -21,6 +21,7 @@ public sealed class PathInput
     public List<ContextSource> ContextSources { get; set; } = [];
     public RolloutGates Gates { get; set; } = new();
     public List<string> ReasonTags { get; set; } = [];
+    public PathRedaction Redaction { get; set; } = new();
 
     public static PathInput From(OperatingPath p) => new()
     {
@@ -55,6 +56,13 @@ public sealed class PathInput
             LastDriftNotAlert = p.Gates.LastDriftNotAlert,
         },
         ReasonTags = [.. p.ReasonTags],
+        Redaction = new()
+        {
+            Emails = p.Redaction.Emails,
+            CardNumbers = p.Redaction.CardNumbers,
+            Phones = p.Redaction.Phones,
+            CustomPatterns = [.. p.Redaction.CustomPatterns],
+        },
     };
 }
 
@@ -113,6 +121,15 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
+
+        CheckList(errors, input.Redaction.CustomPatterns, "Redaction.CustomPatterns");
+        for (var i = 0; i < input.Redaction.CustomPatterns.Count && !errors.ContainsKey("Redaction.CustomPatterns"); i++)
+        {
+            if (Ingestion.Redactor.CheckPattern(input.Redaction.CustomPatterns[i]) is { } problem)
+            {
+                errors["Redaction.CustomPatterns"] = $"Pattern {i + 1}: {problem}";
+            }
+        }
 
         Check(input.ContextSources.Count <= MaxListItems, nameof(PathInput.ContextSources), $"At most {MaxListItems} context sources.");
         for (var i = 0; i < input.ContextSources.Count; i++)

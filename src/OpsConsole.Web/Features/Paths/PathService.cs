@@ -32,7 +32,7 @@ public sealed record SaveResult(IReadOnlyDictionary<string, string> Errors)
     public static SaveResult Fail(string field, string message) => new(new Dictionary<string, string> { [field] = message });
 }
 
-public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, TimeProvider time)
+public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, PathCatalog catalog, TimeProvider time)
 {
     public const string FormError = "_form";
 
@@ -110,6 +110,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
             }
             throw;
         }
+        catalog.Invalidate();
         return SaveResult.Ok;
     }
 
@@ -148,6 +149,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         path.UpdatedAt = time.GetUtcNow().UtcDateTime;
         write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
         await write.CommitAsync(ct);
+        catalog.Invalidate();
         return SaveResult.Ok;
     }
 
@@ -192,6 +194,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         path.ContextSources = input.ContextSources;
         path.Gates = input.Gates;
         path.ReasonTags = input.ReasonTags;
+        path.Redaction = input.Redaction;
 
         var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
             .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
@@ -216,7 +219,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
             OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
             Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
             i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewGuidance, i.FallbackMode,
-            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags,
+            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction,
         };
     }
 

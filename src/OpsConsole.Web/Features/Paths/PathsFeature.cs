@@ -5,6 +5,7 @@ public static class PathsFeature
     public static WebApplicationBuilder AddPaths(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PathService>();
+        builder.Services.AddSingleton<PathCatalog>();
         return builder;
     }
 }

@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace OpsConsole.Web.Features.ApiKeys;
+
+/// <summary>
+/// Authenticates AI services by <c>Authorization: Bearer &lt;key&gt;</c>. Only endpoints whose
+/// policy names this scheme use it; people keep their cookie.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore store)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string ScopeClaim = "scope";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var caller = await store.FindAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (caller is null)
+        {
+            return AuthenticateResult.Fail("Unknown or revoked API key.");
+        }
+        Context.Features.Set(caller);
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, "apikey:" + caller.KeyId), new(ClaimTypes.Name, caller.Name) };
+        claims.AddRange(caller.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status401Unauthorized, "API key required",
+            "Send a valid, unrevoked key as 'Authorization: Bearer <key>'. Keys are created on the Keys page.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "Scope missing", "This API key does not have the scope this endpoint needs.");
+
+    private Task WriteProblemAsync(int status, string title, string detail)
+    {
+        Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            Response.Headers.WWWAuthenticate = "Bearer";
+        }
+        return Results.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(Context);
+    }
+}

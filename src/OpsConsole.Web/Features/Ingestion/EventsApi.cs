@@ -1,0 +1,137 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using OpsConsole.Web.Features.ApiKeys;
+
+namespace OpsConsole.Web.Features.Ingestion;
+
+/// <summary><c>POST /api/v1/events</c>: the ingestion contract of DESIGN.md.</summary>
+public static class EventsApi
+{
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    public sealed record IngestResponse(int Accepted, int Duplicates, int Rejected, IReadOnlyList<ItemResult> Results);
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/events", PostAsync)
+            .RequireAuthorization(IngestionFeature.WritePolicy)
+            .RequireRateLimiting(IngestionFeature.RateLimitPolicy)
+            .DisableAntiforgery()
+            .WithName("PostEvents")
+            .WithSummary("Send a batch of up to 1,000 inference events (4 MB).")
+            .Produces<IngestResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    private static async Task<IResult> PostAsync(HttpContext http, IngestionService ingestion, CancellationToken ct)
+    {
+        var caller = http.Features.Get<ApiCaller>()!;
+        if (!http.Request.HasJsonContentType())
+        {
+            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
+                detail: "Send the batch as 'Content-Type: application/json'.");
+        }
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            return TooLarge();
+        }
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes + 1;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var length = 0;
+        try
+        {
+            try
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length > MaxBodyBytes)
+                        {
+                            return TooLarge();
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxBodyBytes + 1024));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    var read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+                    length += read;
+                    if (length > MaxBodyBytes)
+                    {
+                        return TooLarge();
+                    }
+                }
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return TooLarge();
+            }
+
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 });
+            }
+            catch (JsonException ex)
+            {
+                return BadEnvelope("The body is not valid JSON (UTF-8): " + ex.Message);
+            }
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
+                {
+                    return BadEnvelope("Expected an object {\"events\": [ … ]}.");
+                }
+                if (events.GetArrayLength() > IngestionService.MaxEvents)
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too many events",
+                        detail: $"A batch holds at most {IngestionService.MaxEvents:N0} events; this one has {events.GetArrayLength():N0}. Split it.");
+                }
+                var submitter = new Submitter(caller.KeyId, caller.Name, caller.MayUse);
+                ItemResult[] results;
+                try
+                {
+                    results = await ingestion.IngestAsync(events, submitter, ct);
+                }
+                catch (IngestionBusyException ex)
+                {
+                    http.Response.Headers.RetryAfter = "2";
+                    return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage busy",
+                        detail: ex.Message + " Nothing from this batch was acknowledged; send it again (stored items will answer 'duplicate').");
+                }
+                return Results.Ok(new IngestResponse(
+                    results.Count(r => r.Status == ItemStatus.Accepted),
+                    results.Count(r => r.Status == ItemStatus.Duplicate),
+                    results.Count(r => r.Status == ItemStatus.Rejected),
+                    results));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large",
+        detail: $"A batch is at most {MaxBodyBytes / (1024 * 1024)} MB; split it into smaller batches.");
+
+    private static IResult BadEnvelope(string detail) => Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch",
+        detail: detail + " Nothing was stored.");
+}

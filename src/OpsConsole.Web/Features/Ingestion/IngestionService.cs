@@ -1,0 +1,121 @@
+using System.Text.Json;
+using OpsConsole.Web.Features.Paths;
+
+namespace OpsConsole.Web.Features.Ingestion;
+
+public static class ItemStatus
+{
+    public const string Accepted = "accepted";
+    public const string Duplicate = "duplicate";
+    public const string Rejected = "rejected";
+}
+
+/// <summary>The answer for one item, in the order the items were sent.</summary>
+public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null);
+
+/// <summary>Who is submitting: a key (checked against its paths) or a person replaying quarantine (checked by the caller).</summary>
+public sealed record Submitter(int? ApiKeyId, string? ApiKeyName, Func<string, bool> MayUsePath);
+
+/// <summary>
+/// Turns a batch of raw items into stored events, review items and quarantined rejects:
+/// validate → resolve path → check the key's paths → redact → route → one commit.
+/// </summary>
+public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer, TimeProvider time)
+{
+    public const int MaxEvents = 1000;
+
+    public async Task<ItemResult[]> IngestAsync(JsonElement events, Submitter submitter, CancellationToken ct)
+    {
+        var items = new List<(JsonElement Item, long? QuarantineId)>(events.GetArrayLength());
+        foreach (var item in events.EnumerateArray())
+        {
+            items.Add((item, null));
+        }
+        return await ProcessAsync(items, submitter, ct);
+    }
+
+    /// <summary>
+    /// Runs items through the same rules. Items carrying a quarantine id update that quarantined
+    /// row when refused again, and remove it when stored (or found already stored).
+    /// </summary>
+    public async Task<ItemResult[]> ProcessAsync(IReadOnlyList<(JsonElement Item, long? QuarantineId)> items, Submitter submitter, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var paths = await catalog.GetAllAsync(ct);
+        var results = new ItemResult[items.Count];
+        var rows = new List<EventRow>(items.Count);
+        var rowIndexes = new List<int>(items.Count);
+        var quarantine = new List<QuarantineRow>();
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (item, quarantineId) = items[i];
+            var rejection = EventContract.Validate(item, now, out var fields);
+            PathRouting? path = null;
+            if (rejection is null && !paths.TryGetValue(fields.Path, out path))
+            {
+                rejection = new Rejection("unknown_path", $"No operating path '{fields.Path}' exists. Create it, then replay this item from quarantine.");
+            }
+            if (rejection is null && !submitter.MayUsePath(fields.Path))
+            {
+                rejection = new Rejection("forbidden", $"This API key may not write events for path '{fields.Path}'.");
+            }
+            if (rejection is { } r)
+            {
+                var (slug, eventId) = Identify(item, fields);
+                results[i] = new ItemResult(i, eventId, ItemStatus.Rejected, r.Reason, r.Detail);
+                quarantine.Add(new QuarantineRow(slug, eventId, item.GetRawText(), r.Reason, submitter.ApiKeyId, submitter.ApiKeyName, now)
+                {
+                    ExistingId = quarantineId,
+                });
+                continue;
+            }
+
+            var redacted = 0;
+            fields.Input = path!.Redactor.Apply(fields.Input, ref redacted);
+            fields.Output = path.Redactor.Apply(fields.Output, ref redacted);
+            // A killed path's events are captured and routed like any other: that is how its fallback is judged.
+            var route = ReviewRouting.Decide(path, fields);
+            rows.Add(new EventRow(path.Id, fields, now, redacted, route, now.AddMinutes(path.ReviewSlaMinutes), submitter.ApiKeyId)
+            {
+                ReplayOf = quarantineId,
+            });
+            rowIndexes.Add(i);
+        }
+
+        var written = await writer.WriteAsync(rows, quarantine, ct);
+        for (var j = 0; j < rows.Count; j++)
+        {
+            var i = rowIndexes[j];
+            results[i] = new ItemResult(i, rows[j].Fields.EventId,
+                written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
+        }
+        return results;
+    }
+
+    /// <summary>Best-effort path and event id of a refused item, so quarantine can be filtered by path.</summary>
+    private static (string? Slug, string? EventId) Identify(JsonElement item, EventFields fields)
+    {
+        string? Read(string name, string parsed)
+        {
+            if (parsed.Length > 0)
+            {
+                return parsed.Length > 200 ? parsed[..200] : parsed;
+            }
+            if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String)
+            {
+                try
+                {
+                    var s = v.GetString()!;
+                    return s.Length > 200 ? s[..200] : s;
+                }
+                catch (InvalidOperationException)
+                {
+                    return null;
+                }
+            }
+            return null;
+        }
+        return (Read("path", fields.Path), Read("eventId", fields.EventId));
+    }
+}

@@ -1,0 +1,137 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Web.Features.Ingestion;
+
+public sealed record QuarantineView(
+    long Id, string? PathSlug, string? EventId, string Reason, string? ApiKeyName, DateTime ReceivedAt, int ReplayCount, DateTime? LastReplayAt, string RawJson);
+
+public sealed record QuarantinePage(IReadOnlyList<QuarantineView> Items, int Total, long? NextBefore);
+
+public sealed record ReplaySummary(int Accepted, int Duplicates, int Rejected, string? Error = null)
+{
+    public int Total => Accepted + Duplicates + Rejected;
+}
+
+/// <summary>Rejected items: listing, replay through the same rules, and retention.</summary>
+public sealed class QuarantineService(
+    IDbContextFactory<AppDbContext> dbFactory, IngestionService ingestion, AuditLog audit, PathAccess access,
+    IOptions<IngestionOptions> options, TimeProvider time)
+{
+    public const int PageSize = 50;
+    public const int MaxReplay = IngestionService.MaxEvents;
+
+    /// <summary>Items of one path, or every item (admins) when <paramref name="slug"/> is null; newest first.</summary>
+    public async Task<QuarantinePage> ListAsync(string? slug, long? before, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.QuarantinedEvents.AsNoTracking();
+        if (slug is not null)
+        {
+            q = q.Where(x => x.PathSlug == slug);
+        }
+        var total = await q.CountAsync(ct);
+        if (before is { } b)
+        {
+            q = q.Where(x => x.Id < b);
+        }
+        var rows = await q.OrderByDescending(x => x.Id).Take(PageSize + 1)
+            .Select(x => new QuarantineView(x.Id, x.PathSlug, x.EventId, x.Reason, x.ApiKeyName, x.ReceivedAt, x.ReplayCount, x.LastReplayAt, x.RawJson))
+            .ToListAsync(ct);
+        var more = rows.Count > PageSize;
+        if (more)
+        {
+            rows.RemoveAt(PageSize);
+        }
+        return new QuarantinePage(rows, total, more ? rows[^1].Id : null);
+    }
+
+    /// <summary>
+    /// Sends the chosen items through validation again. The person replaying stands in for the
+    /// original key: they may replay items of paths they can edit (admins: any). Stored items
+    /// leave quarantine; refused ones stay with their new reason.
+    /// </summary>
+    public async Task<ReplaySummary> ReplayAsync(string? slug, IReadOnlyCollection<long> ids, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        var isAdmin = actor.IsInRole(AppRoles.Admin);
+        var owned = isAdmin ? [] : await access.OwnedSlugsAsync(actor.UserId(), ct);
+        if (!isAdmin && (slug is null || !owned.Contains(slug) || !actor.IsInRole(AppRoles.PathOwner)))
+        {
+            return new ReplaySummary(0, 0, 0, "Only an Admin or an owner of this path can replay its quarantined events.");
+        }
+        if (ids.Count is 0 or > MaxReplay)
+        {
+            return new ReplaySummary(0, 0, 0, $"Select between 1 and {MaxReplay:N0} items to replay.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.QuarantinedEvents.AsNoTracking().Where(x => ids.Contains(x.Id));
+        if (slug is not null)
+        {
+            q = q.Where(x => x.PathSlug == slug);
+        }
+        var rows = await q.OrderBy(x => x.Id).ToListAsync(ct);
+        var documents = new List<JsonDocument>(rows.Count);
+        try
+        {
+            var items = new List<(JsonElement, long?)>(rows.Count);
+            foreach (var row in rows)
+            {
+                var doc = JsonDocument.Parse(row.RawJson);
+                documents.Add(doc);
+                items.Add((doc.RootElement, row.Id));
+            }
+            var submitter = new Submitter(null, "replay by " + actor.Identity?.Name, s => isAdmin || owned.Contains(s));
+            ItemResult[] results;
+            try
+            {
+                results = await ingestion.ProcessAsync(items, submitter, ct);
+            }
+            catch (IngestionBusyException ex)
+            {
+                return new ReplaySummary(0, 0, 0, ex.Message + " Nothing changed; try again.");
+            }
+            var summary = new ReplaySummary(
+                results.Count(r => r.Status == ItemStatus.Accepted),
+                results.Count(r => r.Status == ItemStatus.Duplicate),
+                results.Count(r => r.Status == ItemStatus.Rejected));
+            await using var write = await audit.BeginAsync(db, ct);
+            write.Record(AuditActor.From(actor), "quarantine.replay", "quarantine", slug ?? "*", slug, null,
+                new { items = rows.Count, summary.Accepted, summary.Duplicates, summary.Rejected });
+            await write.CommitAsync(ct);
+            return summary;
+        }
+        finally
+        {
+            documents.ForEach(d => d.Dispose());
+        }
+    }
+
+    /// <summary>Deletes items older than the retention; returns how many went.</summary>
+    public async Task<int> PurgeExpiredAsync(CancellationToken ct)
+    {
+        var cutoff = time.GetUtcNow().UtcDateTime.AddDays(-Math.Max(1, options.Value.QuarantineRetentionDays));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.QuarantinedEvents.Where(x => x.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
+    }
+}
+
+/// <summary>Recurring job: quarantine retention (OpsConsole:Ingestion:QuarantineRetentionDays).</summary>
+public sealed class QuarantineCleanupJob(QuarantineService quarantine, ILogger<QuarantineCleanupJob> log)
+{
+    public const string Id = "quarantine-cleanup";
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var deleted = await quarantine.PurgeExpiredAsync(ct);
+        if (deleted > 0)
+        {
+            log.LogInformation("Quarantine cleanup deleted {Count} expired items", deleted);
+        }
+    }
+}

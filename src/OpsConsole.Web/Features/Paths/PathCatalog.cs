@@ -1,0 +1,66 @@
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Ingestion;
+
+namespace OpsConsole.Web.Features.Paths;
+
+/// <summary>What the hot paths (ingestion, decisions) need to know about a path.</summary>
+public sealed record PathRouting(
+    int Id, string Slug, double ConfidenceThreshold, double QaSampleRate, int ReviewSlaMinutes,
+    bool KillSwitchOn, int RolloutPercent, long ConfigVersion, FallbackMode FallbackMode, Redactor Redactor);
+
+/// <summary>
+/// An in-memory snapshot of every path's routing settings, so a batch of events costs no path
+/// queries. Changes made through this process invalidate it at once; changes made by another
+/// instance are picked up within <see cref="MaxAge"/>.
+/// </summary>
+public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeProvider time)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private volatile Snapshot? _snapshot;
+
+    private sealed record Snapshot(IReadOnlyDictionary<string, PathRouting> BySlug, long LoadedAt);
+
+    public void Invalidate() => _snapshot = null;
+
+    public async ValueTask<IReadOnlyDictionary<string, PathRouting>> GetAllAsync(CancellationToken ct)
+    {
+        var s = _snapshot;
+        if (s is not null && time.GetElapsedTime(s.LoadedAt) < MaxAge)
+        {
+            return s.BySlug;
+        }
+        await _loading.WaitAsync(ct);
+        try
+        {
+            s = _snapshot;
+            if (s is not null && time.GetElapsedTime(s.LoadedAt) < MaxAge)
+            {
+                return s.BySlug;
+            }
+            // Take the stamp before reading so an invalidation during the read is not lost.
+            var stamp = time.GetTimestamp();
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var paths = await db.Paths.AsNoTracking().ToListAsync(ct);
+            var previous = s?.BySlug;
+            var bySlug = paths.ToDictionary(p => p.Slug, p => new PathRouting(
+                p.Id, p.Slug, p.ConfidenceThreshold, p.QaSampleRate, p.ReviewSlaMinutes, p.KillSwitchOn, p.RolloutPercent,
+                p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p)), StringComparer.Ordinal);
+            _snapshot = new Snapshot(bySlug, stamp);
+            return bySlug;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    public async ValueTask<PathRouting?> FindAsync(string slug, CancellationToken ct) =>
+        (await GetAllAsync(ct)).GetValueOrDefault(slug);
+
+    // Compiling custom patterns is the costly part of a reload; keep the redactor while its settings are unchanged.
+    private static Redactor ReuseOrBuild(IReadOnlyDictionary<string, PathRouting>? previous, OperatingPath p) =>
+        previous?.GetValueOrDefault(p.Slug)?.Redactor is { } r && r.SameSettings(p.Redaction) ? r : new Redactor(p.Redaction);
+}

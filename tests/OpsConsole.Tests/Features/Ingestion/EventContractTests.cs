@@ -1,0 +1,203 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpsConsole.Web.Features.Ingestion;
+
+namespace OpsConsole.Tests.Features.Ingestion;
+
+public class EventContractTests
+{
+    private static readonly DateTime Now = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
+
+    private static JsonObject Valid() => new()
+    {
+        ["eventId"] = "evt-1",
+        ["path"] = "support-reply-draft",
+        ["occurredAt"] = "2026-11-23T11:59:00Z",
+        ["confidence"] = 0.8,
+        ["latencyMs"] = 120.5,
+        ["inputTokens"] = 300,
+        ["outputTokens"] = 80,
+        ["costUsd"] = 0.0042,
+        ["outcome"] = "ok",
+        ["input"] = "question",
+        ["output"] = "answer",
+        ["attributes"] = new JsonObject { ["segment"] = "smb" },
+        ["sources"] = new JsonArray(new JsonObject { ["title"] = "Refunds", ["url"] = "https://help/x", ["snippet"] = "…" }),
+    };
+
+    private static Rejection? Check(JsonObject item, out EventFields fields)
+    {
+        using var doc = JsonDocument.Parse(item.ToJsonString());
+        return EventContract.Validate(doc.RootElement.Clone(), Now, out fields);
+    }
+
+    private static string? ReasonFor(Action<JsonObject> change)
+    {
+        var item = Valid();
+        change(item);
+        return Check(item, out _)?.Reason;
+    }
+
+    [Fact]
+    public void Validate_CompleteItem_ReturnsFields()
+    {
+        Assert.Null(Check(Valid(), out var f));
+        Assert.Equal("evt-1", f.EventId);
+        Assert.Equal(new DateTime(2026, 11, 23, 11, 59, 0, DateTimeKind.Utc), f.OccurredAt);
+        Assert.Equal(0.8, f.Confidence);
+        Assert.Equal(300, f.InputTokens);
+        Assert.Equal("{\"segment\":\"smb\"}", f.AttributesJson);
+    }
+
+    [Fact]
+    public void Validate_OnlyRequiredFields_DefaultsOutcomeToOk()
+    {
+        var item = new JsonObject { ["eventId"] = "e", ["path"] = "p1", ["occurredAt"] = "2026-11-23T11:00:00+02:00" };
+        Assert.Null(Check(item, out var f));
+        Assert.Equal(Outcomes.Ok, f.Outcome);
+        Assert.Equal(new DateTime(2026, 11, 23, 9, 0, 0, DateTimeKind.Utc), f.OccurredAt);
+        Assert.Null(f.Confidence);
+    }
+
+    [Theory]
+    [InlineData("eventId", null, "invalid_field:eventId")]
+    [InlineData("eventId", "", "invalid_field:eventId")]
+    [InlineData("eventId", "   ", "invalid_field:eventId")]
+    [InlineData("path", null, "invalid_field:path")]
+    [InlineData("occurredAt", null, "invalid_field:occurredAt")]
+    [InlineData("occurredAt", "2026-11-23 11:59", "invalid_field:occurredAt")]
+    [InlineData("occurredAt", "2026-11-23T11:59:00", "invalid_field:occurredAt")] // no offset: not RFC 3339
+    [InlineData("occurredAt", "23/11/2026", "invalid_field:occurredAt")]
+    [InlineData("occurredAt", "2026-11-23T12:05:01Z", "invalid_field:occurredAt")] // more than 5 min ahead
+    [InlineData("occurredAt", "2026-02-30T10:00:00Z", "invalid_field:occurredAt")]
+    [InlineData("outcome", "failed", "invalid_field:outcome")]
+    [InlineData("outcome", "OK", "invalid_field:outcome")]
+    [InlineData("confidence", "0.5", "invalid_field:confidence")]
+    [InlineData("latencyMs", "fast", "invalid_field:latencyMs")]
+    [InlineData("modelVersion", "", null)]
+    public void Validate_StringFieldRules(string field, string? value, string? expected)
+    {
+        Assert.Equal(expected, ReasonFor(i =>
+        {
+            if (value is null)
+            {
+                i.Remove(field);
+            }
+            else
+            {
+                i[field] = value;
+            }
+        }));
+    }
+
+    [Theory]
+    [InlineData("confidence", -0.01, "invalid_field:confidence")]
+    [InlineData("confidence", 1.0001, "invalid_field:confidence")]
+    [InlineData("confidence", 0.0, null)]
+    [InlineData("confidence", 1.0, null)]
+    [InlineData("latencyMs", -1.0, "invalid_field:latencyMs")]
+    [InlineData("latencyMs", 0.0, null)]
+    [InlineData("costUsd", -0.0001, "invalid_field:costUsd")]
+    [InlineData("inputTokens", -1.0, "invalid_field:inputTokens")]
+    [InlineData("inputTokens", 1.5, "invalid_field:inputTokens")]
+    [InlineData("outputTokens", -3.0, "invalid_field:outputTokens")]
+    public void Validate_NumberFieldRules(string field, double value, string? expected)
+    {
+        Assert.Equal(expected, ReasonFor(i => i[field] = value));
+    }
+
+    [Fact]
+    public void Validate_NumberBeyondDoubleRange_Rejected()
+    {
+        using var doc = JsonDocument.Parse("""{"eventId":"e","path":"p1","occurredAt":"2026-11-23T11:00:00Z","latencyMs":1e400}""");
+        Assert.Equal("invalid_field:latencyMs", EventContract.Validate(doc.RootElement, Now, out _)?.Reason);
+    }
+
+    [Fact]
+    public void Validate_EventIdLength_128AllowedAnd129Rejected()
+    {
+        Assert.Null(ReasonFor(i => i["eventId"] = new string('x', 128)));
+        Assert.Equal("invalid_field:eventId", ReasonFor(i => i["eventId"] = new string('x', 129)));
+    }
+
+    [Fact]
+    public void Validate_TextFields_32KbUtf8Limit()
+    {
+        Assert.Null(ReasonFor(i => i["input"] = new string('a', 32 * 1024)));
+        Assert.Equal("invalid_field:input", ReasonFor(i => i["input"] = new string('a', 32 * 1024 + 1)));
+        // 11,000 three-byte characters are 33,000 bytes, over the limit though under 32,768 chars.
+        Assert.Equal("invalid_field:output", ReasonFor(i => i["output"] = new string('€', 11_000)));
+        Assert.Equal("invalid_field:output", ReasonFor(i => i["output"] = 42));
+    }
+
+    [Fact]
+    public void Validate_Attributes_Limits()
+    {
+        var fifty = new JsonObject();
+        for (var n = 0; n < 50; n++)
+        {
+            fifty["k" + n] = "v";
+        }
+        Assert.Null(ReasonFor(i => i["attributes"] = fifty));
+        var fiftyOne = new JsonObject();
+        for (var n = 0; n < 51; n++)
+        {
+            fiftyOne["k" + n] = "v";
+        }
+        Assert.Equal("invalid_field:attributes", ReasonFor(i => i["attributes"] = fiftyOne));
+        Assert.Equal("invalid_field:attributes", ReasonFor(i => i["attributes"] = new JsonObject { ["k"] = new string('v', 257) }));
+        Assert.Null(ReasonFor(i => i["attributes"] = new JsonObject { ["k"] = new string('v', 256) }));
+        Assert.Equal("invalid_field:attributes", ReasonFor(i => i["attributes"] = new JsonObject { ["k"] = 3 }));
+        Assert.Equal("invalid_field:attributes", ReasonFor(i => i["attributes"] = new JsonArray("a")));
+    }
+
+    [Fact]
+    public void Validate_Sources_Limits()
+    {
+        JsonArray Sources(int n)
+        {
+            var a = new JsonArray();
+            for (var k = 0; k < n; k++)
+            {
+                a.Add(new JsonObject { ["title"] = "t" + k });
+            }
+            return a;
+        }
+        Assert.Null(ReasonFor(i => i["sources"] = Sources(20)));
+        Assert.Equal("invalid_field:sources", ReasonFor(i => i["sources"] = Sources(21)));
+        Assert.Equal("invalid_field:sources", ReasonFor(i => i["sources"] = new JsonArray("just a string")));
+        Assert.Equal("invalid_field:sources", ReasonFor(i => i["sources"] = new JsonArray(new JsonObject { ["url"] = 5 })));
+    }
+
+    [Fact]
+    public void Validate_RepeatedProperty_Rejected()
+    {
+        using var doc = JsonDocument.Parse("""{"eventId":"a","eventId":"b","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""");
+        Assert.Equal("invalid_field:eventId", EventContract.Validate(doc.RootElement, Now, out _)?.Reason);
+    }
+
+    [Fact]
+    public void Validate_NotAnObject_Rejected()
+    {
+        using var doc = JsonDocument.Parse("[1]");
+        Assert.Equal("not_an_object", EventContract.Validate(doc.RootElement[0], Now, out _)?.Reason);
+    }
+
+    [Fact]
+    public void Validate_UnknownPropertiesAndNulls_Ignored()
+    {
+        Assert.Null(ReasonFor(i =>
+        {
+            i["somethingNew"] = new JsonObject { ["deep"] = true };
+            i["confidence"] = null;
+            i["unit"] = null;
+        }));
+    }
+
+    [Fact]
+    public void Validate_LoneSurrogateEscape_RejectedNotThrown()
+    {
+        using var doc = JsonDocument.Parse("""{"eventId":"\ud800","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""");
+        Assert.NotNull(EventContract.Validate(doc.RootElement, Now, out _));
+    }
+}
