@@ -12,7 +12,7 @@ namespace OpsConsole.Web.Features.Ingestion;
 public sealed record QuarantineView(
     long Id, string? PathSlug, string? EventId, string Reason, string? ApiKeyName, DateTime ReceivedAt, int ReplayCount, DateTime? LastReplayAt, string RawJson);
 
-public sealed record QuarantinePage(IReadOnlyList<QuarantineView> Items, int Total, long? NextBefore);
+public sealed record QuarantineSlice(IReadOnlyList<QuarantineView> Items, int Total, long? NextBefore);
 
 public sealed record ReplaySummary(int Accepted, int Duplicates, int Rejected, string? Error = null)
 {
@@ -28,7 +28,7 @@ public sealed class QuarantineService(
     public const int MaxReplay = IngestionService.MaxEvents;
 
     /// <summary>Items of one path, or every item (admins) when <paramref name="slug"/> is null; newest first.</summary>
-    public async Task<QuarantinePage> ListAsync(string? slug, long? before, CancellationToken ct)
+    public async Task<QuarantineSlice> ListAsync(string? slug, long? before, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = db.QuarantinedEvents.AsNoTracking();
@@ -49,7 +49,7 @@ public sealed class QuarantineService(
         {
             rows.RemoveAt(PageSize);
         }
-        return new QuarantinePage(rows, total, more ? rows[^1].Id : null);
+        return new QuarantineSlice(rows, total, more ? rows[^1].Id : null);
     }
 
     /// <summary>

@@ -18,6 +18,8 @@ public static class Policies
     public const string Admin = nameof(Admin);
     /// <summary>Audit log page: admins (all entries) and owners (their paths' entries).</summary>
     public const string AuditRead = nameof(AuditRead);
+    /// <summary>API keys page: admins (any path) and owners (keys limited to their paths).</summary>
+    public const string ManageKeys = nameof(ManageKeys);
 
     private static readonly Dictionary<string, string> Descriptions = new()
     {
@@ -26,6 +28,7 @@ public static class Policies
         [PathEdit] = "Admin — or PathOwner listed as an owner of this path",
         [Admin] = "Admin",
         [AuditRead] = "Admin or PathOwner",
+        [ManageKeys] = "Admin or PathOwner",
     };
 
     public static string Describe(string? policy) =>
@@ -40,5 +43,6 @@ public static class Policies
         o.AddPolicy(PathEdit, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathCapability.Edit)));
         o.AddPolicy(Admin, p => p.RequireRole(AppRoles.Admin));
         o.AddPolicy(AuditRead, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
+        o.AddPolicy(ManageKeys, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
     }
 }
