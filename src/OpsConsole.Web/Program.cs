@@ -5,10 +5,12 @@ using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Infrastructure;
+using OpsConsole.Web.Infrastructure.Jobs;
 using OpsConsole.Web.Infrastructure.Security;
 
 if (args is ["healthcheck", ..])
@@ -67,7 +69,9 @@ try
         .AddPaths()
         .AddUsers()
         .AddApiKeys()
-        .AddIngestion();
+        .AddIngestion()
+        .AddDemoTraffic()
+        .AddJobs();
 }
 catch (StartupRefusedException ex)
 {
@@ -113,6 +117,7 @@ app.MapHealth();
 app.MapAccountEndpoints();
 app.MapAuditApi();
 app.MapIngestion();
+app.MapJobs();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

@@ -8,8 +8,8 @@ public class NavMenuTests : ComponentTestBase
 {
     public static TheoryData<string, string[]> Expected => new()
     {
-        { AppRoles.Admin, ["paths", "audit", "users"] },
-        { AppRoles.PathOwner, ["paths", "audit"] },
+        { AppRoles.Admin, ["paths", "audit", "keys", "users", "quarantine"] },
+        { AppRoles.PathOwner, ["paths", "audit", "keys"] },
         { AppRoles.OnCall, ["paths"] },
         { AppRoles.Reviewer, ["paths"] },
         { AppRoles.Viewer, ["paths"] },
@@ -30,7 +30,7 @@ public class NavMenuTests : ComponentTestBase
     {
         SignedInAs(AppRoles.Reviewer, AppRoles.PathOwner);
         var nav = Render<NavMenu>();
-        Assert.Equal(["paths", "audit"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
+        Assert.Equal(["paths", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
     }
 
     [Fact]

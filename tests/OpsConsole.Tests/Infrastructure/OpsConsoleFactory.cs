@@ -21,6 +21,7 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         _settings["OpsConsole:Demo:Enabled"] = "true";
         // The simulator needs a real socket; tests that want traffic send it themselves.
         _settings["OpsConsole:Demo:Traffic:Enabled"] = "false";
+        _settings["OpsConsole:Jobs:Enabled"] = "false";
     }
 
     public string DatabasePath { get; }

@@ -88,12 +88,12 @@ public static partial class EventContract
                 case "eventId":
                     hasEventId = true;
                     problem = RequiredString(v, name, MaxEventIdLength, out var eventId);
-                    f.EventId = eventId!;
+                    f.EventId = eventId;
                     break;
                 case "path":
                     hasPath = true;
                     problem = RequiredString(v, name, MaxShortText, out var path);
-                    f.Path = path!;
+                    f.Path = path;
                     break;
                 case "occurredAt":
                     hasOccurredAt = true;
@@ -195,17 +195,20 @@ public static partial class EventContract
         return null;
     }
 
-    private static Rejection? RequiredString(JsonElement v, string name, int max, out string? value)
+    private static Rejection? RequiredString(JsonElement v, string name, int max, out string value)
     {
-        value = null;
+        value = "";
         if (v.ValueKind != JsonValueKind.String)
         {
             return Rejection.Field(name, $"{name} must be a string of 1–{max} characters.");
         }
-        value = v.GetString()!;
-        return value.Length is 0 || value.Length > max || string.IsNullOrWhiteSpace(value)
-            ? Rejection.Field(name, $"{name} must be a string of 1–{max} characters.")
-            : null;
+        var s = v.GetString()!;
+        if (s.Length > max || string.IsNullOrWhiteSpace(s))
+        {
+            return Rejection.Field(name, $"{name} must be a string of 1–{max} characters.");
+        }
+        value = s;
+        return null;
     }
 
     private static Rejection? OptionalString(JsonElement v, string name, int max, out string? value)

@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace OpsConsole.Web.Features.Demo;
+
+/// <summary>Settings under <c>OpsConsole:Demo:Traffic</c>.</summary>
+public sealed class DemoTrafficOptions
+{
+    public bool Enabled { get; set; } = true;
+    public double EventsPerSecond { get; set; } = 4;
+    /// <summary>When ticket-triage switches to its new model version, counted from the start.</summary>
+    public int DriftAfterMinutes { get; set; } = 10;
+}
+
+/// <summary>
+/// With the demo on, sends simulated events through the real HTTP API with the demo key, so a
+/// new user sees a live console within a minute and the whole ingestion path is exercised.
+/// </summary>
+public sealed class DemoTraffic(
+    IServer server, IHostApplicationLifetime lifetime, IConfiguration config, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var options = config.GetSection("OpsConsole:Demo:Traffic").Get<DemoTrafficOptions>() ?? new();
+        if (!await WaitForStartAsync(stoppingToken))
+        {
+            return;
+        }
+        var address = LocalAddress();
+        if (address is null)
+        {
+            log.LogInformation("Demo traffic is off: the console listens on no HTTP address it can call itself.");
+            return;
+        }
+        var key = config["OpsConsole:Demo:ApiKey"] ?? DemoOptions.DefaultApiKey;
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var generator = new DemoTrafficGenerator(new Random(), time, time.GetUtcNow().UtcDateTime, TimeSpan.FromMinutes(options.DriftAfterMinutes));
+        log.LogInformation("Demo traffic: about {Rate} events/s to {Address} (OpsConsole:Demo:Traffic:Enabled=false turns it off)", options.EventsPerSecond, address);
+
+        var random = new Random();
+        var lastWarning = DateTime.MinValue;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        var owed = 0.0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            // Vary the per-second count (±50 %) so the volume chart is not a flat line.
+            owed += options.EventsPerSecond * (0.5 + random.NextDouble());
+            var count = (int)owed;
+            owed -= count;
+            if (count == 0)
+            {
+                continue;
+            }
+            try
+            {
+                var body = generator.Batch(Math.Min(count, 500)).ToJsonString();
+                using var response = await http.PostAsync("/api/v1/events", new StringContent(body, Encoding.UTF8, "application/json"), stoppingToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(stoppingToken)}");
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            {
+                if (time.GetUtcNow().UtcDateTime - lastWarning > TimeSpan.FromMinutes(1))
+                {
+                    lastWarning = time.GetUtcNow().UtcDateTime;
+                    log.LogWarning("Demo traffic could not post events: {Message}", ex.Message);
+                }
+            }
+        }
+    }
+
+    private async Task<bool> WaitForStartAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource();
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        try
+        {
+            await started.Task.WaitAsync(ct);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>An address of this process reachable on loopback (wildcards become 127.0.0.1).</summary>
+    private Uri? LocalAddress()
+    {
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var http = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
+        if (http is null || !Uri.TryCreate(http.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1"), UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+        return uri;
+    }
+}
+
+public static class DemoTrafficFeature
+{
+    public static WebApplicationBuilder AddDemoTraffic(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("OpsConsole:Demo:Traffic").Get<DemoTrafficOptions>() ?? new();
+        if (DemoOptions.IsEnabled(builder.Configuration, builder.Environment) && options.Enabled)
+        {
+            builder.Services.AddHostedService<DemoTraffic>();
+        }
+        return builder;
+    }
+}

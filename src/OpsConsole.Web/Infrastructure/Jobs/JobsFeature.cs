@@ -1,0 +1,38 @@
+using Hangfire;
+using OpsConsole.Web.Features.Ingestion;
+
+namespace OpsConsole.Web.Infrastructure.Jobs;
+
+/// <summary>
+/// Hangfire schedules the console's recurring work. Storage is in memory: jobs are re-registered
+/// at every start, and anything that must survive a restart lives in the app database.
+/// </summary>
+public static class JobsFeature
+{
+    public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage());
+        // Tests switch the server off and run job classes directly, so no timer fires mid-test.
+        if (builder.Configuration.GetValue("OpsConsole:Jobs:Enabled", true))
+        {
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+                o.ServerName = "opsconsole-" + Environment.MachineName;
+            });
+        }
+        return builder;
+    }
+
+    /// <summary>Every recurring job, in one place. Ids are constants so a restart updates rather than duplicates.</summary>
+    public static WebApplication MapJobs(this WebApplication app)
+    {
+        var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        jobs.AddOrUpdate<QuarantineCleanupJob>(QuarantineCleanupJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly());
+        return app;
+    }
+}

@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OpsConsole.Benchmarks;
+
+/// <summary>Thrown when the benchmark cannot produce a trustworthy figure; the run exits non-zero.</summary>
+public sealed class BenchmarkFailedException(string message) : Exception(message);
+
+/// <summary>The web app's build output, copied so the concurrent build of the real folder cannot disturb the run.</summary>
+public sealed record AppBuild(string SourceDirectory, string Configuration, DateTime BuiltAtUtc, string Directory)
+{
+    public const string DllName = "OpsConsole.Web.dll";
+
+    /// <summary>
+    /// Finds the repository (the folder holding OpsConsole.sln above this program), picks the
+    /// Release output of the web app if it exists, else Debug, and copies it to <paramref name="target"/>.
+    /// The benchmark never builds the app itself: another build may be running in the same obj/ folder.
+    /// </summary>
+    public static AppBuild Locate(string target)
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "OpsConsole.sln")))
+        {
+            repo = repo.Parent;
+        }
+        if (repo is null)
+        {
+            throw new BenchmarkFailedException($"OpsConsole.sln not found above {AppContext.BaseDirectory}; run the benchmark from the repository.");
+        }
+        var bin = Path.Combine(repo.FullName, "src", "OpsConsole.Web", "bin");
+        foreach (var configuration in new[] { "Release", "Debug" })
+        {
+            var source = Path.Combine(bin, configuration, "net10.0");
+            var dll = Path.Combine(source, DllName);
+            if (File.Exists(dll))
+            {
+                Copy(source, target);
+                return new AppBuild(source, configuration, File.GetLastWriteTimeUtc(dll), target);
+            }
+        }
+        throw new BenchmarkFailedException(
+            $"No build of the web app under {bin}/{{Release,Debug}}/net10.0. Build it first (dotnet build src/OpsConsole.Web -c Release); the benchmark does not build it.");
+    }
+
+    private static void Copy(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var dir in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, dir);
+            // A database or key ring left by someone running the output folder directly is not part of the app.
+            if (!IsStateFolder(relative))
+            {
+                Directory.CreateDirectory(Path.Combine(target, relative));
+            }
+        }
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (!IsStateFolder(relative))
+            {
+                File.Copy(file, Path.Combine(target, relative), overwrite: true);
+            }
+        }
+    }
+
+    private static bool IsStateFolder(string relative)
+    {
+        var first = relative.Split(Path.DirectorySeparatorChar)[0];
+        return first is "data" or "keys";
+    }
+}
+
+/// <summary>
+/// One running instance of the web app on 127.0.0.1. Every instance is registered so that an exit
+/// of the benchmark for any reason (exception, Ctrl+C, SIGTERM) still kills it.
+/// </summary>
+public sealed class AppProcess : IDisposable
+{
+    public const string DemoApiKey = "ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f";
+    private const int MaxKeptLines = 200;
+
+    private static readonly ConcurrentDictionary<int, Process> _running = new();
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private int _lineCount;
+    private int _problemCount;
+
+    static AppProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+    }
+
+    private AppProcess(Process process, string label, int port)
+    {
+        _process = process;
+        Label = label;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    public string Label { get; }
+    public Uri BaseAddress { get; }
+    /// <summary>Lines the app wrote at Warning or above (stdout JSON logs) plus everything on stderr.</summary>
+    public int ProblemCount => _problemCount;
+    public IReadOnlyCollection<string> ProblemLines => _lines;
+
+    /// <summary>Starts the app with the database at <paramref name="databaseFile"/> and waits until /health/ready answers 200.</summary>
+    public static async Task<AppProcess> StartAsync(AppBuild build, string databaseFile, string label, CancellationToken ct)
+    {
+        var port = FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = build.Directory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add(Path.Combine(build.Directory, AppBuild.DllName));
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{port}");
+        // Inherited listen settings would fight with --urls.
+        foreach (var name in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_URLS" })
+        {
+            psi.Environment.Remove(name);
+        }
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={databaseFile}";
+        psi.Environment["OpsConsole__Demo__Enabled"] = "true";
+        psi.Environment["OpsConsole__Demo__Traffic__Enabled"] = "false";
+        psi.Environment["OpsConsole__Ingestion__RequestsPerSecond"] = "100000";
+        psi.Environment["OpsConsole__Ingestion__Burst"] = "100000";
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        var process = new Process { StartInfo = psi };
+        if (!process.Start())
+        {
+            throw new BenchmarkFailedException("Could not start 'dotnet' for the web app.");
+        }
+        _running[process.Id] = process;
+        var app = new AppProcess(process, label, port);
+        process.OutputDataReceived += (_, e) => app.Collect(e.Data, stderr: false);
+        process.ErrorDataReceived += (_, e) => app.Collect(e.Data, stderr: true);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await app.WaitReadyAsync(ct);
+        }
+        catch
+        {
+            app.Dispose();
+            throw;
+        }
+        return app;
+    }
+
+    private async Task WaitReadyAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var ready = new Uri(BaseAddress, "health/ready");
+        var deadline = Stopwatch.StartNew();
+        string last = "no answer";
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited)
+            {
+                throw new BenchmarkFailedException($"The app ({Label}) exited with code {_process.ExitCode} before it was ready.\n{Tail()}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(ready, ct);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+                last = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                last = "timeout";
+            }
+            await Task.Delay(200, ct);
+        }
+        throw new BenchmarkFailedException($"The app ({Label}) was not ready within 60 s (last answer: {last}).\n{Tail()}");
+    }
+
+    private void Collect(string? line, bool stderr)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        Interlocked.Increment(ref _lineCount);
+        // Logging is at Warning, so any JSON log line is worth reporting; stderr always is.
+        if (stderr || line.Contains("\"LogLevel\":\"Warning\"") || line.Contains("\"LogLevel\":\"Error\"") || line.Contains("\"LogLevel\":\"Critical\""))
+        {
+            Interlocked.Increment(ref _problemCount);
+        }
+        _lines.Enqueue((stderr ? "stderr: " : "stdout: ") + line);
+        while (_lines.Count > MaxKeptLines && _lines.TryDequeue(out _))
+        {
+        }
+    }
+
+    private string Tail() => string.Join('\n', _lines.TakeLast(30));
+
+    /// <summary>Every line the app wrote (it logs at Warning, so normally none).</summary>
+    public int LineCount => _lineCount;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Kills the app (a benchmark has nothing to shut down gracefully) and waits for it to go.</summary>
+    public void Dispose()
+    {
+        Kill(_process);
+        _running.TryRemove(_process.Id, out _);
+        _process.Dispose();
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static void KillAll()
+    {
+        foreach (var process in _running.Values)
+        {
+            Kill(process);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace OpsConsole.Benchmarks;
+
+/// <summary>Command-line settings of one benchmark run.</summary>
+public sealed class BenchOptions
+{
+    public const int BatchSize = 100;
+    public const int ExplorerTargetRows = 1_000_000;
+    public const int ExplorerRuns = 20;
+
+    public int Events { get; private set; } = 200_000;
+    public int Clients { get; private set; } = 4;
+    public int WatcherEvents { get; private set; } = 40_000;
+    public bool SkipWatcher { get; private set; }
+    public bool SkipExplorer { get; private set; }
+
+    public const string Usage =
+        "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
+        "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer]";
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--events":
+                    o.Events = Count(args, ref i, min: BatchSize);
+                    break;
+                case "--clients":
+                    o.Clients = Count(args, ref i, min: 1);
+                    break;
+                case "--watcher-events":
+                    o.WatcherEvents = Count(args, ref i, min: BatchSize);
+                    break;
+                case "--skip-watcher":
+                    o.SkipWatcher = true;
+                    break;
+                case "--skip-explorer":
+                    o.SkipExplorer = true;
+                    break;
+                case "-h" or "--help":
+                    throw new ArgumentException(Usage);
+                default:
+                    throw new ArgumentException($"unknown argument '{args[i]}'.\n{Usage}");
+            }
+        }
+        if (o.Events > ExplorerTargetRows)
+        {
+            throw new ArgumentException($"--events may be at most {ExplorerTargetRows:N0} (the explorer check fills the path up to that many rows).");
+        }
+        return o;
+    }
+
+    private static int Count(string[] args, ref int i, int min)
+    {
+        var name = args[i];
+        if (i + 1 >= args.Length
+            || !int.TryParse(args[i + 1].Replace("_", "").Replace(",", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            || value < min)
+        {
+            throw new ArgumentException($"{name} needs a whole number of at least {min}.\n{Usage}");
+        }
+        i++;
+        return value;
+    }
+}
