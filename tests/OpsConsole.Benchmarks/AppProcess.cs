@@ -9,16 +9,19 @@ namespace OpsConsole.Benchmarks;
 public sealed class BenchmarkFailedException(string message) : Exception(message);
 
 /// <summary>The web app's build output, copied so the concurrent build of the real folder cannot disturb the run.</summary>
-public sealed record AppBuild(string SourceDirectory, string Configuration, DateTime BuiltAtUtc, string Directory)
+public sealed record AppBuild(string SourceDirectory, string Configuration, DateTime BuiltAtUtc, string AppDirectory)
 {
     public const string DllName = "OpsConsole.Web.dll";
 
     /// <summary>
     /// Finds the repository (the folder holding OpsConsole.sln above this program), picks the
     /// Release output of the web app if it exists, else Debug, and copies it to <paramref name="target"/>.
+    /// A Release output older than the Debug one is stale (the app was rebuilt in Debug since) and
+    /// would benchmark old code, so then Debug is taken and <see cref="Note"/> says so.
+    /// <paramref name="forced"/> (Release or Debug) overrides the choice.
     /// The benchmark never builds the app itself: another build may be running in the same obj/ folder.
     /// </summary>
-    public static AppBuild Locate(string target)
+    public static AppBuild Locate(string target, string? forced)
     {
         var repo = new DirectoryInfo(AppContext.BaseDirectory);
         while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "OpsConsole.sln")))
@@ -30,19 +33,43 @@ public sealed record AppBuild(string SourceDirectory, string Configuration, Date
             throw new BenchmarkFailedException($"OpsConsole.sln not found above {AppContext.BaseDirectory}; run the benchmark from the repository.");
         }
         var bin = Path.Combine(repo.FullName, "src", "OpsConsole.Web", "bin");
-        foreach (var configuration in new[] { "Release", "Debug" })
+        string Folder(string configuration) => Path.Combine(bin, configuration, "net10.0");
+        DateTime? Built(string configuration) =>
+            File.Exists(Path.Combine(Folder(configuration), DllName)) ? File.GetLastWriteTimeUtc(Path.Combine(Folder(configuration), DllName)) : null;
+
+        var release = Built("Release");
+        var debug = Built("Debug");
+        string chosen;
+        var note = "";
+        if (forced is not null)
         {
-            var source = Path.Combine(bin, configuration, "net10.0");
-            var dll = Path.Combine(source, DllName);
-            if (File.Exists(dll))
+            chosen = forced;
+            note = "chosen with --app-config";
+        }
+        else if (release is { } r && !(debug is { } d0 && d0 > r))
+        {
+            chosen = "Release";
+        }
+        else if (debug is { } d)
+        {
+            chosen = "Debug";
+            if (release is { } stale)
             {
-                Copy(source, target);
-                return new AppBuild(source, configuration, File.GetLastWriteTimeUtc(dll), target);
+                note = $"the Release output ({stale:HH:mm} UTC) is older than the Debug one ({d:HH:mm} UTC), so stale; Debug used";
             }
         }
-        throw new BenchmarkFailedException(
-            $"No build of the web app under {bin}/{{Release,Debug}}/net10.0. Build it first (dotnet build src/OpsConsole.Web -c Release); the benchmark does not build it.");
+        else
+        {
+            throw new BenchmarkFailedException(
+                $"No build of the web app under {bin}/{{Release,Debug}}/net10.0. Build it first (dotnet build src/OpsConsole.Web -c Release); the benchmark does not build it.");
+        }
+        var built = Built(chosen) ?? throw new BenchmarkFailedException($"No {chosen} build of the web app in {Folder(chosen)}.");
+        Copy(Folder(chosen), target);
+        return new AppBuild(Folder(chosen), chosen, built, target) { Note = note };
     }
+
+    /// <summary>Why this build was chosen, when it was not the plain default.</summary>
+    public string Note { get; init; } = "";
 
     private static void Copy(string source, string target)
     {
@@ -74,8 +101,8 @@ public sealed record AppBuild(string SourceDirectory, string Configuration, Date
 }
 
 /// <summary>
-/// One running instance of the web app on 127.0.0.1. Every instance is registered so that an exit
-/// of the benchmark for any reason (exception, Ctrl+C, SIGTERM) still kills it.
+/// One running instance of the web app on 127.0.0.1. Every instance is registered so that
+/// <see cref="KillAll"/> can still kill it when the benchmark is terminated.
 /// </summary>
 public sealed class AppProcess : IDisposable
 {
@@ -84,14 +111,9 @@ public sealed class AppProcess : IDisposable
 
     private static readonly ConcurrentDictionary<int, Process> _running = new();
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
-    private int _lineCount;
+    private readonly ConcurrentQueue<string> _tail = new();
+    private readonly ConcurrentQueue<string> _problems = new();
     private int _problemCount;
-
-    static AppProcess()
-    {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
-    }
 
     private AppProcess(Process process, string label, int port)
     {
@@ -104,7 +126,17 @@ public sealed class AppProcess : IDisposable
     public Uri BaseAddress { get; }
     /// <summary>Lines the app wrote at Warning or above (stdout JSON logs) plus everything on stderr.</summary>
     public int ProblemCount => _problemCount;
-    public IReadOnlyCollection<string> ProblemLines => _lines;
+
+    /// <summary>CPU time the app process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+    public IReadOnlyCollection<string> ProblemLines => _problems;
 
     /// <summary>Starts the app with the database at <paramref name="databaseFile"/> and waits until /health/ready answers 200.</summary>
     public static async Task<AppProcess> StartAsync(AppBuild build, string databaseFile, string label, CancellationToken ct)
@@ -112,12 +144,12 @@ public sealed class AppProcess : IDisposable
         var port = FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = build.Directory,
+            WorkingDirectory = build.AppDirectory,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        psi.ArgumentList.Add(Path.Combine(build.Directory, AppBuild.DllName));
+        psi.ArgumentList.Add(Path.Combine(build.AppDirectory, AppBuild.DllName));
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add($"http://127.0.0.1:{port}");
         // Inherited listen settings would fight with --urls.
@@ -196,22 +228,25 @@ public sealed class AppProcess : IDisposable
         {
             return;
         }
-        Interlocked.Increment(ref _lineCount);
-        // Logging is at Warning, so any JSON log line is worth reporting; stderr always is.
+        line = (stderr ? "stderr: " : "stdout: ") + line;
+        Keep(_tail, line);
+        // Logging is at Warning, so every JSON log line is worth reporting; stderr always is.
         if (stderr || line.Contains("\"LogLevel\":\"Warning\"") || line.Contains("\"LogLevel\":\"Error\"") || line.Contains("\"LogLevel\":\"Critical\""))
         {
             Interlocked.Increment(ref _problemCount);
+            Keep(_problems, line);
         }
-        _lines.Enqueue((stderr ? "stderr: " : "stdout: ") + line);
-        while (_lines.Count > MaxKeptLines && _lines.TryDequeue(out _))
+    }
+
+    private static void Keep(ConcurrentQueue<string> queue, string line)
+    {
+        queue.Enqueue(line);
+        while (queue.Count > MaxKeptLines && queue.TryDequeue(out _))
         {
         }
     }
 
-    private string Tail() => string.Join('\n', _lines.TakeLast(30));
-
-    /// <summary>Every line the app wrote (it logs at Warning, so normally none).</summary>
-    public int LineCount => _lineCount;
+    private string Tail() => string.Join('\n', _tail.TakeLast(30));
 
     private static int FreePort()
     {
@@ -244,7 +279,8 @@ public sealed class AppProcess : IDisposable
         }
     }
 
-    private static void KillAll()
+    /// <summary>Kills every instance still running; for the benchmark's exit handler.</summary>
+    public static void KillAll()
     {
         foreach (var process in _running.Values)
         {

@@ -14,10 +14,12 @@ public sealed class BenchOptions
     public int WatcherEvents { get; private set; } = 40_000;
     public bool SkipWatcher { get; private set; }
     public bool SkipExplorer { get; private set; }
+    /// <summary>Release or Debug to force that build of the web app; null picks it (see <see cref="AppBuild.Locate"/>).</summary>
+    public string? AppConfiguration { get; private set; }
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
-        "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer]";
+        "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -41,6 +43,13 @@ public sealed class BenchOptions
                     break;
                 case "--skip-explorer":
                     o.SkipExplorer = true;
+                    break;
+                case "--app-config":
+                    if (i + 1 >= args.Length || args[i + 1] is not ("Release" or "Debug"))
+                    {
+                        throw new ArgumentException($"--app-config needs Release or Debug.\n{Usage}");
+                    }
+                    o.AppConfiguration = args[++i];
                     break;
                 case "-h" or "--help":
                     throw new ArgumentException(Usage);

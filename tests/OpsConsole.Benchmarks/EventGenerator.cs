@@ -57,7 +57,7 @@ public static class EventGenerator
     };
 
     /// <summary>Creates <paramref name="count"/> events, occurring over the last day, oldest first.</summary>
-    public static BenchEvent[] Generate(int count, int seed)
+    public static BenchEvent[] Generate(int count, int seed, string prefix = "bench")
     {
         var random = new Random(seed);
         var runTag = random.Next(0x100000, 0xFFFFFF).ToString("x6", CultureInfo.InvariantCulture);
@@ -67,7 +67,7 @@ public static class EventGenerator
         for (var i = 0; i < count; i++)
         {
             var occurredAt = newest - span + span * ((i + 1) / (double)count) - TimeSpan.FromMilliseconds(random.Next(0, 2000));
-            events[i] = Create(random, $"bench-{runTag}-{i:D7}", occurredAt);
+            events[i] = Create(random, $"{prefix}-{runTag}-{i:D7}", occurredAt);
         }
         return events;
     }
@@ -130,7 +130,7 @@ public static class EventGenerator
     }
 
     /// <summary>The request bodies <c>{"events":[…]}</c> for consecutive slices of <paramref name="batchSize"/> events.</summary>
-    public static byte[][] Bodies(IReadOnlyList<BenchEvent> events, int batchSize)
+    public static byte[][] Bodies(IReadOnlyList<BenchEvent> events, int batchSize, string path = PathSlug)
     {
         var bodies = new byte[(events.Count + batchSize - 1) / batchSize][];
         var buffer = new ArrayBufferWriter<byte>(256 * 1024);
@@ -143,7 +143,7 @@ public static class EventGenerator
                 w.WriteStartArray("events");
                 for (var i = b * batchSize; i < Math.Min(events.Count, (b + 1) * batchSize); i++)
                 {
-                    Write(w, events[i]);
+                    Write(w, events[i], path);
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();
@@ -153,11 +153,11 @@ public static class EventGenerator
         return bodies;
     }
 
-    private static void Write(Utf8JsonWriter w, BenchEvent e)
+    private static void Write(Utf8JsonWriter w, BenchEvent e, string path)
     {
         w.WriteStartObject();
         w.WriteString("eventId", e.EventId);
-        w.WriteString("path", PathSlug);
+        w.WriteString("path", path);
         // "O" keeps all seven fractional digits, so the app parses back exactly the DateTime the baseline binds.
         w.WriteString("occurredAt", e.OccurredAt.ToString("O", CultureInfo.InvariantCulture));
         w.WriteString("modelVersion", e.ModelVersion);

@@ -11,6 +11,9 @@ public sealed record HttpResult(
     long Accepted, long Duplicates, long Rejected, int Retries, IReadOnlyList<string> RetryReasons, IReadOnlyList<string> RejectionSamples)
 {
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+
+    /// <summary>Set by the caller, which knows the app process.</summary>
+    public CpuUsage? Cpu { get; init; }
 }
 
 /// <summary>

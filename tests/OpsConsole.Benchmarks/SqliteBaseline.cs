@@ -42,6 +42,20 @@ public static class SqliteBaseline
         return connection;
     }
 
+    /// <summary>Fails clearly when the app did not create the tables the benchmark writes and reads (a stale build).</summary>
+    public static void CheckSchema(string databaseFile, AppBuild build)
+    {
+        using var connection = Open(databaseFile);
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('InferenceEvents', 'ReviewItems', 'QuarantinedEvents', 'Paths')";
+        if ((long)cmd.ExecuteScalar()! != 4)
+        {
+            throw new BenchmarkFailedException(
+                $"The {build.Configuration} build in {build.SourceDirectory} (written {build.BuiltAtUtc:yyyy-MM-dd HH:mm} UTC) did not create the ingestion tables; " +
+                "it is probably stale. Rebuild the web app, or pick the other build with --app-config.");
+        }
+    }
+
     public static int PathId(SqliteConnection connection, string slug)
     {
         using var cmd = connection.CreateCommand();
@@ -53,7 +67,7 @@ public static class SqliteBaseline
     }
 
     /// <summary>Inserts the events as the baseline and returns the time of the insert loop alone.</summary>
-    public static TimeSpan Insert(string databaseFile, IReadOnlyList<BenchEvent> events, int rowsPerTransaction)
+    public static TimeSpan Insert(string databaseFile, IReadOnlyList<BenchEvent> events, int rowsPerTransaction, CancellationToken ct)
     {
         using var connection = Open(databaseFile);
         Pragmas(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
@@ -63,6 +77,7 @@ public static class SqliteBaseline
         var stopwatch = Stopwatch.StartNew();
         for (var start = 0; start < events.Count; start += rowsPerTransaction)
         {
+            ct.ThrowIfCancellationRequested();
             using var tx = connection.BeginTransaction();
             insert.Transaction = tx;
             var receivedAt = DateTime.UtcNow;
@@ -81,7 +96,7 @@ public static class SqliteBaseline
     /// Tops the path up to <paramref name="targetRows"/> with older history, in big unsynchronised
     /// transactions: this is set-up for the explorer timings, not a measurement.
     /// </summary>
-    public static long FillPath(string databaseFile, IReadOnlyList<BenchEvent> templates, int targetRows)
+    public static long FillPath(string databaseFile, IReadOnlyList<BenchEvent> templates, int targetRows, CancellationToken ct)
     {
         using var connection = Open(databaseFile);
         Pragmas(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;");
@@ -101,6 +116,7 @@ public static class SqliteBaseline
         const int perTransaction = 50_000;
         for (var start = 0L; start < missing; start += perTransaction)
         {
+            ct.ThrowIfCancellationRequested();
             using var tx = connection.BeginTransaction();
             insert.Transaction = tx;
             for (var i = start; i < Math.Min(missing, start + perTransaction); i++)

@@ -83,6 +83,12 @@ public static class EventsApi
                 return TooLarge();
             }
 
+            // JSON text is UTF-8 (RFC 8259). The parser only checks string contents when they are read,
+            // so check the whole body once here (vectorised, far cheaper than the parse).
+            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                return BadEnvelope("The body is not valid UTF-8.");
+            }
             JsonDocument document;
             try
             {

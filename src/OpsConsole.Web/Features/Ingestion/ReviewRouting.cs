@@ -9,6 +9,11 @@ public readonly record struct RouteDecision(string Reason, int Priority);
 /// <summary>Which events need a person, and how urgently (DESIGN.md "Ingestion", routing).</summary>
 public static class ReviewRouting
 {
+    /// <summary>
+    /// Low confidence first, then failed calls that still produced output, then the QA sample of
+    /// the remaining outputs (the unbiased estimate of quality nobody else looks at). An event
+    /// without output has nothing for a person to judge and is never sampled.
+    /// </summary>
     public static RouteDecision? Decide(PathRouting path, EventFields e)
     {
         string? reason = null;
@@ -20,7 +25,8 @@ public static class ReviewRouting
         {
             reason = ReviewReasons.Error;
         }
-        else if (path.QaSampleRate > 0 && SampleUnit(path.Slug, e.EventId) < path.QaSampleRate)
+        else if (path.QaSampleRate > 0 && e.Outcome is Outcomes.Ok or Outcomes.Fallback && !string.IsNullOrEmpty(e.Output)
+            && SampleUnit(path.Slug, e.EventId) < path.QaSampleRate)
         {
             reason = ReviewReasons.QaSample;
         }

@@ -62,6 +62,15 @@ public class ReviewRoutingTests
     }
 
     [Fact]
+    public void Decide_QaSample_NeverAnEventWithoutOutput()
+    {
+        var everything = Path(qa: 1.0);
+        Assert.Equal(ReviewReasons.QaSample, ReviewRouting.Decide(everything, Event(output: "x"))?.Reason);
+        Assert.Null(ReviewRouting.Decide(everything, Event(output: null)));
+        Assert.Null(ReviewRouting.Decide(everything, Event(outcome: Outcomes.Error, output: null)));
+    }
+
+    [Fact]
     public void Decide_ZeroRate_NeverSamples()
     {
         Assert.All(Enumerable.Range(0, 1000), i => Assert.Null(ReviewRouting.Decide(Path(qa: 0), Event("e" + i))));

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using OpsConsole.Benchmarks;
+
+// Ingestion benchmark: a raw SQLite baseline, the app end to end over HTTP, the config-watcher
+// check and explorer query latency on a large path. Figures go to stdout, progress to stderr.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+// A hung app must not keep the benchmark (and the machine) busy forever.
+cts.CancelAfter(TimeSpan.FromMinutes(30));
+// Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
+// finally blocks still kill the app instances and delete the temp folder.
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
+
+var work = Path.Combine(Path.GetTempPath(), "opsconsole-bench-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(work);
+// Last resort for exits that skip the finally blocks (Environment.Exit, a second signal).
+AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+{
+    AppProcess.KillAll();
+    TempFolder.Delete(work);
+};
+try
+{
+    await new IngestionBenchmark(options, work).RunAsync(cts.Token);
+    return 0;
+}
+catch (BenchmarkFailedException ex)
+{
+    Console.Out.Flush();
+    Console.Error.WriteLine();
+    Console.Error.WriteLine("BENCHMARK FAILED: " + ex.Message);
+    return 1;
+}
+catch (OperationCanceledException) when (cts.IsCancellationRequested)
+{
+    Console.Error.WriteLine("BENCHMARK ABORTED (signal or the 30-minute limit); the app instances were killed.");
+    return 3;
+}
+catch (Exception ex)
+{
+    Console.Out.Flush();
+    Console.Error.WriteLine();
+    Console.Error.WriteLine("BENCHMARK FAILED with an unexpected error: " + ex);
+    return 1;
+}
+finally
+{
+    // The app instances are disposed (killed) by the benchmark's own using blocks before this runs.
+    TempFolder.Delete(work);
+}
+
+void Cancel(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cts.Cancel();
+}
