@@ -58,4 +58,29 @@ public class PathFormTests : ComponentTestBase
         Assert.Single(input.ContextSources);
         Assert.DoesNotContain("No context sources.", form.Markup);
     }
+
+    [Fact]
+    public void Redaction_DefaultsAndToggle_BoundToInput()
+    {
+        var input = new PathInput();
+        var form = Render<PathForm>(p => p.Add(x => x.Input, input).Add(x => x.Users, Users).Add(x => x.IsNew, true));
+        var section = form.Find("[data-testid=redaction]");
+        Assert.Contains("Mask e-mail addresses", section.TextContent);
+        Assert.True(input.Redaction.Emails && input.Redaction.CardNumbers && !input.Redaction.Phones);
+
+        form.Find("input[data-testid=redact-phones], [data-testid=redact-phones] input").Change(true);
+        form.Find("input[data-testid=redact-emails], [data-testid=redact-emails] input").Change(false);
+
+        Assert.True(input.Redaction.Phones);
+        Assert.False(input.Redaction.Emails);
+    }
+
+    [Fact]
+    public void Redaction_PatternError_ShownAtTheField()
+    {
+        var input = new PathInput { Redaction = new() { CustomPatterns = ["(broken"] } };
+        var errors = PathValidator.Validate(input, isNew: false);
+        var form = Render<PathForm>(p => p.Add(x => x.Input, input).Add(x => x.Users, Users).Add(x => x.Errors, errors).Add(x => x.IsNew, false));
+        Assert.Contains("Pattern 1: not a valid regular expression", form.Find("[data-testid=redaction]").TextContent);
+    }
 }
