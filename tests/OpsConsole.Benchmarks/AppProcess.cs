@@ -64,12 +64,30 @@ public sealed record AppBuild(string SourceDirectory, string Configuration, Date
                 $"No build of the web app under {bin}/{{Release,Debug}}/net10.0. Build it first (dotnet build src/OpsConsole.Web -c Release); the benchmark does not build it.");
         }
         var built = Built(chosen) ?? throw new BenchmarkFailedException($"No {chosen} build of the web app in {Folder(chosen)}.");
-        Copy(Folder(chosen), target);
+        CopyWithRetry(Folder(chosen), target);
         return new AppBuild(Folder(chosen), chosen, built, target) { Note = note };
     }
 
     /// <summary>Why this build was chosen, when it was not the plain default.</summary>
     public string Note { get; init; } = "";
+
+    // The other build may be rewriting the output right now; a short pause usually gets past it.
+    private static void CopyWithRetry(string source, string target)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Copy(source, target);
+                return;
+            }
+            catch (IOException ex) when (attempt < 5)
+            {
+                Console.Error.WriteLine($"copying the app failed ({ex.Message}); retrying in 10 s");
+                Thread.Sleep(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
 
     private static void Copy(string source, string target)
     {

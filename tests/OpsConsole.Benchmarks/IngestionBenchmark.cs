@@ -9,7 +9,10 @@ internal sealed class IngestionBenchmark(BenchOptions options, string work)
     private const int WarmupEvents = 2_000;
 
     private readonly List<(string Label, AppProcess App)> _finished = [];
+    private const int RowSamples = 200;
+
     private CpuUsage? _baselineCpu;
+    private IReadOnlyList<string> _rowDifferences = [];
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -43,7 +46,10 @@ internal sealed class IngestionBenchmark(BenchOptions options, string work)
         var baselineRate = n / baselineTime.TotalSeconds;
 
         // (b) End to end over HTTP.
-        var (ours, oursStored) = await HttpPhaseAsync(build, Path.Combine(work, "http", "events.db"), "http", bodies, n, warmupBodies, ct);
+        var httpDb = Path.Combine(work, "http", "events.db");
+        var (ours, oursStored) = await HttpPhaseAsync(build, httpDb, "http", bodies, n, warmupBodies, ct);
+        var sample = Enumerable.Range(0, RowSamples).Select(i => mainEvents[(int)((long)i * n / RowSamples)].EventId);
+        _rowDifferences = SqliteBaseline.CompareRows(baselineDb, httpDb, sample);
 
         // (c) The same with the database outside and inside the content root.
         HttpResult? outside = null, inside = null;
@@ -123,6 +129,9 @@ internal sealed class IngestionBenchmark(BenchOptions options, string work)
             $"HTTP run app {ours.Cpu?.AppCores:N2}, client {ours.Cpu?.ClientCores:N2}{Other(ours.Cpu)}");
         o.WriteLine($"  app stored {stored.Events:N0} events, {stored.ReviewItems:N0} review items ({100.0 * stored.ReviewItems / stored.Events:N1} % routed), " +
             $"{stored.Redacted:N0} masked values, {stored.Quarantined:N0} quarantined; accepted {ours.Accepted:N0}, duplicates {ours.Duplicates:N0}, rejected {ours.Rejected:N0}");
+        o.WriteLine(_rowDifferences.Count == 0
+            ? $"  same rows: {RowSamples} sampled events stored identically by app and baseline (all columns but Id, ReceivedAt, ReviewReason, ApiKeyId)"
+            : $"  ROWS DIFFER between app and baseline ({_rowDifferences.Count} differences), first: {string.Join("; ", _rowDifferences.Take(3))}");
         if (outside is not null && inside is not null)
         {
             o.WriteLine($"watcher check ({outside.Events:N0} events): DB outside content root {outside.EventsPerSecond:N0} ev/s; " +

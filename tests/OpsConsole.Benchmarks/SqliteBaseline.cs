@@ -188,6 +188,57 @@ public static class SqliteBaseline
         return new StoredStats(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
+    /// <summary>
+    /// Compares sampled events as stored by the app with the baseline's rows, column by column
+    /// (all but Id, ReceivedAt, ReviewReason and ApiKeyId, which differ by design), so the two
+    /// rates are known to be about the same data. Returns the differences found.
+    /// </summary>
+    public static IReadOnlyList<string> CompareRows(string baselineFile, string appFile, IEnumerable<string> eventIds)
+    {
+        const string columns = "OccurredAt, ModelVersion, PromptVersion, Unit, Input, Output, Confidence, LatencyMs, InputTokens, " +
+            "OutputTokens, CostUsd, Outcome, ErrorCode, ErrorMessage, TraceId, SourcesJson, AttributesJson, RedactedCount";
+        using var baseline = Open(baselineFile);
+        using var app = Open(appFile);
+        var baselinePath = PathId(baseline, EventGenerator.PathSlug);
+        var appPath = PathId(app, EventGenerator.PathSlug);
+        var differences = new List<string>();
+        foreach (var id in eventIds)
+        {
+            var expected = Row(baseline, columns, baselinePath, id);
+            var actual = Row(app, columns, appPath, id);
+            if (expected is null || actual is null)
+            {
+                differences.Add($"{id}: missing in {(expected is null ? "baseline" : "app")} database");
+                continue;
+            }
+            for (var i = 0; i < expected.Length; i++)
+            {
+                if (!Equals(expected[i], actual[i]))
+                {
+                    differences.Add($"{id}: column {columns.Split(", ")[i]} baseline '{expected[i]}' app '{actual[i]}'");
+                }
+            }
+        }
+        return differences;
+    }
+
+    private static object[]? Row(SqliteConnection connection, string columns, int pathId, string eventId)
+    {
+        using var cmd = connection.CreateCommand();
+        // PathId first: the unique index is (PathId, EventId); EventId alone would scan the table.
+        cmd.CommandText = $"SELECT {columns} FROM InferenceEvents WHERE PathId = @p AND EventId = @id";
+        cmd.Parameters.AddWithValue("@p", pathId);
+        cmd.Parameters.AddWithValue("@id", eventId);
+        using var reader = cmd.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var values = new object[reader.FieldCount];
+        reader.GetValues(values);
+        return values;
+    }
+
     private static double MedianMs(SqliteCommand command, int runs)
     {
         command.Prepare();
