@@ -54,9 +54,9 @@ public sealed partial class Redactor
         {
             text = EmailPattern().Replace(text, _ => { n++; return EmailMask; });
         }
-        if ((_cards || _phones) && CountDigits(text) >= 7)
+        if ((_cards || _phones) && text.AsSpan().ContainsAnyInRange('0', '9'))
         {
-            if (_cards)
+            if (_cards && HasDigitRun(text, 13))
             {
                 text = CardPattern().Replace(text, m =>
                 {
@@ -68,7 +68,7 @@ public sealed partial class Redactor
                     return CardMask;
                 });
             }
-            if (_phones)
+            if (_phones && CountDigits(text) >= 7)
             {
                 text = PhonePattern().Replace(text, m =>
                 {
@@ -142,6 +142,39 @@ public sealed partial class Redactor
             digits++;
         }
         return digits is >= 13 and <= 19 && sum % 10 == 0;
+    }
+
+    /// <summary>
+    /// True when the text holds <paramref name="min"/> digits in a row, allowing single spaces or
+    /// hyphens between them: the cheap test that spares most texts the card pattern.
+    /// </summary>
+    private static bool HasDigitRun(ReadOnlySpan<char> text, int min)
+    {
+        // Jump from digit to digit with the vectorised search; walk only the runs themselves.
+        var start = text.IndexOfAnyInRange('0', '9');
+        while (start >= 0 && text.Length - start >= min)
+        {
+            var run = 0;
+            var i = start;
+            for (; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (c is >= '0' and <= '9')
+                {
+                    if (++run >= min)
+                    {
+                        return true;
+                    }
+                }
+                else if (!(c is ' ' or '-' && i + 1 < text.Length && text[i + 1] is >= '0' and <= '9'))
+                {
+                    break;
+                }
+            }
+            var next = text[i..].IndexOfAnyInRange('0', '9');
+            start = next < 0 ? -1 : i + next;
+        }
+        return false;
     }
 
     private static int CountDigits(ReadOnlySpan<char> text)
