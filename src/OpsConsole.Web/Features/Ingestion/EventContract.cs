@@ -35,10 +35,30 @@ public readonly record struct Rejection(string Reason, string Detail)
     public static Rejection Field(string name, string detail) => new("invalid_field:" + name, detail);
 }
 
+/// <summary>One item of a batch as read: its fields when valid, else why not, and its raw JSON for quarantine.</summary>
+public sealed class ParsedItem
+{
+    public required int Index { get; init; }
+    public required EventFields Fields { get; init; }
+    public Rejection? Rejection { get; set; }
+    /// <summary>The item's bytes in the body (start, length).</summary>
+    public (int Start, int Length) Raw { get; set; }
+    /// <summary>Best-effort path and event id of a refused item, so quarantine can be filtered by path.</summary>
+    public string? PathForQuarantine { get; set; }
+    public string? EventIdForQuarantine { get; set; }
+}
+
+/// <summary>The body is not the envelope <c>{"events":[…]}</c>: the whole request is refused.</summary>
+public class EnvelopeException(string message) : Exception(message);
+
+/// <summary>The envelope holds more items than one batch may.</summary>
+public sealed class BatchTooLargeException(string message) : EnvelopeException(message);
+
 /// <summary>
-/// The field rules of one inference event (DESIGN.md "Ingestion"). Checked once, at the edge;
-/// everything after trusts <see cref="EventFields"/>. Unknown properties are ignored so clients
-/// can send newer fields to an older console.
+/// The field rules of one inference event (DESIGN.md "Ingestion"), applied in one forward pass
+/// over the UTF-8 body with <see cref="Utf8JsonReader"/>: no document tree, no string per
+/// property name. Checked once, at the edge; everything after trusts <see cref="EventFields"/>.
+/// Unknown properties are ignored so clients can send newer fields to an older console.
 /// </summary>
 public static partial class EventContract
 {
@@ -49,280 +69,417 @@ public static partial class EventContract
     public const int MaxSources = 20;
     public const int MaxShortText = 200;
     public const int MaxErrorMessage = 4096;
+    public const int MaxDepth = 64;
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
     private static readonly DateTime Earliest = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+\-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 
-    /// <summary>Validates one item of the batch. <paramref name="now"/> bounds <c>occurredAt</c> in the future.</summary>
-    public static Rejection? Validate(JsonElement item, DateTime now, out EventFields fields)
+    private enum Field
     {
-        fields = new EventFields();
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            return new Rejection("not_an_object", "Each item of \"events\" must be a JSON object.");
-        }
-        try
-        {
-            return ValidateObject(item, now, fields);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
-        {
-            // Strings that are valid JSON but not valid Unicode (a lone surrogate escape) land here.
-            return new Rejection("invalid_text", "The item contains text that is not valid Unicode.");
-        }
+        EventId, Path, OccurredAt, ModelVersion, PromptVersion, Unit, TraceId, ErrorCode, ErrorMessage,
+        Input, Output, Confidence, LatencyMs, CostUsd, InputTokens, OutputTokens, Outcome, Sources, Attributes,
     }
 
-    private static Rejection? ValidateObject(JsonElement item, DateTime now, EventFields f)
-    {
-        bool hasEventId = false, hasPath = false, hasOccurredAt = false;
-        // Which known fields were seen, one bit each: a repeated field is refused (hot path: no set allocated per item).
-        var seen = 0;
-        foreach (var prop in item.EnumerateObject())
-        {
-            var name = prop.Name;
-            var v = prop.Value;
-            Rejection? problem = null;
-            var bit = FieldBit(name);
-            if (bit == 0)
-            {
-                continue;
-            }
-            if ((seen & bit) != 0)
-            {
-                return Rejection.Field(name, $"\"{name}\" appears more than once in the item.");
-            }
-            seen |= bit;
-            switch (name)
-            {
-                case "eventId":
-                    hasEventId = true;
-                    problem = RequiredString(v, name, MaxEventIdLength, out var eventId);
-                    f.EventId = eventId;
-                    break;
-                case "path":
-                    hasPath = true;
-                    problem = RequiredString(v, name, MaxShortText, out var path);
-                    f.Path = path;
-                    break;
-                case "occurredAt":
-                    hasOccurredAt = true;
-                    problem = Timestamp(v, now, out var at);
-                    f.OccurredAt = at;
-                    break;
-                case "modelVersion":
-                    problem = OptionalString(v, name, MaxShortText, out var model);
-                    f.ModelVersion = model;
-                    break;
-                case "promptVersion":
-                    problem = OptionalString(v, name, MaxShortText, out var prompt);
-                    f.PromptVersion = prompt;
-                    break;
-                case "unit":
-                    problem = OptionalString(v, name, MaxAttributeLength, out var unit);
-                    f.Unit = unit;
-                    break;
-                case "traceId":
-                    problem = OptionalString(v, name, MaxShortText, out var trace);
-                    f.TraceId = trace;
-                    break;
-                case "errorCode":
-                    problem = OptionalString(v, name, MaxShortText, out var code);
-                    f.ErrorCode = code;
-                    break;
-                case "errorMessage":
-                    problem = OptionalString(v, name, MaxErrorMessage, out var message);
-                    f.ErrorMessage = message;
-                    break;
-                case "input":
-                    problem = OptionalText(v, name, out var input);
-                    f.Input = input;
-                    break;
-                case "output":
-                    problem = OptionalText(v, name, out var output);
-                    f.Output = output;
-                    break;
-                case "confidence":
-                    problem = OptionalNumber(v, name, out var confidence);
-                    if (problem is null && confidence is > 1)
-                    {
-                        problem = Rejection.Field(name, "confidence must be a number between 0 and 1.");
-                    }
-                    f.Confidence = confidence;
-                    break;
-                case "latencyMs":
-                    problem = OptionalNumber(v, name, out var latency);
-                    f.LatencyMs = latency;
-                    break;
-                case "costUsd":
-                    problem = OptionalNumber(v, name, out var cost);
-                    f.CostUsd = cost;
-                    break;
-                case "inputTokens":
-                    problem = OptionalCount(v, name, out var inTokens);
-                    f.InputTokens = inTokens;
-                    break;
-                case "outputTokens":
-                    problem = OptionalCount(v, name, out var outTokens);
-                    f.OutputTokens = outTokens;
-                    break;
-                case "outcome":
-                    problem = Outcome(v, out var outcome);
-                    f.Outcome = outcome;
-                    break;
-                case "sources":
-                    problem = Sources(v);
-                    f.SourcesJson = v.ValueKind == JsonValueKind.Null ? null : v.GetRawText();
-                    break;
-                case "attributes":
-                    problem = Attributes(v);
-                    f.AttributesJson = v.ValueKind == JsonValueKind.Null ? null : v.GetRawText();
-                    break;
-            }
-            if (problem is not null)
-            {
-                return problem;
-            }
-        }
-        if (!hasEventId)
-        {
-            return Rejection.Field("eventId", "eventId is required (1–128 characters).");
-        }
-        if (!hasPath)
-        {
-            return Rejection.Field("path", "path is required: the slug of the operating path.");
-        }
-        if (!hasOccurredAt)
-        {
-            return Rejection.Field("occurredAt", "occurredAt is required (RFC 3339, e.g. 2026-11-23T10:15:00Z).");
-        }
-        return null;
-    }
-
-    private static readonly string[] KnownFields =
+    private static readonly (byte[] Name, Field Field)[] Fields =
     [
-        "eventId", "path", "occurredAt", "modelVersion", "promptVersion", "unit", "traceId", "errorCode", "errorMessage",
-        "input", "output", "confidence", "latencyMs", "costUsd", "inputTokens", "outputTokens", "outcome", "sources", "attributes",
+        ("eventId"u8.ToArray(), Field.EventId), ("path"u8.ToArray(), Field.Path), ("occurredAt"u8.ToArray(), Field.OccurredAt),
+        ("modelVersion"u8.ToArray(), Field.ModelVersion), ("promptVersion"u8.ToArray(), Field.PromptVersion), ("unit"u8.ToArray(), Field.Unit),
+        ("traceId"u8.ToArray(), Field.TraceId), ("errorCode"u8.ToArray(), Field.ErrorCode), ("errorMessage"u8.ToArray(), Field.ErrorMessage),
+        ("input"u8.ToArray(), Field.Input), ("output"u8.ToArray(), Field.Output), ("confidence"u8.ToArray(), Field.Confidence),
+        ("latencyMs"u8.ToArray(), Field.LatencyMs), ("costUsd"u8.ToArray(), Field.CostUsd), ("inputTokens"u8.ToArray(), Field.InputTokens),
+        ("outputTokens"u8.ToArray(), Field.OutputTokens), ("outcome"u8.ToArray(), Field.Outcome), ("sources"u8.ToArray(), Field.Sources),
+        ("attributes"u8.ToArray(), Field.Attributes),
     ];
 
-    private static int FieldBit(string name)
+    /// <summary>
+    /// Reads a whole batch. Throws <see cref="JsonException"/> when the body is not JSON and
+    /// <see cref="EnvelopeException"/> when it is not <c>{"events":[…]}</c> or holds more than
+    /// <paramref name="maxItems"/> items.
+    /// </summary>
+    public static List<ParsedItem> ReadBatch(ReadOnlySpan<byte> body, DateTime now, int maxItems)
     {
-        var i = Array.IndexOf(KnownFields, name);
-        return i < 0 ? 0 : 1 << i;
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new EnvelopeException("Expected an object {\"events\": [ … ]}.");
+        }
+        List<ParsedItem>? items = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isEvents = reader.ValueTextEquals("events"u8);
+            reader.Read();
+            if (!isEvents)
+            {
+                reader.Skip();
+                continue;
+            }
+            if (items is not null || reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new EnvelopeException("Expected an object {\"events\": [ … ]} with one \"events\" array.");
+            }
+            items = [];
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (items.Count == maxItems)
+                {
+                    throw new BatchTooLargeException($"A batch holds at most {maxItems:N0} events. Split it into smaller batches.");
+                }
+                items.Add(ReadItem(ref reader, body, items.Count, now));
+            }
+        }
+        // Anything after the envelope (a second document, garbage) makes the reader throw here.
+        while (reader.Read())
+        {
+        }
+        return items ?? throw new EnvelopeException("Expected an object {\"events\": [ … ]}.");
     }
 
-    private static Rejection? RequiredString(JsonElement v, string name, int max, out string value)
+    /// <summary>Reads one item on its own (a quarantined item being replayed).</summary>
+    public static ParsedItem ReadOne(ReadOnlySpan<byte> json, DateTime now)
     {
-        value = "";
-        if (v.ValueKind != JsonValueKind.String)
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        reader.Read();
+        return ReadItem(ref reader, json, 0, now);
+    }
+
+    /// <summary>Reads the item the reader stands on and leaves the reader on its last token.</summary>
+    private static ParsedItem ReadItem(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int index, DateTime now)
+    {
+        var item = new ParsedItem { Index = index, Fields = new EventFields() };
+        var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return Rejection.Field(name, $"{name} must be a string of 1–{max} characters.");
+            reader.Skip();
+            item.Rejection = new Rejection("not_an_object", "Each item of \"events\" must be a JSON object.");
+            item.Raw = (start, (int)reader.BytesConsumed - start);
+            return item;
         }
-        var s = v.GetString()!;
-        if (s.Length > max || string.IsNullOrWhiteSpace(s))
+        var f = item.Fields;
+        var seen = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            return Rejection.Field(name, $"{name} must be a string of 1–{max} characters.");
+            var field = Lookup(ref reader);
+            reader.Read();
+            if (field is not { } known)
+            {
+                reader.Skip();
+                continue;
+            }
+            var bit = 1 << (int)known;
+            Rejection? problem;
+            if ((seen & bit) != 0)
+            {
+                problem = Rejection.Field(Name(known), $"\"{Name(known)}\" appears more than once in the item.");
+                reader.Skip();
+            }
+            else
+            {
+                seen |= bit;
+                try
+                {
+                    problem = ReadField(ref reader, body, known, f, now, item);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Text that is valid JSON but not valid Unicode (a lone surrogate escape) lands here.
+                    problem = new Rejection("invalid_text", "The item contains text that is not valid Unicode.");
+                    reader.Skip();
+                }
+            }
+            // The first problem decides; reading goes on to the item's end to stay in step.
+            item.Rejection ??= problem;
         }
-        value = s;
+        item.Raw = (start, (int)reader.BytesConsumed - start);
+        if (item.Rejection is null)
+        {
+            if ((seen & (1 << (int)Field.EventId)) == 0)
+            {
+                item.Rejection = Rejection.Field("eventId", "eventId is required (1–128 characters).");
+            }
+            else if ((seen & (1 << (int)Field.Path)) == 0)
+            {
+                item.Rejection = Rejection.Field("path", "path is required: the slug of the operating path.");
+            }
+            else if ((seen & (1 << (int)Field.OccurredAt)) == 0)
+            {
+                item.Rejection = Rejection.Field("occurredAt", "occurredAt is required (RFC 3339, e.g. 2026-11-23T10:15:00Z).");
+            }
+        }
+        return item;
+    }
+
+    private static Field? Lookup(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            var name = reader.GetString()!;
+            foreach (var (bytes, field) in Fields)
+            {
+                if (System.Text.Encoding.UTF8.GetString(bytes) == name)
+                {
+                    return field;
+                }
+            }
+            return null;
+        }
+        var span = reader.ValueSpan;
+        foreach (var (bytes, field) in Fields)
+        {
+            if (span.SequenceEqual(bytes))
+            {
+                return field;
+            }
+        }
         return null;
     }
 
-    private static Rejection? OptionalString(JsonElement v, string name, int max, out string? value)
+    private static string Name(Field field) => System.Text.Encoding.UTF8.GetString(Fields[(int)field].Name);
+
+    private static Rejection? ReadField(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, Field field, EventFields f, DateTime now, ParsedItem item)
     {
-        value = null;
-        if (v.ValueKind == JsonValueKind.Null)
+        switch (field)
         {
-            return null;
+            case Field.EventId:
+            {
+                var problem = RequiredString(ref reader, "eventId", MaxEventIdLength, out var value);
+                item.EventIdForQuarantine = Clip(value);
+                f.EventId = problem is null ? value! : "";
+                return problem;
+            }
+            case Field.Path:
+            {
+                var problem = RequiredString(ref reader, "path", MaxShortText, out var value);
+                item.PathForQuarantine = Clip(value);
+                f.Path = problem is null ? value! : "";
+                return problem;
+            }
+            case Field.OccurredAt:
+            {
+                var problem = Timestamp(ref reader, now, out var at);
+                f.OccurredAt = at;
+                return problem;
+            }
+            case Field.ModelVersion:
+                return OptionalString(ref reader, "modelVersion", MaxShortText, v => f.ModelVersion = v);
+            case Field.PromptVersion:
+                return OptionalString(ref reader, "promptVersion", MaxShortText, v => f.PromptVersion = v);
+            case Field.Unit:
+                return OptionalString(ref reader, "unit", MaxAttributeLength, v => f.Unit = v);
+            case Field.TraceId:
+                return OptionalString(ref reader, "traceId", MaxShortText, v => f.TraceId = v);
+            case Field.ErrorCode:
+                return OptionalString(ref reader, "errorCode", MaxShortText, v => f.ErrorCode = v);
+            case Field.ErrorMessage:
+                return OptionalString(ref reader, "errorMessage", MaxErrorMessage, v => f.ErrorMessage = v);
+            case Field.Input:
+                return OptionalText(ref reader, "input", v => f.Input = v);
+            case Field.Output:
+                return OptionalText(ref reader, "output", v => f.Output = v);
+            case Field.Confidence:
+            {
+                var problem = OptionalNumber(ref reader, "confidence", out var value);
+                if (problem is null && value is > 1)
+                {
+                    problem = Rejection.Field("confidence", "confidence must be a number between 0 and 1.");
+                }
+                f.Confidence = value;
+                return problem;
+            }
+            case Field.LatencyMs:
+            {
+                var problem = OptionalNumber(ref reader, "latencyMs", out var value);
+                f.LatencyMs = value;
+                return problem;
+            }
+            case Field.CostUsd:
+            {
+                var problem = OptionalNumber(ref reader, "costUsd", out var value);
+                f.CostUsd = value;
+                return problem;
+            }
+            case Field.InputTokens:
+            {
+                var problem = OptionalCount(ref reader, "inputTokens", out var value);
+                f.InputTokens = value;
+                return problem;
+            }
+            case Field.OutputTokens:
+            {
+                var problem = OptionalCount(ref reader, "outputTokens", out var value);
+                f.OutputTokens = value;
+                return problem;
+            }
+            case Field.Outcome:
+                return Outcome(ref reader, f);
+            case Field.Sources:
+            {
+                var start = (int)reader.TokenStartIndex;
+                var problem = Sources(ref reader);
+                f.SourcesJson = problem is null && reader.TokenType != JsonTokenType.Null ? System.Text.Encoding.UTF8.GetString(body[start..(int)reader.BytesConsumed]) : null;
+                return problem;
+            }
+            case Field.Attributes:
+            {
+                var start = (int)reader.TokenStartIndex;
+                var problem = Attributes(ref reader);
+                f.AttributesJson = problem is null && reader.TokenType != JsonTokenType.Null ? System.Text.Encoding.UTF8.GetString(body[start..(int)reader.BytesConsumed]) : null;
+                return problem;
+            }
+            default:
+                reader.Skip();
+                return null;
         }
-        if (v.ValueKind != JsonValueKind.String)
-        {
-            return Rejection.Field(name, $"{name} must be a string (at most {max} characters) or null.");
-        }
-        value = v.GetString()!;
-        return value.Length > max ? Rejection.Field(name, $"{name} must be at most {max} characters.") : null;
     }
 
-    private static Rejection? OptionalText(JsonElement v, string name, out string? value)
+    private static string? Clip(string? s) => s is null ? null : s.Length > 200 ? s[..200] : s;
+
+    private static Rejection? RequiredString(ref Utf8JsonReader reader, string name, int max, out string? value)
     {
         value = null;
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType != JsonTokenType.String)
         {
-            return null;
+            reader.Skip();
+            return Rejection.Field(name, $"{name} must be a string of 1–{max} characters.");
         }
-        if (v.ValueKind != JsonValueKind.String)
-        {
-            return Rejection.Field(name, $"{name} must be a string or null.");
-        }
-        value = v.GetString()!;
-        // Cheap bound first: a UTF-16 char is at most 3 UTF-8 bytes.
-        return value.Length * 3 > MaxTextBytes && Encoding.UTF8.GetByteCount(value) > MaxTextBytes
-            ? Rejection.Field(name, $"{name} must be at most 32 KB (UTF-8).")
+        value = reader.GetString()!;
+        return value.Length > max || string.IsNullOrWhiteSpace(value)
+            ? Rejection.Field(name, $"{name} must be a string of 1–{max} characters.")
             : null;
     }
 
-    private static Rejection? OptionalNumber(JsonElement v, string name, out double? value)
+    private static Rejection? OptionalString(ref Utf8JsonReader reader, string name, int max, Action<string?> set)
     {
-        value = null;
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0)
+        if (reader.TokenType != JsonTokenType.String)
         {
+            reader.Skip();
+            return Rejection.Field(name, $"{name} must be a string (at most {max} characters) or null.");
+        }
+        var value = reader.GetString()!;
+        if (value.Length > max)
+        {
+            return Rejection.Field(name, $"{name} must be at most {max} characters.");
+        }
+        set(value);
+        return null;
+    }
+
+    private static Rejection? OptionalText(ref Utf8JsonReader reader, string name, Action<string?> set)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return Rejection.Field(name, $"{name} must be a string or null.");
+        }
+        // The escaped form is never shorter than the text it encodes: only a long one needs a count.
+        if (reader.ValueSpan.Length > MaxTextBytes)
+        {
+            var value = reader.GetString()!;
+            if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxTextBytes)
+            {
+                return Rejection.Field(name, $"{name} must be at most 32 KB (UTF-8).");
+            }
+            set(value);
+            return null;
+        }
+        set(reader.GetString());
+        return null;
+    }
+
+    private static Rejection? OptionalNumber(ref Utf8JsonReader reader, string name, out double? value)
+    {
+        value = null;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0)
+        {
+            reader.Skip();
             return Rejection.Field(name, $"{name} must be a finite number, zero or more.");
         }
         value = d;
         return null;
     }
 
-    private static Rejection? OptionalCount(JsonElement v, string name, out long? value)
+    private static Rejection? OptionalCount(ref Utf8JsonReader reader, string name, out long? value)
     {
         value = null;
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n) || n < 0)
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var n) || n < 0)
         {
+            reader.Skip();
             return Rejection.Field(name, $"{name} must be a whole number, zero or more.");
         }
         value = n;
         return null;
     }
 
-    private static Rejection? Outcome(JsonElement v, out string value)
+    private static Rejection? Outcome(ref Utf8JsonReader reader, EventFields f)
     {
-        value = Outcomes.Ok;
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        var s = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        var known = s switch
+        string? known = null;
+        if (reader.TokenType == JsonTokenType.String)
         {
-            "ok" => Outcomes.Ok,
-            "error" => Outcomes.Error,
-            "timeout" => Outcomes.Timeout,
-            "fallback" => Outcomes.Fallback,
-            _ => null,
-        };
+            known = reader.ValueTextEquals("ok"u8) ? Outcomes.Ok
+                : reader.ValueTextEquals("error"u8) ? Outcomes.Error
+                : reader.ValueTextEquals("timeout"u8) ? Outcomes.Timeout
+                : reader.ValueTextEquals("fallback"u8) ? Outcomes.Fallback
+                : null;
+        }
+        else
+        {
+            reader.Skip();
+        }
         if (known is null)
         {
             return Rejection.Field("outcome", "outcome must be one of ok, error, timeout, fallback.");
         }
-        value = known;
+        f.Outcome = known;
         return null;
     }
 
-    private static Rejection? Timestamp(JsonElement v, DateTime now, out DateTime value)
+    private static Rejection? Timestamp(ref Utf8JsonReader reader, DateTime now, out DateTime value)
     {
         value = default;
-        var s = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        if (s is null || s.Length > 40 || !Rfc3339().IsMatch(s)
-            || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var at))
+        var bad = Rejection.Field("occurredAt", "occurredAt must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
+        if (reader.TokenType != JsonTokenType.String)
         {
-            return Rejection.Field("occurredAt", "occurredAt must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
+            reader.Skip();
+            return bad;
+        }
+        DateTimeOffset at;
+        var span = reader.ValueSpan;
+        // Fast path: plain ISO 8601 with 'T' and an explicit offset, parsed from the UTF-8 bytes.
+        if (!reader.ValueIsEscaped && span.Length is >= 20 and <= 40 && span[10] is (byte)'T' or (byte)'t'
+            && (span[^1] is (byte)'Z' or (byte)'z' || (span[^6] is (byte)'+' or (byte)'-' && span[^3] == (byte)':'))
+            && reader.TryGetDateTimeOffset(out at))
+        {
+        }
+        else
+        {
+            var s = reader.GetString()!;
+            if (s.Length > 40 || !Rfc3339().IsMatch(s)
+                || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out at))
+            {
+                return bad;
+            }
         }
         value = at.UtcDateTime;
         if (value > now + MaxFutureSkew)
@@ -332,62 +489,81 @@ public static partial class EventContract
         return value < Earliest ? Rejection.Field("occurredAt", "occurredAt is before the year 2000.") : null;
     }
 
-    private static Rejection? Sources(JsonElement v)
+    private static Rejection? Sources(ref Utf8JsonReader reader)
     {
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() > MaxSources)
+        var tooMany = Rejection.Field("sources", $"sources must be an array of at most {MaxSources} objects.");
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
-            return Rejection.Field("sources", $"sources must be an array of at most {MaxSources} objects.");
+            reader.Skip();
+            return tooMany;
         }
-        foreach (var source in v.EnumerateArray())
+        var count = 0;
+        Rejection? problem = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (source.ValueKind != JsonValueKind.Object)
+            if (++count > MaxSources)
             {
-                return Rejection.Field("sources", "Each source must be an object with title, url and snippet.");
+                problem ??= tooMany;
             }
-            foreach (var p in source.EnumerateObject())
+            if (reader.TokenType != JsonTokenType.StartObject)
             {
-                var max = p.Name switch { "title" => 500, "url" => 2048, "snippet" => 4096, _ => -1 };
-                if (max < 0)
+                reader.Skip();
+                problem ??= Rejection.Field("sources", "Each source must be an object with title, url and snippet.");
+                continue;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var max = reader.ValueTextEquals("title"u8) ? 500 : reader.ValueTextEquals("url"u8) ? 2048 : reader.ValueTextEquals("snippet"u8) ? 4096 : -1;
+                var name = max < 0 ? "" : reader.GetString()!;
+                reader.Read();
+                if (max < 0 || reader.TokenType == JsonTokenType.Null)
                 {
+                    reader.Skip();
                     continue;
                 }
-                if (p.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)
-                    || (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString()!.Length > max))
+                if (reader.TokenType != JsonTokenType.String || reader.GetString()!.Length > max)
                 {
-                    return Rejection.Field("sources", $"A source's {p.Name} must be a string of at most {max} characters.");
+                    reader.Skip();
+                    problem ??= Rejection.Field("sources", $"A source's {name} must be a string of at most {max} characters.");
                 }
             }
         }
-        return null;
+        return problem;
     }
 
-    private static Rejection? Attributes(JsonElement v)
+    private static Rejection? Attributes(ref Utf8JsonReader reader)
     {
-        if (v.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        if (v.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
+            reader.Skip();
             return Rejection.Field("attributes", "attributes must be an object of string values.");
         }
         var count = 0;
-        foreach (var p in v.EnumerateObject())
+        Rejection? problem = null;
+        var invalid = Rejection.Field("attributes", $"Each attribute needs a name and a string value of at most {MaxAttributeLength} characters.");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (++count > MaxAttributes)
             {
-                return Rejection.Field("attributes", $"At most {MaxAttributes} attributes.");
+                problem ??= Rejection.Field("attributes", $"At most {MaxAttributes} attributes.");
             }
-            if (p.Name.Length is 0 or > MaxAttributeLength || p.Value.ValueKind != JsonValueKind.String
-                || p.Value.GetString()!.Length > MaxAttributeLength)
+            var nameLength = reader.GetString()!.Length;
+            reader.Read();
+            if (nameLength is 0 or > MaxAttributeLength || reader.TokenType != JsonTokenType.String
+                || (reader.ValueSpan.Length > MaxAttributeLength && reader.GetString()!.Length > MaxAttributeLength))
             {
-                return Rejection.Field("attributes", $"Each attribute needs a name and a string value of at most {MaxAttributeLength} characters.");
+                reader.Skip();
+                problem ??= invalid;
             }
         }
-        return null;
+        return problem;
     }
 }

@@ -30,7 +30,7 @@ public static class EventsApi
         return app;
     }
 
-    private static async Task<IResult> PostAsync(HttpContext http, IngestionService ingestion, CancellationToken ct)
+    private static async Task<IResult> PostAsync(HttpContext http, IngestionService ingestion, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Features.Get<ApiCaller>()!;
         if (!http.Request.HasJsonContentType())
@@ -83,51 +83,50 @@ public static class EventsApi
                 return TooLarge();
             }
 
-            // JSON text is UTF-8 (RFC 8259). The parser only checks string contents when they are read,
+            // JSON text is UTF-8 (RFC 8259). The reader only checks string contents when they are read,
             // so check the whole body once here (vectorised, far cheaper than the parse).
             if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
             {
                 return BadEnvelope("The body is not valid UTF-8.");
             }
-            JsonDocument document;
+            List<ParsedItem> items;
             try
             {
-                document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 });
+                items = EventContract.ReadBatch(buffer.AsSpan(0, length), time.GetUtcNow().UtcDateTime, IngestionService.MaxEvents);
             }
             catch (JsonException ex)
             {
-                return BadEnvelope("The body is not valid JSON (UTF-8): " + ex.Message);
+                return BadEnvelope("The body is not valid JSON: " + ex.Message);
             }
-            using (document)
+            catch (BatchTooLargeException ex)
             {
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
-                {
-                    return BadEnvelope("Expected an object {\"events\": [ … ]}.");
-                }
-                if (events.GetArrayLength() > IngestionService.MaxEvents)
-                {
-                    return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too many events",
-                        detail: $"A batch holds at most {IngestionService.MaxEvents:N0} events; this one has {events.GetArrayLength():N0}. Split it.");
-                }
-                var submitter = new Submitter(caller.KeyId, caller.Name, caller.MayUse);
-                ItemResult[] results;
-                try
-                {
-                    results = await ingestion.IngestAsync(events, submitter, ct);
-                }
-                catch (IngestionBusyException ex)
-                {
-                    http.Response.Headers.RetryAfter = "2";
-                    return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage busy",
-                        detail: ex.Message + " Nothing from this batch was acknowledged; send it again (stored items will answer 'duplicate').");
-                }
-                return Results.Ok(new IngestResponse(
-                    results.Count(r => r.Status == ItemStatus.Accepted),
-                    results.Count(r => r.Status == ItemStatus.Duplicate),
-                    results.Count(r => r.Status == ItemStatus.Rejected),
-                    results));
+                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too many events", detail: ex.Message);
             }
+            catch (EnvelopeException ex)
+            {
+                return BadEnvelope(ex.Message);
+            }
+
+            var submitter = new Submitter(caller.KeyId, caller.Name, caller.MayUse);
+            ItemResult[] results;
+            try
+            {
+                results = await ingestion.IngestAsync(buffer, items, submitter, ct);
+            }
+            catch (IngestionBusyException ex)
+            {
+                http.Response.Headers.RetryAfter = "2";
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage busy",
+                    detail: ex.Message + " Nothing from this batch was acknowledged; send it again (stored items will answer 'duplicate').");
+            }
+            var accepted = 0;
+            var duplicates = 0;
+            foreach (var r in results)
+            {
+                accepted += r.Status == ItemStatus.Accepted ? 1 : 0;
+                duplicates += r.Status == ItemStatus.Duplicate ? 1 : 0;
+            }
+            return Results.Ok(new IngestResponse(accepted, duplicates, results.Length - accepted - duplicates, results));
         }
         finally
         {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text;
 using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Ingestion;
@@ -24,21 +24,17 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
 {
     public const int MaxEvents = 1000;
 
-    public async Task<ItemResult[]> IngestAsync(JsonElement events, Submitter submitter, CancellationToken ct)
-    {
-        var items = new List<(JsonElement Item, long? QuarantineId)>(events.GetArrayLength());
-        foreach (var item in events.EnumerateArray())
-        {
-            items.Add((item, null));
-        }
-        return await ProcessAsync(items, submitter, ct);
-    }
+    /// <summary>Stores a batch read from <paramref name="body"/> by <see cref="EventContract.ReadBatch"/>.</summary>
+    public Task<ItemResult[]> IngestAsync(byte[] body, IReadOnlyList<ParsedItem> items, Submitter submitter, CancellationToken ct) =>
+        ProcessAsync(items, item => Encoding.UTF8.GetString(body, item.Raw.Start, item.Raw.Length), null, submitter, ct);
 
     /// <summary>
-    /// Runs items through the same rules. Items carrying a quarantine id update that quarantined
-    /// row when refused again, and remove it when stored (or found already stored).
+    /// Runs read items through the remaining rules (path, key scope) and stores them. Items with a
+    /// quarantine id update that quarantined row when refused again, and remove it when stored
+    /// (or found already stored).
     /// </summary>
-    public async Task<ItemResult[]> ProcessAsync(IReadOnlyList<(JsonElement Item, long? QuarantineId)> items, Submitter submitter, CancellationToken ct)
+    public async Task<ItemResult[]> ProcessAsync(
+        IReadOnlyList<ParsedItem> items, Func<ParsedItem, string> rawJson, IReadOnlyList<long>? quarantineIds, Submitter submitter, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var paths = await catalog.GetAllAsync(ct);
@@ -49,8 +45,10 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
 
         for (var i = 0; i < items.Count; i++)
         {
-            var (item, quarantineId) = items[i];
-            var rejection = EventContract.Validate(item, now, out var fields);
+            var item = items[i];
+            long? quarantineId = quarantineIds is null ? null : quarantineIds[i];
+            var fields = item.Fields;
+            var rejection = item.Rejection;
             PathRouting? path = null;
             if (rejection is null && !paths.TryGetValue(fields.Path, out path))
             {
@@ -62,9 +60,8 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
             }
             if (rejection is { } r)
             {
-                var (slug, eventId) = Identify(item, fields);
-                results[i] = new ItemResult(i, eventId, ItemStatus.Rejected, r.Reason, r.Detail);
-                quarantine.Add(new QuarantineRow(slug, eventId, item.GetRawText(), r.Reason, submitter.ApiKeyId, submitter.ApiKeyName, now)
+                results[i] = new ItemResult(i, item.EventIdForQuarantine, ItemStatus.Rejected, r.Reason, r.Detail);
+                quarantine.Add(new QuarantineRow(item.PathForQuarantine, item.EventIdForQuarantine, rawJson(item), r.Reason, submitter.ApiKeyId, submitter.ApiKeyName, now)
                 {
                     ExistingId = quarantineId,
                 });
@@ -91,31 +88,5 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
                 written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
         }
         return results;
-    }
-
-    /// <summary>Best-effort path and event id of a refused item, so quarantine can be filtered by path.</summary>
-    private static (string? Slug, string? EventId) Identify(JsonElement item, EventFields fields)
-    {
-        string? Read(string name, string parsed)
-        {
-            if (parsed.Length > 0)
-            {
-                return parsed.Length > 200 ? parsed[..200] : parsed;
-            }
-            if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String)
-            {
-                try
-                {
-                    var s = v.GetString()!;
-                    return s.Length > 200 ? s[..200] : s;
-                }
-                catch (InvalidOperationException)
-                {
-                    return null;
-                }
-            }
-            return null;
-        }
-        return (Read("path", fields.Path), Read("eventId", fields.EventId));
     }
 }

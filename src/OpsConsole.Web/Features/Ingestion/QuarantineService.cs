@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using System.Text.Json;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpsConsole.Web.Data;
@@ -76,40 +76,28 @@ public sealed class QuarantineService(
             q = q.Where(x => x.PathSlug == slug);
         }
         var rows = await q.OrderBy(x => x.Id).ToListAsync(ct);
-        var documents = new List<JsonDocument>(rows.Count);
+        var now = time.GetUtcNow().UtcDateTime;
+        var items = rows.Select(row => EventContract.ReadOne(Encoding.UTF8.GetBytes(row.RawJson), now)).ToList();
+        var raw = rows.Select((row, i) => (items[i], row.RawJson)).ToDictionary(x => x.Item1, x => x.RawJson);
+        var submitter = new Submitter(null, "replay by " + actor.Identity?.Name, s => isAdmin || owned.Contains(s));
+        ItemResult[] results;
         try
         {
-            var items = new List<(JsonElement, long?)>(rows.Count);
-            foreach (var row in rows)
-            {
-                var doc = JsonDocument.Parse(row.RawJson);
-                documents.Add(doc);
-                items.Add((doc.RootElement, row.Id));
-            }
-            var submitter = new Submitter(null, "replay by " + actor.Identity?.Name, s => isAdmin || owned.Contains(s));
-            ItemResult[] results;
-            try
-            {
-                results = await ingestion.ProcessAsync(items, submitter, ct);
-            }
-            catch (IngestionBusyException ex)
-            {
-                return new ReplaySummary(0, 0, 0, ex.Message + " Nothing changed; try again.");
-            }
-            var summary = new ReplaySummary(
-                results.Count(r => r.Status == ItemStatus.Accepted),
-                results.Count(r => r.Status == ItemStatus.Duplicate),
-                results.Count(r => r.Status == ItemStatus.Rejected));
-            await using var write = await audit.BeginAsync(db, ct);
-            write.Record(AuditActor.From(actor), "quarantine.replay", "quarantine", slug ?? "*", slug, null,
-                new { items = rows.Count, summary.Accepted, summary.Duplicates, summary.Rejected });
-            await write.CommitAsync(ct);
-            return summary;
+            results = await ingestion.ProcessAsync(items, item => raw[item], rows.Select(r => r.Id).ToList(), submitter, ct);
         }
-        finally
+        catch (IngestionBusyException ex)
         {
-            documents.ForEach(d => d.Dispose());
+            return new ReplaySummary(0, 0, 0, ex.Message + " Nothing changed; try again.");
         }
+        var summary = new ReplaySummary(
+            results.Count(r => r.Status == ItemStatus.Accepted),
+            results.Count(r => r.Status == ItemStatus.Duplicate),
+            results.Count(r => r.Status == ItemStatus.Rejected));
+        await using var write = await audit.BeginAsync(db, ct);
+        write.Record(AuditActor.From(actor), "quarantine.replay", "quarantine", slug ?? "*", slug, null,
+            new { items = rows.Count, summary.Accepted, summary.Duplicates, summary.Rejected });
+        await write.CommitAsync(ct);
+        return summary;
     }
 
     /// <summary>Deletes items older than the retention; returns how many went.</summary>

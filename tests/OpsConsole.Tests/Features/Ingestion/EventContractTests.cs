@@ -25,10 +25,13 @@ public class EventContractTests
         ["sources"] = new JsonArray(new JsonObject { ["title"] = "Refunds", ["url"] = "https://help/x", ["snippet"] = "…" }),
     };
 
-    private static Rejection? Check(JsonObject item, out EventFields fields)
+    private static Rejection? Check(JsonObject item, out EventFields fields) => Read(item.ToJsonString(), out fields);
+
+    private static Rejection? Read(string json, out EventFields fields)
     {
-        using var doc = JsonDocument.Parse(item.ToJsonString());
-        return EventContract.Validate(doc.RootElement.Clone(), Now, out fields);
+        var item = EventContract.ReadOne(System.Text.Encoding.UTF8.GetBytes(json), Now);
+        fields = item.Fields;
+        return item.Rejection;
     }
 
     private static string? ReasonFor(Action<JsonObject> change)
@@ -109,8 +112,7 @@ public class EventContractTests
     [Fact]
     public void Validate_NumberBeyondDoubleRange_Rejected()
     {
-        using var doc = JsonDocument.Parse("""{"eventId":"e","path":"p1","occurredAt":"2026-11-23T11:00:00Z","latencyMs":1e400}""");
-        Assert.Equal("invalid_field:latencyMs", EventContract.Validate(doc.RootElement, Now, out _)?.Reason);
+        Assert.Equal("invalid_field:latencyMs", Read("""{"eventId":"e","path":"p1","occurredAt":"2026-11-23T11:00:00Z","latencyMs":1e400}""", out _)?.Reason);
     }
 
     [Fact]
@@ -172,15 +174,14 @@ public class EventContractTests
     [Fact]
     public void Validate_RepeatedProperty_Rejected()
     {
-        using var doc = JsonDocument.Parse("""{"eventId":"a","eventId":"b","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""");
-        Assert.Equal("invalid_field:eventId", EventContract.Validate(doc.RootElement, Now, out _)?.Reason);
+        Assert.Equal("invalid_field:eventId", Read("""{"eventId":"a","eventId":"b","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""", out _)?.Reason);
     }
 
     [Fact]
     public void Validate_NotAnObject_Rejected()
     {
-        using var doc = JsonDocument.Parse("[1]");
-        Assert.Equal("not_an_object", EventContract.Validate(doc.RootElement[0], Now, out _)?.Reason);
+        Assert.Equal("not_an_object", Read("1", out _)?.Reason);
+        Assert.Equal("not_an_object", Read("[{\"eventId\":\"x\"}]", out _)?.Reason);
     }
 
     [Fact]
@@ -197,7 +198,64 @@ public class EventContractTests
     [Fact]
     public void Validate_LoneSurrogateEscape_RejectedNotThrown()
     {
-        using var doc = JsonDocument.Parse("""{"eventId":"\ud800","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""");
-        Assert.NotNull(EventContract.Validate(doc.RootElement, Now, out _));
+        Assert.Equal("invalid_text", Read("""{"eventId":"\ud800","path":"p1","occurredAt":"2026-11-23T11:00:00Z"}""", out _)?.Reason);
+    }
+
+    [Theory]
+    [InlineData("2026-11-23T11:59:00Z")]
+    [InlineData("2026-11-23t11:59:00z")]
+    [InlineData("2026-11-23T12:59:00.123456+01:00")]
+    [InlineData("2026-11-23 11:59:00Z")] // RFC 3339 allows a space for T
+    [InlineData("2026-11-23T11:59:00.5-00:00")]
+    public void Validate_Rfc3339Forms_Accepted(string at)
+    {
+        Assert.Null(ReasonFor(i => i["occurredAt"] = at));
+    }
+
+    [Fact]
+    public void ReadBatch_FirstProblemWins_AndReadingStaysInStep()
+    {
+        const string body = """
+            {"meta":{"x":[1,2]},"events":[
+              {"eventId":"a","confidence":"high","nested":{"deep":[1,{"k":"v"}]},"path":"p1","occurredAt":"2026-11-23T11:00:00Z"},
+              {"eventId":"b","path":"p1","occurredAt":"2026-11-23T11:00:00Z","attributes":{"k":"v"},"sources":[{"title":"t"}]}
+            ],"trailer":true}
+            """;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        var items = EventContract.ReadBatch(bytes, Now, 10);
+
+        Assert.Equal(2, items.Count);
+        Assert.Equal("invalid_field:confidence", items[0].Rejection?.Reason);
+        Assert.Equal(("a", "p1"), (items[0].EventIdForQuarantine, items[0].PathForQuarantine));
+        Assert.StartsWith("{\"eventId\":\"a\"", System.Text.Encoding.UTF8.GetString(bytes, items[0].Raw.Start, items[0].Raw.Length));
+        Assert.Null(items[1].Rejection);
+        Assert.Equal("{\"k\":\"v\"}", items[1].Fields.AttributesJson);
+        Assert.Equal("[{\"title\":\"t\"}]", items[1].Fields.SourcesJson);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("{}")]
+    [InlineData("{\"events\":{}}")]
+    [InlineData("{\"events\":[],\"events\":[]}")]
+    public void ReadBatch_WrongEnvelope_Throws(string body)
+    {
+        Assert.ThrowsAny<EnvelopeException>(() => EventContract.ReadBatch(System.Text.Encoding.UTF8.GetBytes(body), Now, 10));
+    }
+
+    [Theory]
+    [InlineData("{\"events\":[]} {}")]
+    [InlineData("{\"events\":[")]
+    [InlineData("{\"events\":[NaN]}")]
+    public void ReadBatch_NotJson_Throws(string body)
+    {
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => EventContract.ReadBatch(System.Text.Encoding.UTF8.GetBytes(body), Now, 10));
+    }
+
+    [Fact]
+    public void ReadBatch_OverTheItemLimit_TooLarge()
+    {
+        var body = "{\"events\":[" + string.Join(",", Enumerable.Repeat("{}", 11)) + "]}";
+        Assert.Throws<BatchTooLargeException>(() => EventContract.ReadBatch(System.Text.Encoding.UTF8.GetBytes(body), Now, 10));
     }
 }
