@@ -14,8 +14,9 @@ public sealed class EventFields
     public string? ModelVersion { get; set; }
     public string? PromptVersion { get; set; }
     public string? Unit { get; set; }
-    public string? Input { get; set; }
-    public string? Output { get; set; }
+    /// <summary>The input as sent; see <see cref="Utf8Text"/> for why it may still be UTF-8 bytes.</summary>
+    public Utf8Text Input { get; set; }
+    public Utf8Text Output { get; set; }
     public double? Confidence { get; set; }
     public double? LatencyMs { get; set; }
     public long? InputTokens { get; set; }
@@ -27,6 +28,36 @@ public sealed class EventFields
     public string? TraceId { get; set; }
     public string? SourcesJson { get; set; }
     public string? AttributesJson { get; set; }
+}
+
+/// <summary>
+/// Text kept as the UTF-8 bytes it arrived in until something needs it as a string. Most inputs
+/// and outputs go from the request body to SQLite untouched (redaction finds nothing to mask), so
+/// decoding them to UTF-16 and encoding them back would be pure cost on the ingestion hot path.
+/// </summary>
+public readonly struct Utf8Text
+{
+    private readonly byte[]? _utf8;
+    private readonly string? _text;
+
+    private Utf8Text(byte[]? utf8, string? text)
+    {
+        _utf8 = utf8;
+        _text = text;
+    }
+
+    public static Utf8Text FromUtf8(byte[] utf8) => new(utf8, null);
+
+    public static implicit operator Utf8Text(string? text) => new(null, text);
+
+    public bool IsNull => _utf8 is null && _text is null;
+
+    public bool IsNullOrEmpty => _utf8 is null ? string.IsNullOrEmpty(_text) : _utf8.Length == 0;
+
+    /// <summary>The bytes when the value is still undecoded; null otherwise.</summary>
+    public byte[]? Utf8 => _utf8;
+
+    public override string? ToString() => _utf8 is null ? _text : System.Text.Encoding.UTF8.GetString(_utf8);
 }
 
 /// <summary>Why an item was refused: a machine-readable code and a sentence for the person reading it.</summary>
@@ -370,7 +401,7 @@ public static partial class EventContract
         return null;
     }
 
-    private static Rejection? OptionalText(ref Utf8JsonReader reader, string name, Action<string?> set)
+    private static Rejection? OptionalText(ref Utf8JsonReader reader, string name, Action<Utf8Text> set)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -381,18 +412,22 @@ public static partial class EventContract
             reader.Skip();
             return Rejection.Field(name, $"{name} must be a string or null.");
         }
-        // The escaped form is never shorter than the text it encodes: only a long one needs a count.
-        if (reader.ValueSpan.Length > MaxTextBytes)
+        byte[] utf8;
+        if (!reader.ValueIsEscaped)
         {
-            var value = reader.GetString()!;
-            if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxTextBytes)
-            {
-                return Rejection.Field(name, $"{name} must be at most 32 KB (UTF-8).");
-            }
-            set(value);
-            return null;
+            utf8 = reader.ValueSpan.ToArray();
         }
-        set(reader.GetString());
+        else
+        {
+            // Unescaping never makes the text longer than its escaped form.
+            var buffer = new byte[reader.ValueSpan.Length];
+            utf8 = buffer.AsSpan(0, reader.CopyString(buffer)).ToArray();
+        }
+        if (utf8.Length > MaxTextBytes)
+        {
+            return Rejection.Field(name, $"{name} must be at most 32 KB (UTF-8).");
+        }
+        set(Utf8Text.FromUtf8(utf8));
         return null;
     }
 

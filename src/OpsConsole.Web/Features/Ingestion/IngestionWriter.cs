@@ -352,6 +352,18 @@ public sealed class RawStatement : IDisposable
     public void Bind(int index, string? value) =>
         Check(value is null ? SQLitePCL.raw.sqlite3_bind_null(_stmt, index) : SQLitePCL.raw.sqlite3_bind_text(_stmt, index, value));
 
+    public void Bind(int index, Utf8Text value)
+    {
+        if (value.Utf8 is { } utf8)
+        {
+            Check(SQLitePCL.raw.sqlite3_bind_text(_stmt, index, utf8.AsSpan()));
+        }
+        else
+        {
+            Bind(index, value.ToString());
+        }
+    }
+
     public void Bind(int index, long? value) =>
         Check(value is { } v ? SQLitePCL.raw.sqlite3_bind_int64(_stmt, index, v) : SQLitePCL.raw.sqlite3_bind_null(_stmt, index));
 
@@ -360,8 +372,15 @@ public sealed class RawStatement : IDisposable
     public void Bind(int index, double? value) =>
         Check(value is { } v ? SQLitePCL.raw.sqlite3_bind_double(_stmt, index, v) : SQLitePCL.raw.sqlite3_bind_null(_stmt, index));
 
-    public void Bind(int index, DateTime value) =>
-        Bind(index, value.ToString(@"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture));
+    public void Bind(int index, DateTime value)
+    {
+        Span<byte> utf8 = stackalloc byte[40];
+        if (!value.TryFormat(utf8, out var written, @"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new FormatException("DateTime did not fit its buffer.");
+        }
+        Check(SQLitePCL.raw.sqlite3_bind_text(_stmt, index, utf8[..written]));
+    }
 
     /// <summary>Runs the statement to completion and resets it; returns the rows it changed.</summary>
     public int Execute()

@@ -42,6 +42,26 @@ public sealed partial class Redactor
 
     public bool IsNoOp => !_emails && !_cards && !_phones && _custom.Length == 0;
 
+    /// <summary>
+    /// Masks <paramref name="value"/>. Text still in UTF-8 is first checked for anything a rule
+    /// could match (an '@', a digit, or any custom pattern at all) and is left undecoded if none.
+    /// </summary>
+    public Utf8Text Apply(Utf8Text value, ref int count)
+    {
+        if (value.Utf8 is { } utf8)
+        {
+            var candidates = _custom.Length > 0
+                || (_emails && utf8.AsSpan().Contains((byte)'@'))
+                || (_cards && HasDigitRun<byte>(utf8, 13))
+                || (_phones && HasDigitRun<byte>(utf8, 7));
+            if (!candidates)
+            {
+                return value;
+            }
+        }
+        return Apply(value.ToString(), ref count);
+    }
+
     /// <summary>Returns the masked text and adds the number of masked values to <paramref name="count"/>.</summary>
     public string? Apply(string? text, ref int count)
     {
@@ -148,10 +168,14 @@ public sealed partial class Redactor
     /// True when the text holds <paramref name="min"/> digits in a row, allowing single spaces or
     /// hyphens between them: the cheap test that spares most texts the card pattern.
     /// </summary>
-    private static bool HasDigitRun(ReadOnlySpan<char> text, int min)
+    private static bool HasDigitRun(ReadOnlySpan<char> text, int min) => HasDigitRun<char>(text, min);
+
+    private static bool HasDigitRun<T>(ReadOnlySpan<T> text, int min) where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
+        T zero = T.CreateTruncating('0'), nine = T.CreateTruncating('9'), space = T.CreateTruncating(' '), hyphen = T.CreateTruncating('-');
+        bool IsDigit(T c) => c >= zero && c <= nine;
         // Jump from digit to digit with the vectorised search; walk only the runs themselves.
-        var start = text.IndexOfAnyInRange('0', '9');
+        var start = text.IndexOfAnyInRange(zero, nine);
         while (start >= 0 && text.Length - start >= min)
         {
             var run = 0;
@@ -159,19 +183,19 @@ public sealed partial class Redactor
             for (; i < text.Length; i++)
             {
                 var c = text[i];
-                if (c is >= '0' and <= '9')
+                if (IsDigit(c))
                 {
                     if (++run >= min)
                     {
                         return true;
                     }
                 }
-                else if (!(c is ' ' or '-' && i + 1 < text.Length && text[i + 1] is >= '0' and <= '9'))
+                else if (!((c == space || c == hyphen) && i + 1 < text.Length && IsDigit(text[i + 1])))
                 {
                     break;
                 }
             }
-            var next = text[i..].IndexOfAnyInRange('0', '9');
+            var next = text[i..].IndexOfAnyInRange(zero, nine);
             start = next < 0 ? -1 : i + next;
         }
         return false;

@@ -21,11 +21,11 @@ public static class ReviewRouting
         {
             reason = ReviewReasons.LowConfidence;
         }
-        else if (e.Outcome is Outcomes.Error or Outcomes.Timeout && !string.IsNullOrEmpty(e.Output))
+        else if (e.Outcome is Outcomes.Error or Outcomes.Timeout && !e.Output.IsNullOrEmpty)
         {
             reason = ReviewReasons.Error;
         }
-        else if (path.QaSampleRate > 0 && e.Outcome is Outcomes.Ok or Outcomes.Fallback && !string.IsNullOrEmpty(e.Output)
+        else if (path.QaSampleRate > 0 && e.Outcome is Outcomes.Ok or Outcomes.Fallback && !e.Output.IsNullOrEmpty
             && SampleUnit(path.Slug, e.EventId) < path.QaSampleRate)
         {
             reason = ReviewReasons.QaSample;
