@@ -4,9 +4,9 @@ public sealed class SignInJourneyTests(AppFixture app) : IClassFixture<AppFixtur
 {
     public static TheoryData<string, string[]> DemoUsers => new()
     {
-        { "admin@opsconsole.local", ["paths", "audit", "users"] },
-        { "owner@opsconsole.local", ["paths", "audit"] },
-        { "owner2@opsconsole.local", ["paths", "audit"] },
+        { "admin@opsconsole.local", ["paths", "audit", "keys", "users", "quarantine"] },
+        { "owner@opsconsole.local", ["paths", "audit", "keys"] },
+        { "owner2@opsconsole.local", ["paths", "audit", "keys"] },
         { "oncall@opsconsole.local", ["paths"] },
         { "reviewer@opsconsole.local", ["paths"] },
         { "viewer@opsconsole.local", ["paths"] },
