@@ -23,7 +23,7 @@ public sealed record EventCursor(DateTime OccurredAt, long Id);
 
 public sealed record EventListItem(
     long Id, string EventId, DateTime OccurredAt, string? ModelVersion, double? Confidence, double? LatencyMs, double? CostUsd,
-    string Outcome, string? ReviewReason, string? ReviewStatus, int RedactedCount, string? OutputStart);
+    string Outcome, string? ReviewReason, string? ReviewStatus, int RedactedCount);
 
 public sealed record EventPage(IReadOnlyList<EventListItem> Items, EventCursor? Next);
 
@@ -32,7 +32,6 @@ public sealed record EventDetail(InferenceEvent Event, ReviewItem? Review);
 public sealed class EventExplorerService(IDbContextFactory<AppDbContext> dbFactory)
 {
     public const int PageSize = 50;
-    private const int SnippetLength = 140;
 
     public async Task<EventPage> SearchAsync(int pathId, EventQuery f, EventCursor? after, CancellationToken ct, int pageSize = PageSize)
     {
@@ -79,8 +78,7 @@ public sealed class EventExplorerService(IDbContextFactory<AppDbContext> dbFacto
             .Select(e => new EventListItem(
                 e.Id, e.EventId, e.OccurredAt, e.ModelVersion, e.Confidence, e.LatencyMs, e.CostUsd, e.Outcome, e.ReviewReason,
                 db.ReviewItems.Where(r => r.EventRowId == e.Id).Select(r => r.Status).FirstOrDefault(),
-                e.RedactedCount,
-                e.Output == null ? null : e.Output.Substring(0, SnippetLength)))
+                e.RedactedCount))
             .ToListAsync(ct);
         EventCursor? next = null;
         if (rows.Count > pageSize)
