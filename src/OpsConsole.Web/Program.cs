@@ -8,6 +8,7 @@ using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Jobs;
@@ -70,6 +71,7 @@ try
         .AddUsers()
         .AddApiKeys()
         .AddIngestion()
+        .AddReview()
         .AddDemoTraffic()
         .AddJobs();
 }

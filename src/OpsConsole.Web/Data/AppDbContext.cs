@@ -17,6 +17,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<InferenceEvent> InferenceEvents => Set<InferenceEvent>();
     public DbSet<QuarantinedEvent> QuarantinedEvents => Set<QuarantinedEvent>();
     public DbSet<ReviewItem> ReviewItems => Set<ReviewItem>();
+    public DbSet<Label> Labels => Set<Label>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -19,6 +19,8 @@ public static class ReviewStatuses
     public const string Corrected = "corrected";
     public const string Rejected = "rejected";
     public const string Expired = "expired";
+
+    public static bool IsDecided(string status) => status is Approved or Corrected or Rejected;
 }
 
 /// <summary>One event that needs a person. Created by ingestion in the same transaction as the event.</summary>
@@ -31,9 +33,27 @@ public sealed class ReviewItem
     public string Reason { get; set; } = "";
     /// <summary>0–100, higher first: rises as the model's confidence falls.</summary>
     public int Priority { get; set; }
+    /// <summary>
+    /// pending → claimed → approved | corrected | rejected. A claim whose lease has run out counts
+    /// as free without anything rewriting the row: every claim checks <see cref="ClaimUntil"/>.
+    /// </summary>
     public string Status { get; set; } = ReviewStatuses.Pending;
     public DateTime CreatedAt { get; set; }
     public DateTime DueAt { get; set; }
+
+    public string? ClaimedById { get; set; }
+    public string? ClaimedByName { get; set; }
+    public DateTime? ClaimedAt { get; set; }
+    public DateTime? ClaimUntil { get; set; }
+
+    public string? CorrectedOutput { get; set; }
+    public List<string> ReasonTags { get; set; } = [];
+    public string? Note { get; set; }
+    public string? DecidedById { get; set; }
+    public string? DecidedByName { get; set; }
+    public DateTime? DecidedAt { get; set; }
+    /// <summary>How many times the item was reopened for rework.</summary>
+    public int Round { get; set; }
 }
 
 internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewItem>
@@ -42,9 +62,48 @@ internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewI
     {
         b.Property(r => r.Reason).HasMaxLength(20);
         b.Property(r => r.Status).HasMaxLength(20);
+        b.Property(r => r.ClaimedByName).HasMaxLength(256);
+        b.Property(r => r.DecidedByName).HasMaxLength(256);
+        b.Property(r => r.Note).HasMaxLength(2000);
         b.HasIndex(r => r.EventRowId).IsUnique();
         b.HasIndex(r => new { r.PathId, r.Status, r.Priority, r.DueAt });
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(r => r.PathId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Ingestion.InferenceEvent>().WithOne().HasForeignKey<ReviewItem>(r => r.EventRowId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>The feedback record a decision makes; exported per path. A reopened item's new label supersedes the old one.</summary>
+public sealed class Label
+{
+    public long Id { get; set; }
+    public long ReviewItemId { get; set; }
+    public int PathId { get; set; }
+    public string EventId { get; set; } = "";
+    public string Decision { get; set; } = "";
+    public string? OriginalOutput { get; set; }
+    public string? CorrectedOutput { get; set; }
+    public List<string> ReasonTags { get; set; } = [];
+    public string? Note { get; set; }
+    public string? ReviewerId { get; set; }
+    public string ReviewerName { get; set; } = "";
+    public DateTime DecidedAt { get; set; }
+    public string? ModelVersion { get; set; }
+    public string? PromptVersion { get; set; }
+    public string ReviewReason { get; set; } = "";
+    public long? SupersededByLabelId { get; set; }
+}
+
+internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
+{
+    public void Configure(EntityTypeBuilder<Label> b)
+    {
+        b.Property(l => l.Decision).HasMaxLength(20);
+        b.Property(l => l.EventId).HasMaxLength(128);
+        b.Property(l => l.ReviewerName).HasMaxLength(256);
+        b.Property(l => l.ReviewReason).HasMaxLength(20);
+        b.Property(l => l.Note).HasMaxLength(2000);
+        // The export pages through a path's labels in id order.
+        b.HasIndex(l => new { l.PathId, l.Id });
+        b.HasIndex(l => l.ReviewItemId);
     }
 }

@@ -1,0 +1,214 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Web.Features.Review;
+
+public enum Decision
+{
+    Approve,
+    Correct,
+    Reject,
+}
+
+public sealed record DecisionInput(Decision Decision, string? CorrectedOutput = null, IReadOnlyList<string>? ReasonTags = null, string? Note = null);
+
+/// <summary>What happened to a claim or decision; <see cref="Message"/> says why when it did not.</summary>
+public sealed record ReviewResult(bool Succeeded, string? Message = null)
+{
+    public static readonly ReviewResult Ok = new(true);
+    public static ReviewResult Fail(string message) => new(false, message);
+}
+
+/// <summary>
+/// Claims and decisions on review items. Every state change is one conditional statement (or one
+/// serialised transaction), so two reviewers never hold or decide the same item; a lease that ran
+/// out makes the item free again with no job involved.
+/// </summary>
+public sealed class ReviewQueueService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, TimeProvider time)
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    public const int MaxNote = 2000;
+
+    /// <summary>Whether the user may work the queue of the path (admins all, owners theirs, reviewers assigned).</summary>
+    public async Task<bool> MayReviewAsync(ClaimsPrincipal user, int pathId, CancellationToken ct)
+    {
+        if (user.IsInRole(AppRoles.Admin))
+        {
+            return true;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var slug = await db.Paths.Where(p => p.Id == pathId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
+        if (slug is null)
+        {
+            return false;
+        }
+        var membership = await access.GetAsync(user.UserId(), slug, ct);
+        return (membership.IsOwner && user.IsInRole(AppRoles.PathOwner)) || (membership.IsReviewer && user.IsInRole(AppRoles.Reviewer));
+    }
+
+    /// <summary>Claims the item for the user if it is free (pending, or its lease ran out) or already theirs.</summary>
+    public async Task<ReviewResult> ClaimAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var item = await FindAsync(itemId, ct);
+        if (item is null || !await MayReviewAsync(user, item.PathId, ct))
+        {
+            return ReviewResult.Fail("This item does not exist or is not in a queue you review.");
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var userId = user.UserId();
+        var name = user.Identity?.Name ?? "";
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // One UPDATE with the "free" test in its WHERE: SQLite runs it under its write lock, so exactly one claimer matches.
+        var won = await db.ReviewItems
+            .Where(r => r.Id == itemId && (r.Status == ReviewStatuses.Pending
+                || (r.Status == ReviewStatuses.Claimed && (r.ClaimUntil < now || r.ClaimedById == userId))))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ReviewStatuses.Claimed)
+                .SetProperty(r => r.ClaimedById, userId)
+                .SetProperty(r => r.ClaimedByName, name)
+                .SetProperty(r => r.ClaimedAt, now)
+                .SetProperty(r => r.ClaimUntil, now + Lease), ct);
+        return won == 1 ? ReviewResult.Ok : ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+    }
+
+    /// <summary>Extends the user's live lease (the review view calls this while it is open).</summary>
+    public async Task<ReviewResult> RenewAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var userId = user.UserId();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var renewed = await db.ReviewItems
+            .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ClaimUntil, now + Lease), ct);
+        return renewed == 1 ? ReviewResult.Ok : ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+    }
+
+    /// <summary>Gives the item back to the queue (leaving the review view).</summary>
+    public async Task ReleaseAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var userId = user.UserId();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.ReviewItems
+            .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ReviewStatuses.Pending)
+                .SetProperty(r => r.ClaimedById, (string?)null)
+                .SetProperty(r => r.ClaimedByName, (string?)null)
+                .SetProperty(r => r.ClaimUntil, (DateTime?)null), ct);
+    }
+
+    /// <summary>
+    /// Records a decision from the holder of a live lease, with its label and audit entry, in one
+    /// transaction. Anyone else is told who holds or decided the item.
+    /// </summary>
+    public async Task<ReviewResult> DecideAsync(long itemId, DecisionInput input, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var item = await FindAsync(itemId, ct);
+        if (item is null || !await MayReviewAsync(user, item.PathId, ct))
+        {
+            return ReviewResult.Fail("This item does not exist or is not in a queue you review.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var context = await db.ReviewItems.Where(r => r.Id == itemId)
+            .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { e.EventId, e.Output, e.ModelVersion, e.PromptVersion })
+            .Join(db.Paths, x => item.PathId, p => p.Id, (x, p) => new { x.EventId, x.Output, x.ModelVersion, x.PromptVersion, p.Slug, p.ReasonTags })
+            .FirstAsync(ct);
+        if (Validate(input, context.Output, context.ReasonTags) is { } problem)
+        {
+            return ReviewResult.Fail(problem);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var userId = user.UserId();
+        var name = user.Identity?.Name ?? "";
+        var status = input.Decision switch
+        {
+            Decision.Approve => ReviewStatuses.Approved,
+            Decision.Correct => ReviewStatuses.Corrected,
+            _ => ReviewStatuses.Rejected,
+        };
+        var tags = input.Decision == Decision.Reject ? input.ReasonTags!.Distinct().ToList() : [];
+        var note = string.IsNullOrWhiteSpace(input.Note) ? null : input.Note.Trim();
+        var corrected = input.Decision == Decision.Correct ? input.CorrectedOutput : null;
+
+        await using var write = await audit.BeginAsync(db, ct);
+        var decided = await db.ReviewItems
+            .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, status)
+                .SetProperty(r => r.CorrectedOutput, corrected)
+                .SetProperty(r => r.ReasonTags, tags)
+                .SetProperty(r => r.Note, note)
+                .SetProperty(r => r.DecidedById, userId)
+                .SetProperty(r => r.DecidedByName, name)
+                .SetProperty(r => r.DecidedAt, now), ct);
+        if (decided != 1)
+        {
+            return ReviewResult.Fail(await WhyNotAsync(itemId, ct, db));
+        }
+        var label = new Label
+        {
+            ReviewItemId = itemId, PathId = item.PathId, EventId = context.EventId, Decision = status,
+            OriginalOutput = context.Output, CorrectedOutput = corrected, ReasonTags = tags, Note = note,
+            ReviewerId = userId, ReviewerName = name, DecidedAt = now,
+            ModelVersion = context.ModelVersion, PromptVersion = context.PromptVersion, ReviewReason = item.Reason,
+        };
+        db.Labels.Add(label);
+        await db.SaveChangesAsync(ct);
+        // A reopened item's earlier label stays, marked as superseded by this one.
+        await db.Labels.Where(l => l.ReviewItemId == itemId && l.Id != label.Id && l.SupersededByLabelId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.SupersededByLabelId, label.Id), ct);
+        write.Record(AuditActor.From(user), "review.decide", "review", itemId.ToString(), context.Slug, null,
+            new { eventId = context.EventId, decision = status, reasonTags = tags, corrected = corrected is not null });
+        await write.CommitAsync(ct);
+        return ReviewResult.Ok;
+    }
+
+    private static string? Validate(DecisionInput input, string? original, IReadOnlyList<string> pathTags)
+    {
+        if (input.Note is { Length: > MaxNote })
+        {
+            return $"The note is at most {MaxNote:N0} characters.";
+        }
+        return input.Decision switch
+        {
+            Decision.Correct when string.IsNullOrWhiteSpace(input.CorrectedOutput) => "A correction needs the corrected output.",
+            Decision.Correct when input.CorrectedOutput == original => "The corrected output is the same as the original; approve it instead.",
+            Decision.Reject when input.ReasonTags is not { Count: > 0 } => "Choose at least one reason tag for a rejection.",
+            Decision.Reject when input.ReasonTags.FirstOrDefault(t => !pathTags.Contains(t)) is { } unknown =>
+                $"'{unknown}' is not one of this path's reason tags ({string.Join(", ", pathTags)}).",
+            _ => null,
+        };
+    }
+
+    private async Task<ReviewItem?> FindAsync(long itemId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ReviewItems.AsNoTracking().FirstOrDefaultAsync(r => r.Id == itemId, ct);
+    }
+
+    /// <summary>The sentence for someone who lost a race: who holds the item, or who decided it.</summary>
+    private async Task<string> WhyNotAsync(long itemId, CancellationToken ct, AppDbContext? db = null)
+    {
+        ReviewItem? item;
+        if (db is null)
+        {
+            item = await FindAsync(itemId, ct);
+        }
+        else
+        {
+            item = await db.ReviewItems.AsNoTracking().FirstOrDefaultAsync(r => r.Id == itemId, ct);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        return item switch
+        {
+            null => "This item no longer exists.",
+            { Status: var s } when ReviewStatuses.IsDecided(s) => $"Already {s} by {item.DecidedByName} at {item.DecidedAt:yyyy-MM-dd HH:mm} UTC.",
+            { Status: ReviewStatuses.Claimed } when item.ClaimUntil >= now => $"Claimed by {item.ClaimedByName} until {item.ClaimUntil:HH:mm:ss} UTC.",
+            _ => "Your claim on this item has run out; claim it again.",
+        };
+    }
+}

@@ -1,0 +1,195 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using OpsConsole.Tests.Features.Ingestion;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.ApiKeys;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Features.Review;
+
+/// <summary>The app with a clock the test moves: lease expiry without waiting.</summary>
+public sealed class FakeClockFactory : OpsConsoleFactory
+{
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureTestServices(IServiceCollection services) =>
+        services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+}
+
+public sealed class ReviewQueueServiceTests : IAsyncLifetime
+{
+    private readonly FakeClockFactory _factory = new();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private ReviewQueueService Queue => _factory.Services.GetRequiredService<ReviewQueueService>();
+
+    public ValueTask InitializeAsync()
+    {
+        _factory.CreateClient().Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    /// <summary>A signed-in admin who exists only as claims: enough for the queue, which needs an id, a name and a role.</summary>
+    private static ClaimsPrincipal Admin(string name) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, "id-" + name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
+
+    private async Task<long> NewItemAsync(string path = "support-reply-draft")
+    {
+        var id = "rv-" + Guid.NewGuid().ToString("N");
+        var e = Ingest.Event(id, path: path, confidence: 0.1, output: "Original draft");
+        e["occurredAt"] = _factory.Clock.GetUtcNow().UtcDateTime.AddSeconds(-5).ToString("O");
+        Assert.Equal(1, (await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(e))).Accepted);
+        return await Db.QueryAsync(_factory, db => db.ReviewItems
+            .Join(db.InferenceEvents, r => r.EventRowId, ev => ev.Id, (r, ev) => new { r.Id, ev.EventId })
+            .Where(x => x.EventId == id).Select(x => x.Id).SingleAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Claim_TwentyParallelClaimers_ExactlyOneWins()
+    {
+        var item = await NewItemAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => Queue.ClaimAsync(item, Admin("r" + i), Ct), Ct)));
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.All(results.Where(r => !r.Succeeded), r => Assert.StartsWith("Claimed by r", r.Message));
+        var holder = await Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == item).Select(r => r.ClaimedByName).SingleAsync(Ct));
+        Assert.Contains(holder, results.Select((r, i) => r.Succeeded ? "r" + i : null));
+    }
+
+    [Fact]
+    public async Task Decide_TwentyParallelDeciders_ExactlyOneDecisionAndLabel()
+    {
+        var item = await NewItemAsync();
+        var holder = Admin("holder");
+        Assert.True((await Queue.ClaimAsync(item, holder, Ct)).Succeeded);
+        var deciders = Enumerable.Range(0, 19).Select(i => Admin("d" + i)).Append(holder).ToArray();
+
+        var results = await Task.WhenAll(deciders.Select(d => Task.Run(() => Queue.DecideAsync(item, new DecisionInput(Decision.Approve), d, Ct), Ct)));
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.Equal(1, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == item, Ct)));
+        var label = await Db.QueryAsync(_factory, db => db.Labels.SingleAsync(l => l.ReviewItemId == item, Ct));
+        Assert.Equal(("approved", "holder", "Original draft", "low_confidence"), (label.Decision, label.ReviewerName, label.OriginalOutput, label.ReviewReason));
+    }
+
+    [Fact]
+    public async Task Lease_Expired_ItemFreeAgainAndOldHolderRefused()
+    {
+        var item = await NewItemAsync();
+        var (a, b) = (Admin("alice"), Admin("bob"));
+        Assert.True((await Queue.ClaimAsync(item, a, Ct)).Succeeded);
+        Assert.StartsWith("Claimed by alice until", (await Queue.ClaimAsync(item, b, Ct)).Message);
+
+        _factory.Clock.Advance(ReviewQueueService.Lease + TimeSpan.FromSeconds(1));
+
+        Assert.True((await Queue.ClaimAsync(item, b, Ct)).Succeeded);
+        var late = await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), a, Ct);
+        Assert.StartsWith("Claimed by bob until", late.Message);
+    }
+
+    [Fact]
+    public async Task Lease_RenewedWhileWorking_StaysWithHolder()
+    {
+        var item = await NewItemAsync();
+        var (a, b) = (Admin("alice"), Admin("bob"));
+        Assert.True((await Queue.ClaimAsync(item, a, Ct)).Succeeded);
+        _factory.Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.True((await Queue.RenewAsync(item, a, Ct)).Succeeded);
+        _factory.Clock.Advance(TimeSpan.FromMinutes(4));
+
+        Assert.False((await Queue.ClaimAsync(item, b, Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), a, Ct)).Succeeded);
+    }
+
+    [Fact]
+    public async Task Release_ItemBackInQueue()
+    {
+        var item = await NewItemAsync();
+        await Queue.ClaimAsync(item, Admin("alice"), Ct);
+        await Queue.ReleaseAsync(item, Admin("alice"), Ct);
+        Assert.True((await Queue.ClaimAsync(item, Admin("bob"), Ct)).Succeeded);
+    }
+
+    [Fact]
+    public async Task Decide_AfterSomeoneElseDecided_SaysWhoAndWhen()
+    {
+        var item = await NewItemAsync();
+        await Queue.ClaimAsync(item, Admin("alice"), Ct);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("alice"), Ct)).Succeeded);
+
+        Assert.StartsWith("Already approved by alice at", (await Queue.ClaimAsync(item, Admin("bob"), Ct)).Message);
+        Assert.StartsWith("Already approved by alice at", (await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("bob"), Ct)).Message);
+    }
+
+    [Fact]
+    public async Task Decide_WithoutClaim_Refused()
+    {
+        var item = await NewItemAsync();
+        var result = await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("alice"), Ct);
+        Assert.False(result.Succeeded);
+        Assert.Equal(0, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == item, Ct)));
+    }
+
+    [Theory]
+    [InlineData(Decision.Reject, null, null, "Choose at least one reason tag")]
+    [InlineData(Decision.Reject, null, "made-up-tag", "'made-up-tag' is not one of this path's reason tags")]
+    [InlineData(Decision.Correct, "", null, "A correction needs the corrected output.")]
+    [InlineData(Decision.Correct, "Original draft", null, "The corrected output is the same as the original")]
+    public async Task Decide_InvalidDecision_RefusedAndClaimKept(Decision decision, string? corrected, string? tag, string message)
+    {
+        var item = await NewItemAsync();
+        var a = Admin("alice");
+        await Queue.ClaimAsync(item, a, Ct);
+        var result = await Queue.DecideAsync(item, new DecisionInput(decision, corrected, tag is null ? null : [tag]), a, Ct);
+        Assert.StartsWith(message, result.Message);
+        Assert.Equal(ReviewStatuses.Claimed, await Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == item).Select(r => r.Status).SingleAsync(Ct)));
+    }
+
+    [Fact]
+    public async Task Decide_CorrectAndReject_LabelsCarryTheDetail()
+    {
+        var (one, two) = (await NewItemAsync(), await NewItemAsync());
+        var a = Admin("alice");
+        await Queue.ClaimAsync(one, a, Ct);
+        await Queue.ClaimAsync(two, a, Ct);
+        Assert.True((await Queue.DecideAsync(one, new DecisionInput(Decision.Correct, "Better draft"), a, Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(two, new DecisionInput(Decision.Reject, null, ["hallucination", "wrong-tone"], "Invents a refund policy."), a, Ct)).Succeeded);
+
+        var labels = await Db.QueryAsync(_factory, db => db.Labels.Where(l => l.ReviewItemId == one || l.ReviewItemId == two).OrderBy(l => l.Id).ToListAsync(Ct));
+        Assert.Equal(("corrected", "Original draft", "Better draft"), (labels[0].Decision, labels[0].OriginalOutput, labels[0].CorrectedOutput));
+        Assert.Equal(("rejected", "Invents a refund policy."), (labels[1].Decision, labels[1].Note));
+        Assert.Equal(["hallucination", "wrong-tone"], labels[1].ReasonTags);
+        Assert.Equal("review.decide", (await Db.QueryAsync(_factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync(Ct))).Action);
+    }
+
+    [Fact]
+    public async Task Claim_ReviewerNotAssignedToPath_Refused()
+    {
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var created = await _factory.Services.GetRequiredService<PathService>().CreateAsync(new PathInput
+        {
+            Slug = "unreviewed", Name = "Unreviewed", OwnerIds = [await Principals.IdOfAsync(_factory, TestUsers.Owner2)],
+        }, admin, Ct);
+        Assert.True(created.Succeeded);
+        var key = await _factory.Services.GetRequiredService<ApiKeyService>().CreateAsync(new ApiKeyInput { Name = "all", AllPaths = true }, admin, Ct);
+        var e = Ingest.Event("unassigned-1", path: "unreviewed", confidence: 0.1);
+        e["occurredAt"] = _factory.Clock.GetUtcNow().UtcDateTime.AddSeconds(-5).ToString("O");
+        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(e), key.Secret);
+        var item = await Db.QueryAsync(_factory, db => db.ReviewItems.Join(db.InferenceEvents, r => r.EventRowId, ev => ev.Id, (r, ev) => new { r.Id, ev.EventId })
+            .Where(x => x.EventId == "unassigned-1").Select(x => x.Id).SingleAsync(Ct));
+
+        foreach (var email in new[] { TestUsers.Reviewer, TestUsers.Owner, TestUsers.Viewer, TestUsers.OnCall })
+        {
+            var user = await Principals.ForAsync(_factory, email);
+            Assert.False((await Queue.ClaimAsync(item, user, Ct)).Succeeded, email);
+            Assert.False((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), user, Ct)).Succeeded, email);
+        }
+        Assert.True((await Queue.ClaimAsync(item, await Principals.ForAsync(_factory, TestUsers.Owner2), Ct)).Succeeded);
+    }
+}
