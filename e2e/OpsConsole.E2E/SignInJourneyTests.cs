@@ -4,11 +4,11 @@ public sealed class SignInJourneyTests(AppFixture app) : IClassFixture<AppFixtur
 {
     public static TheoryData<string, string[]> DemoUsers => new()
     {
-        { "admin@opsconsole.local", ["paths", "audit", "keys", "users", "quarantine"] },
-        { "owner@opsconsole.local", ["paths", "audit", "keys"] },
-        { "owner2@opsconsole.local", ["paths", "audit", "keys"] },
+        { "admin@opsconsole.local", ["paths", "review", "audit", "keys", "users", "quarantine"] },
+        { "owner@opsconsole.local", ["paths", "review", "audit", "keys"] },
+        { "owner2@opsconsole.local", ["paths", "review", "audit", "keys"] },
         { "oncall@opsconsole.local", ["paths"] },
-        { "reviewer@opsconsole.local", ["paths"] },
+        { "reviewer@opsconsole.local", ["paths", "review"] },
         { "viewer@opsconsole.local", ["paths"] },
     };
 

@@ -12,6 +12,7 @@ using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Jobs;
+using OpsConsole.Web.Realtime;
 using OpsConsole.Web.Infrastructure.Security;
 
 if (args is ["healthcheck", ..])
@@ -72,6 +73,7 @@ try
         .AddApiKeys()
         .AddIngestion()
         .AddReview()
+        .AddRealtime()
         .AddDemoTraffic()
         .AddJobs();
 }
@@ -120,6 +122,8 @@ app.MapAccountEndpoints();
 app.MapAuditApi();
 app.MapIngestion();
 app.MapJobs();
+app.MapRealtime();
+app.MapReview();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

@@ -8,10 +8,10 @@ public class NavMenuTests : ComponentTestBase
 {
     public static TheoryData<string, string[]> Expected => new()
     {
-        { AppRoles.Admin, ["paths", "audit", "keys", "users", "quarantine"] },
-        { AppRoles.PathOwner, ["paths", "audit", "keys"] },
+        { AppRoles.Admin, ["paths", "review", "audit", "keys", "users", "quarantine"] },
+        { AppRoles.PathOwner, ["paths", "review", "audit", "keys"] },
         { AppRoles.OnCall, ["paths"] },
-        { AppRoles.Reviewer, ["paths"] },
+        { AppRoles.Reviewer, ["paths", "review"] },
         { AppRoles.Viewer, ["paths"] },
     };
 
@@ -30,7 +30,7 @@ public class NavMenuTests : ComponentTestBase
     {
         SignedInAs(AppRoles.Reviewer, AppRoles.PathOwner);
         var nav = Render<NavMenu>();
-        Assert.Equal(["paths", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
+        Assert.Equal(["paths", "review", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
     }
 
     [Fact]

@@ -44,6 +44,13 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/1", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),
         ["GET /keys"] = ("GET", "/keys", [L, O, O, F, F, F]),
+        ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
+        ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),
+        // Labels: owners of the path and admins (or a key with labels:read).
+        ["GET /api/v1/paths/{slug}/labels"] = ("GET", "/api/v1/paths/support-reply-draft/labels", [L, O, O, F, F, F]),
+        // The hub: signed-in users only; which path groups they may join is checked inside.
+        ["ANY /hubs/ops/negotiate"] = ("POST", "/hubs/ops/negotiate?negotiateVersion=1", [L, O, O, O, O, O]),
+        ["ANY /hubs/ops"] = ("GET", "/hubs/ops", [L, R, R, R, R, R]),
         ["GET /admin/quarantine"] = ("GET", "/admin/quarantine", [L, O, F, F, F, F]),
         ["GET /audit"] = ("GET", "/audit", [L, O, O, F, F, F]),
         ["GET /admin/users"] = ("GET", "/admin/users", [L, O, F, F, F, F]),

@@ -46,8 +46,13 @@ public sealed class IngestionWriter : BackgroundService
     private readonly IngestionOptions _options;
     private readonly ILogger<IngestionWriter> _log;
 
-    public IngestionWriter(Microsoft.EntityFrameworkCore.IDbContextFactory<Data.AppDbContext> dbFactory, IOptions<IngestionOptions> options, ILogger<IngestionWriter> log)
+    private readonly Realtime.ReviewNotifier _notifier;
+
+    public IngestionWriter(
+        Microsoft.EntityFrameworkCore.IDbContextFactory<Data.AppDbContext> dbFactory, IOptions<IngestionOptions> options,
+        Realtime.ReviewNotifier notifier, ILogger<IngestionWriter> log)
     {
+        _notifier = notifier;
         using var db = dbFactory.CreateDbContext();
         _connectionString = Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetConnectionString(db.Database)!;
         _options = options.Value;
@@ -117,11 +122,13 @@ public sealed class IngestionWriter : BackgroundService
                 try
                 {
                     statements ??= Statements.Open(_connectionString, _options.BusyTimeoutMs);
-                    statements.Commit(group);
+                    var added = statements.Commit(group);
                     foreach (var p in group)
                     {
                         p.Done.TrySetResult();
                     }
+                    // New review items reach open queues only once committed, never before.
+                    _notifier.Publish(added);
                 }
                 catch (Exception ex)
                 {
@@ -206,8 +213,10 @@ public sealed class IngestionWriter : BackgroundService
             return cmd;
         }
 
-        public void Commit(List<PendingWrite> group)
+        /// <summary>Writes the group in one transaction; returns the review items it created.</summary>
+        public List<Realtime.ReviewChange> Commit(List<PendingWrite> group)
         {
+            var added = new List<Realtime.ReviewChange>();
             using var tx = _connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var cmd in new[] { _insertQuarantine, _updateQuarantine, _deleteQuarantine })
             {
@@ -217,7 +226,7 @@ public sealed class IngestionWriter : BackgroundService
             {
                 for (var i = 0; i < pending.Events.Count; i++)
                 {
-                    pending.Results[i] = Insert(pending.Events[i]);
+                    pending.Results[i] = Insert(pending.Events[i], added);
                 }
                 foreach (var q in pending.Quarantine)
                 {
@@ -225,9 +234,10 @@ public sealed class IngestionWriter : BackgroundService
                 }
             }
             tx.Commit();
+            return added;
         }
 
-        private WriteStatus Insert(EventRow row)
+        private WriteStatus Insert(EventRow row, List<Realtime.ReviewChange> added)
         {
             // ON CONFLICT DO NOTHING changes no row for a stored (path, eventId): that is the duplicate.
             var inserted = EventSql.Execute(_insertEvent, row) == 1;
@@ -250,6 +260,7 @@ public sealed class IngestionWriter : BackgroundService
                 r.Bind(5, row.ReceivedAt);
                 r.Bind(6, row.DueAt);
                 r.Execute();
+                added.Add(new Realtime.ReviewChange(row.PathId, r.LastInsertRowId, Realtime.ReviewChange.Added, Review.ReviewStatuses.Pending, At: row.ReceivedAt));
             }
             return WriteStatus.Inserted;
         }

@@ -5,6 +5,13 @@ public static class ReviewFeature
     public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReviewQueueService>();
+        builder.Services.AddSingleton<ReviewQueries>();
         return builder;
+    }
+
+    public static WebApplication MapReview(this WebApplication app)
+    {
+        app.MapLabelsApi();
+        return app;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Realtime;
 
 namespace OpsConsole.Web.Features.Review;
 
@@ -27,7 +28,8 @@ public sealed record ReviewResult(bool Succeeded, string? Message = null)
 /// serialised transaction), so two reviewers never hold or decide the same item; a lease that ran
 /// out makes the item free again with no job involved.
 /// </summary>
-public sealed class ReviewQueueService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, TimeProvider time)
+public sealed class ReviewQueueService(
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, ReviewNotifier notifier, TimeProvider time)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     public const int MaxNote = 2000;
@@ -71,7 +73,36 @@ public sealed class ReviewQueueService(IDbContextFactory<AppDbContext> dbFactory
                 .SetProperty(r => r.ClaimedByName, name)
                 .SetProperty(r => r.ClaimedAt, now)
                 .SetProperty(r => r.ClaimUntil, now + Lease), ct);
-        return won == 1 ? ReviewResult.Ok : ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+        if (won != 1)
+        {
+            return ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+        }
+        notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Claimed, ReviewStatuses.Claimed, name, now + Lease, now)]);
+        return ReviewResult.Ok;
+    }
+
+    /// <summary>
+    /// Claims the highest-priority free item: tries the top few candidates in order, so a race lost
+    /// to another reviewer moves on to the next item instead of failing.
+    /// </summary>
+    public async Task<(ReviewResult Result, long? ItemId)> ClaimNextAsync(ReviewQueries queries, ClaimsPrincipal user, string? pathSlug, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var candidates = await queries.NextCandidatesAsync(user, pathSlug, ct);
+            if (candidates.Count == 0)
+            {
+                return (ReviewResult.Fail("Nothing left to claim: the queue is empty or every item is claimed."), null);
+            }
+            foreach (var id in candidates)
+            {
+                if ((await ClaimAsync(id, user, ct)).Succeeded)
+                {
+                    return (ReviewResult.Ok, id);
+                }
+            }
+        }
+        return (ReviewResult.Fail("Other reviewers claimed the next items first; try again."), null);
     }
 
     /// <summary>Extends the user's live lease (the review view calls this while it is open).</summary>
@@ -91,13 +122,17 @@ public sealed class ReviewQueueService(IDbContextFactory<AppDbContext> dbFactory
     {
         var userId = user.UserId();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.ReviewItems
+        var released = await db.ReviewItems
             .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, ReviewStatuses.Pending)
                 .SetProperty(r => r.ClaimedById, (string?)null)
                 .SetProperty(r => r.ClaimedByName, (string?)null)
                 .SetProperty(r => r.ClaimUntil, (DateTime?)null), ct);
+        if (released == 1 && await FindAsync(itemId, ct) is { } item)
+        {
+            notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Released, ReviewStatuses.Pending, At: time.GetUtcNow().UtcDateTime)]);
+        }
     }
 
     /// <summary>
@@ -164,7 +199,60 @@ public sealed class ReviewQueueService(IDbContextFactory<AppDbContext> dbFactory
         write.Record(AuditActor.From(user), "review.decide", "review", itemId.ToString(), context.Slug, null,
             new { eventId = context.EventId, decision = status, reasonTags = tags, corrected = corrected is not null });
         await write.CommitAsync(ct);
+        notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Decided, status, name, At: now)]);
         return ReviewResult.Ok;
+    }
+
+    /// <summary>
+    /// Puts a decided item back in the queue for rework (owners of the path, admins). Its next
+    /// decision writes a new label that supersedes the old one; both are kept.
+    /// </summary>
+    public async Task<ReviewResult> ReopenAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var item = await FindAsync(itemId, ct);
+        if (item is null || !await MayReopenAsync(user, item.PathId, ct))
+        {
+            return ReviewResult.Fail("Only an Admin or an owner of this path can reopen a decided item.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var reopened = await db.ReviewItems
+            .Where(r => r.Id == itemId && (r.Status == ReviewStatuses.Approved || r.Status == ReviewStatuses.Corrected || r.Status == ReviewStatuses.Rejected))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ReviewStatuses.Pending)
+                .SetProperty(r => r.Round, r => r.Round + 1)
+                .SetProperty(r => r.ClaimedById, (string?)null)
+                .SetProperty(r => r.ClaimedByName, (string?)null)
+                .SetProperty(r => r.ClaimUntil, (DateTime?)null)
+                .SetProperty(r => r.DecidedById, (string?)null)
+                .SetProperty(r => r.DecidedByName, (string?)null)
+                .SetProperty(r => r.DecidedAt, (DateTime?)null), ct);
+        if (reopened != 1)
+        {
+            return ReviewResult.Fail("Only a decided item can be reopened; this one is " + item.Status + ".");
+        }
+        var slug = await db.Paths.Where(p => p.Id == item.PathId).Select(p => p.Slug).FirstAsync(ct);
+        write.Record(AuditActor.From(user), "review.reopen", "review", itemId.ToString(), slug,
+            new { status = item.Status, decidedBy = item.DecidedByName }, new { status = ReviewStatuses.Pending, round = item.Round + 1 });
+        await write.CommitAsync(ct);
+        notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Reopened, ReviewStatuses.Pending, At: time.GetUtcNow().UtcDateTime)]);
+        return ReviewResult.Ok;
+    }
+
+    /// <summary>Reopening and exporting labels: admins, and owners of the path.</summary>
+    public async Task<bool> MayReopenAsync(ClaimsPrincipal user, int pathId, CancellationToken ct)
+    {
+        if (user.IsInRole(AppRoles.Admin))
+        {
+            return true;
+        }
+        if (!user.IsInRole(AppRoles.PathOwner))
+        {
+            return false;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var slug = await db.Paths.Where(p => p.Id == pathId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
+        return slug is not null && (await access.GetAsync(user.UserId(), slug, ct)).IsOwner;
     }
 
     private static string? Validate(DecisionInput input, string? original, IReadOnlyList<string> pathTags)

@@ -20,6 +20,8 @@ public static class Policies
     public const string AuditRead = nameof(AuditRead);
     /// <summary>API keys page: admins (any path) and owners (keys limited to their paths).</summary>
     public const string ManageKeys = nameof(ManageKeys);
+    /// <summary>The review queue: admins (all paths), owners (their paths), reviewers (assigned paths); the service checks the path.</summary>
+    public const string ReviewWork = nameof(ReviewWork);
 
     private static readonly Dictionary<string, string> Descriptions = new()
     {
@@ -29,6 +31,7 @@ public static class Policies
         [Admin] = "Admin",
         [AuditRead] = "Admin or PathOwner",
         [ManageKeys] = "Admin or PathOwner",
+        [ReviewWork] = "Admin, PathOwner or Reviewer",
     };
 
     public static string Describe(string? policy) =>
@@ -44,5 +47,6 @@ public static class Policies
         o.AddPolicy(Admin, p => p.RequireRole(AppRoles.Admin));
         o.AddPolicy(AuditRead, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
         o.AddPolicy(ManageKeys, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
+        o.AddPolicy(ReviewWork, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner, AppRoles.Reviewer));
     }
 }
