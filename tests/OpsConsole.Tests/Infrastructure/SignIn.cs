@@ -43,4 +43,33 @@ public static partial class SignIn
         var m = TokenPattern().Match(html);
         return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException("No antiforgery token on the page.");
     }
+
+    /// <summary>Signs in and returns the Cookie header a non-browser client (a SignalR connection) sends.</summary>
+    public static async Task<string> CookieHeaderAsync(OpsConsoleFactory factory, string email, string password = TestUsers.Password)
+    {
+        var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var form = await client.GetAsync("/account/login");
+        var cookies = Cookies(form);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/account/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "login",
+                ["__RequestVerificationToken"] = AntiforgeryToken(await form.Content.ReadAsStringAsync()),
+                ["Input.Email"] = email,
+                ["Input.Password"] = password,
+            }),
+        };
+        request.Headers.Add("Cookie", string.Join("; ", cookies));
+        var response = await client.SendAsync(request);
+        var auth = Cookies(response).Where(c => c.StartsWith("opsconsole.auth", StringComparison.Ordinal)).ToList();
+        if (auth.Count == 0)
+        {
+            throw new InvalidOperationException($"Sign-in of {email} set no auth cookie ({(int)response.StatusCode}).");
+        }
+        return string.Join("; ", auth);
+    }
+
+    private static IEnumerable<string> Cookies(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var values) ? values.Select(v => v.Split(';')[0]) : [];
 }
