@@ -7,6 +7,7 @@ using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Notifications;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Users;
@@ -74,6 +75,7 @@ try
         .AddIngestion()
         .AddReview()
         .AddRealtime()
+        .AddNotifications()
         .AddDemoTraffic()
         .AddJobs();
 }

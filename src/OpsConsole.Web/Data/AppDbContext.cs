@@ -18,6 +18,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<QuarantinedEvent> QuarantinedEvents => Set<QuarantinedEvent>();
     public DbSet<ReviewItem> ReviewItems => Set<ReviewItem>();
     public DbSet<Label> Labels => Set<Label>();
+    public DbSet<Features.Notifications.Notification> Notifications => Set<Features.Notifications.Notification>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

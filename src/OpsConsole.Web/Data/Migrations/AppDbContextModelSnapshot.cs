@@ -487,6 +487,43 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("QuarantinedEvents", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Notifications.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Link")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "ReadAt", "Id");
+
+                    b.ToTable("Notifications");
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Paths.OperatingPath", b =>
                 {
                     b.Property<int>("Id")
@@ -722,6 +759,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<int>("Round")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("SlaNotifiedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -793,6 +833,15 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()
                         .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Notifications.Notification", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Data.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

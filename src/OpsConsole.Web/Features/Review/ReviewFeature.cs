@@ -6,6 +6,7 @@ public static class ReviewFeature
     {
         builder.Services.AddSingleton<ReviewQueueService>();
         builder.Services.AddSingleton<ReviewQueries>();
+        builder.Services.AddTransient<ReviewSlaJob>();
         return builder;
     }
 

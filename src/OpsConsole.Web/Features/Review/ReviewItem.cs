@@ -54,6 +54,8 @@ public sealed class ReviewItem
     public DateTime? DecidedAt { get; set; }
     /// <summary>How many times the item was reopened for rework.</summary>
     public int Round { get; set; }
+    /// <summary>When the path's on-call user was told the item is past due (once per item).</summary>
+    public DateTime? SlaNotifiedAt { get; set; }
 }
 
 internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewItem>

@@ -33,6 +33,7 @@ public static class JobsFeature
     {
         var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
         jobs.AddOrUpdate<QuarantineCleanupJob>(QuarantineCleanupJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly());
+        jobs.AddOrUpdate<Features.Review.ReviewSlaJob>(Features.Review.ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

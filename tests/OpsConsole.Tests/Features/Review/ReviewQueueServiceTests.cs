@@ -192,4 +192,25 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         }
         Assert.True((await Queue.ClaimAsync(item, await Principals.ForAsync(_factory, TestUsers.Owner2), Ct)).Succeeded);
     }
+
+    [Fact]
+    public async Task SlaJob_PastDueItem_OnCallToldOnceAndQueueFlagsIt()
+    {
+        var item = await NewItemAsync();
+        var job = _factory.Services.GetRequiredService<ReviewSlaJob>();
+        Assert.Equal(0, await job.RunAsync(Ct)); // not due yet: support-reply-draft's SLA is 60 minutes
+
+        _factory.Clock.Advance(TimeSpan.FromMinutes(61));
+        var told = await job.RunAsync(Ct);
+        var again = await job.RunAsync(Ct);
+
+        Assert.True(told >= 1);
+        Assert.Equal(0, again);
+        var onCall = await Principals.IdOfAsync(_factory, TestUsers.OnCall);
+        var notes = await Db.QueryAsync(_factory, db => db.Notifications.Where(n => n.UserId == onCall && n.Link == $"/review/{item}").ToListAsync(Ct));
+        Assert.Single(notes);
+        Assert.Contains("past due", notes[0].Title);
+        var row = (await _factory.Services.GetRequiredService<ReviewQueries>().OpenItemsAsync(Admin("alice"), new QueueFilter(), Ct)).Single(r => r.Id == item);
+        Assert.True(row.IsOverdue(_factory.Clock.GetUtcNow().UtcDateTime));
+    }
 }
