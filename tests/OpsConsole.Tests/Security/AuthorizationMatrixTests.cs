@@ -46,6 +46,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /keys"] = ("GET", "/keys", [L, O, O, F, F, F]),
         ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
         ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),
+        ["GET /review/stats"] = ("GET", "/review/stats", [L, O, O, F, O, F]),
         // Labels: owners of the path and admins (or a key with labels:read).
         ["GET /api/v1/paths/{slug}/labels"] = ("GET", "/api/v1/paths/support-reply-draft/labels", [L, O, O, F, F, F]),
         // The hub: signed-in users only; which path groups they may join is checked inside.

@@ -632,6 +632,9 @@ namespace OpsConsole.Web.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ClaimedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("CorrectedOutput")
                         .HasColumnType("TEXT");
 

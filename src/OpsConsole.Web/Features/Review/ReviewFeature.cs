@@ -7,6 +7,7 @@ public static class ReviewFeature
         builder.Services.AddSingleton<ReviewQueueService>();
         builder.Services.AddSingleton<ReviewQueries>();
         builder.Services.AddTransient<ReviewSlaJob>();
+        builder.Services.AddSingleton<ReviewerStats>();
         return builder;
     }
 

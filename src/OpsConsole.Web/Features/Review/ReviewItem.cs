@@ -89,6 +89,8 @@ public sealed class Label
     public string? ReviewerId { get; set; }
     public string ReviewerName { get; set; } = "";
     public DateTime DecidedAt { get; set; }
+    /// <summary>When the deciding reviewer claimed the item: claim-to-decision time for reviewer stats.</summary>
+    public DateTime? ClaimedAt { get; set; }
     public string? ModelVersion { get; set; }
     public string? PromptVersion { get; set; }
     public string ReviewReason { get; set; } = "";

@@ -170,6 +170,7 @@ public sealed class ReviewQueueService(
         var corrected = input.Decision == Decision.Correct ? input.CorrectedOutput : null;
 
         await using var write = await audit.BeginAsync(db, ct);
+        var claimedAt = await db.ReviewItems.Where(r => r.Id == itemId).Select(r => r.ClaimedAt).FirstOrDefaultAsync(ct);
         var decided = await db.ReviewItems
             .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now)
             .ExecuteUpdateAsync(s => s
@@ -188,7 +189,7 @@ public sealed class ReviewQueueService(
         {
             ReviewItemId = itemId, PathId = item.PathId, EventId = context.EventId, Decision = status,
             OriginalOutput = context.Output, CorrectedOutput = corrected, ReasonTags = tags, Note = note,
-            ReviewerId = userId, ReviewerName = name, DecidedAt = now,
+            ReviewerId = userId, ReviewerName = name, DecidedAt = now, ClaimedAt = claimedAt,
             ModelVersion = context.ModelVersion, PromptVersion = context.PromptVersion, ReviewReason = item.Reason,
         };
         db.Labels.Add(label);

@@ -213,4 +213,28 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         var row = (await _factory.Services.GetRequiredService<ReviewQueries>().OpenItemsAsync(Admin("alice"), new QueueFilter(), Ct)).Single(r => r.Id == item);
         Assert.True(row.IsOverdue(_factory.Clock.GetUtcNow().UtcDateTime));
     }
+
+    [Fact]
+    public async Task Stats_PerReviewer_SharesMedianAndVisibility()
+    {
+        var (one, two, three) = (await NewItemAsync(), await NewItemAsync(), await NewItemAsync());
+        var alice = Admin("alice");
+        await Queue.ClaimAsync(one, alice, Ct);
+        _factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        await Queue.DecideAsync(one, new DecisionInput(Decision.Approve), alice, Ct);
+        await Queue.ClaimAsync(two, alice, Ct);
+        _factory.Clock.Advance(TimeSpan.FromSeconds(90));
+        await Queue.DecideAsync(two, new DecisionInput(Decision.Reject, null, ["wrong-tone"]), alice, Ct);
+        var reviewer = await Principals.ForAsync(_factory, TestUsers.Reviewer);
+        await Queue.ClaimAsync(three, reviewer, Ct);
+        Assert.True((await Queue.DecideAsync(three, new DecisionInput(Decision.Approve), reviewer, Ct)).Succeeded);
+
+        var stats = _factory.Services.GetRequiredService<ReviewerStats>();
+        var all = await stats.ComputeAsync(Admin("boss"), 7, Ct);
+        var a = all.Single(r => r.Reviewer == "alice");
+        Assert.Equal((2, 0.5, 0.5, TimeSpan.FromSeconds(60)), (a.Decisions, a.ApproveShare, a.RejectShare, a.MedianTimeToDecision));
+
+        var own = await stats.ComputeAsync(reviewer, 7, Ct);
+        Assert.Equal([TestUsers.Reviewer], own.Select(r => r.Reviewer));
+    }
 }

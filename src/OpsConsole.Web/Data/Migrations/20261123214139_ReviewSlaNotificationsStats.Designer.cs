@@ -11,8 +11,8 @@ using OpsConsole.Web.Data;
 namespace OpsConsole.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123213926_ReviewSlaAndNotifications")]
-    partial class ReviewSlaAndNotifications
+    [Migration("20261123214139_ReviewSlaNotificationsStats")]
+    partial class ReviewSlaNotificationsStats
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -634,6 +634,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ClaimedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("CorrectedOutput")
                         .HasColumnType("TEXT");

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace OpsConsole.Web.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class ReviewSlaAndNotifications : Migration
+    public partial class ReviewSlaNotificationsStats : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -14,6 +14,12 @@ namespace OpsConsole.Web.Data.Migrations
             migrationBuilder.AddColumn<DateTime>(
                 name: "SlaNotifiedAt",
                 table: "ReviewItems",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ClaimedAt",
+                table: "Labels",
                 type: "TEXT",
                 nullable: true);
 
@@ -56,6 +62,10 @@ namespace OpsConsole.Web.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "SlaNotifiedAt",
                 table: "ReviewItems");
+
+            migrationBuilder.DropColumn(
+                name: "ClaimedAt",
+                table: "Labels");
         }
     }
 }

@@ -1,0 +1,40 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Web.Features.Review;
+
+public sealed record ReviewerStatsRow(
+    string PathSlug, string Reviewer, int Decisions, double PerDay, TimeSpan? MedianTimeToDecision, double ApproveShare, double CorrectShare, double RejectShare);
+
+/// <summary>Decisions per reviewer and path. Owners see their paths, admins all, everyone else only themselves.</summary>
+public sealed class ReviewerStats(IDbContextFactory<AppDbContext> dbFactory, PathAccess access, TimeProvider time)
+{
+    public async Task<IReadOnlyList<ReviewerStatsRow>> ComputeAsync(ClaimsPrincipal user, int days, CancellationToken ct)
+    {
+        var since = time.GetUtcNow().UtcDateTime.AddDays(-days);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.Labels.AsNoTracking().Where(l => l.DecidedAt >= since);
+        if (!user.IsInRole(AppRoles.Admin))
+        {
+            var owned = user.IsInRole(AppRoles.PathOwner) ? await access.OwnedSlugsAsync(user.UserId(), ct) : [];
+            var ownedIds = await db.Paths.Where(p => owned.Contains(p.Slug)).Select(p => p.Id).ToListAsync(ct);
+            var me = user.UserId();
+            q = q.Where(l => ownedIds.Contains(l.PathId) || l.ReviewerId == me);
+        }
+        var labels = await q.Join(db.Paths, l => l.PathId, p => p.Id, (l, p) => new { p.Slug, l.ReviewerName, l.Decision, l.ClaimedAt, l.DecidedAt })
+            .Take(200_000).ToListAsync(ct);
+        return labels.GroupBy(l => (l.Slug, l.ReviewerName)).Select(g =>
+        {
+            var n = g.Count();
+            var durations = g.Where(l => l.ClaimedAt is not null).Select(l => l.DecidedAt - l.ClaimedAt!.Value).Order().ToList();
+            TimeSpan? median = durations.Count == 0 ? null
+                : durations.Count % 2 == 1 ? durations[durations.Count / 2]
+                : (durations[durations.Count / 2 - 1] + durations[durations.Count / 2]) / 2;
+            double Share(string d) => (double)g.Count(l => l.Decision == d) / n;
+            return new ReviewerStatsRow(g.Key.Slug, g.Key.ReviewerName, n, (double)n / days, median,
+                Share(ReviewStatuses.Approved), Share(ReviewStatuses.Corrected), Share(ReviewStatuses.Rejected));
+        }).OrderBy(r => r.PathSlug).ThenByDescending(r => r.Decisions).ToList();
+    }
+}
