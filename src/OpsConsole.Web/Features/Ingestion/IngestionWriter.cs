@@ -127,8 +127,9 @@ public sealed class IngestionWriter : BackgroundService
                     {
                         p.Done.TrySetResult();
                     }
-                    // New review items reach open queues only once committed, never before.
-                    _notifier.Publish(added);
+                    // New review items reach open queues only once committed, never before; At is the commit time.
+                    var committedAt = DateTime.UtcNow;
+                    _notifier.Publish(added.ConvertAll(c => c with { At = committedAt }));
                 }
                 catch (Exception ex)
                 {
