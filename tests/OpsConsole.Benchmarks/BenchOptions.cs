@@ -16,10 +16,22 @@ public sealed class BenchOptions
     public bool SkipExplorer { get; private set; }
     /// <summary>Release or Debug to force that build of the web app; null picks it (see <see cref="AppBuild.Locate"/>).</summary>
     public string? AppConfiguration { get; private set; }
+    /// <summary>Run only the SignalR push benchmark (<c>--push</c>).</summary>
+    public bool PushOnly { get; private set; }
+    /// <summary>Leave the push benchmark out of the default run (<c>--skip-push</c>).</summary>
+    public bool SkipPush { get; private set; }
+    /// <summary>Measured seconds of paced traffic per push phase.</summary>
+    public int PushSeconds { get; private set; } = 30;
+    /// <summary>Hub connections of the second push phase (the first always has one).</summary>
+    public int PushClients { get; private set; } = 100;
+
+    public bool RunIngestion => !PushOnly;
+    public bool RunPush => PushOnly || !SkipPush;
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
-        "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug]";
+        "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -51,11 +63,27 @@ public sealed class BenchOptions
                     }
                     o.AppConfiguration = args[++i];
                     break;
+                case "--push":
+                    o.PushOnly = true;
+                    break;
+                case "--skip-push":
+                    o.SkipPush = true;
+                    break;
+                case "--push-seconds":
+                    o.PushSeconds = Count(args, ref i, min: 1);
+                    break;
+                case "--push-clients":
+                    o.PushClients = Count(args, ref i, min: 1);
+                    break;
                 case "-h" or "--help":
                     throw new ArgumentException(Usage);
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'.\n{Usage}");
             }
+        }
+        if (o.PushOnly && o.SkipPush)
+        {
+            throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

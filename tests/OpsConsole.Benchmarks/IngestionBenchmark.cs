@@ -170,7 +170,7 @@ internal sealed class IngestionBenchmark(BenchOptions options, string work)
         {
             o.WriteLine("  retry: " + reason);
         }
-        ReportAppLog(o);
+        ReportAppLog(o, _finished);
     }
 
     // Other processes' CPU: a concurrent build or test run makes every figure of the phase lower.
@@ -180,21 +180,21 @@ internal sealed class IngestionBenchmark(BenchOptions options, string work)
     /// The app's warnings, errors and stderr output, grouped by message template across all
     /// instances, so the same start-up warning of five instances is one line.
     /// </summary>
-    private void ReportAppLog(TextWriter o)
+    internal static void ReportAppLog(TextWriter o, IReadOnlyList<(string Label, AppProcess App)> finished)
     {
-        var groups = _finished
+        var groups = finished
             .SelectMany(f => f.App.ProblemLines.Select(line => (f.Label, Entry: AppLogEntry.Parse(line))))
             .GroupBy(x => x.Entry.Key)
             .OrderByDescending(g => g.First().Entry.Level is "Error" or "Critical" or "stderr")
             .ThenByDescending(g => g.Count())
             .ToList();
-        var total = _finished.Sum(f => f.App.ProblemCount);
+        var total = finished.Sum(f => f.App.ProblemCount);
         if (total == 0)
         {
-            o.WriteLine($"app log: no warnings, errors or stderr output from the {_finished.Count} app instances");
+            o.WriteLine($"app log: no warnings, errors or stderr output from the {finished.Count} app instances");
             return;
         }
-        o.WriteLine($"app log: {total} warning/error/stderr lines from {_finished.Count} app instances:");
+        o.WriteLine($"app log: {total} warning/error/stderr lines from {finished.Count} app instances:");
         foreach (var g in groups.Take(10))
         {
             var instances = g.Select(x => x.Label).Distinct().Count();

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 using OpsConsole.Benchmarks;
 
 // Ingestion benchmark: a raw SQLite baseline, the app end to end over HTTP, the config-watcher
-// check and explorer query latency on a large path. Figures go to stdout, progress to stderr.
+// check and explorer query latency on a large path; then the SignalR push benchmark (review
+// items reaching connected reviewers). Figures go to stdout, progress to stderr.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -19,8 +20,10 @@ catch (ArgumentException ex)
 }
 
 using var cts = new CancellationTokenSource();
-// A hung app must not keep the benchmark (and the machine) busy forever.
-cts.CancelAfter(TimeSpan.FromMinutes(30));
+// A hung app must not keep the benchmark (and the machine) busy forever: 30 minutes for the
+// ingestion part as before, plus the push part's own budget when it runs.
+var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero);
+cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
@@ -37,7 +40,14 @@ AppDomain.CurrentDomain.ProcessExit += (_, _) =>
 };
 try
 {
-    await new IngestionBenchmark(options, work).RunAsync(cts.Token);
+    if (options.RunIngestion)
+    {
+        await new IngestionBenchmark(options, work).RunAsync(cts.Token);
+    }
+    if (options.RunPush)
+    {
+        await new PushBenchmark(options, work).RunAsync(cts.Token);
+    }
     return 0;
 }
 catch (BenchmarkFailedException ex)
@@ -49,7 +59,7 @@ catch (BenchmarkFailedException ex)
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
 {
-    Console.Error.WriteLine("BENCHMARK ABORTED (signal or the 30-minute limit); the app instances were killed.");
+    Console.Error.WriteLine($"BENCHMARK ABORTED (signal or the {limit.TotalMinutes:0}-minute limit); the app instances were killed.");
     return 3;
 }
 catch (Exception ex)

@@ -586,6 +586,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<int>("ReviewSlaMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ReviewersPerItem")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("RolloutPercent")
                         .HasColumnType("INTEGER");
 
@@ -687,6 +690,9 @@ namespace OpsConsole.Web.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Round")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("SupersededByLabelId")
                         .HasColumnType("INTEGER");
 
@@ -704,6 +710,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Agreement")
+                        .HasColumnType("REAL");
 
                     b.Property<DateTime?>("ClaimUntil")
                         .HasColumnType("TEXT");
@@ -733,6 +742,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<string>("DecidedByName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("DecisionCount")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("DueAt")
                         .HasColumnType("TEXT");

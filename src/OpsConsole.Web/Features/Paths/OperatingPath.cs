@@ -25,6 +25,8 @@ public sealed class OperatingPath
     public double ConfidenceThreshold { get; set; }
     public double QaSampleRate { get; set; }
     public int ReviewSlaMinutes { get; set; }
+    /// <summary>How many different reviewers must decide each item (1–3); above 1 agreement is measured.</summary>
+    public int ReviewersPerItem { get; set; } = 1;
     public string ReviewGuidance { get; set; } = "";
     public FallbackMode FallbackMode { get; set; }
 

@@ -14,6 +14,7 @@ public sealed class PathInput
     public double ConfidenceThreshold { get; set; } = 0.7;
     public double QaSampleRate { get; set; } = 0.05;
     public int ReviewSlaMinutes { get; set; } = 240;
+    public int ReviewersPerItem { get; set; } = 1;
     public string ReviewGuidance { get; set; } = "";
     public FallbackMode FallbackMode { get; set; } = FallbackMode.Rules;
     public PathSlo Slo { get; set; } = new();
@@ -34,6 +35,7 @@ public sealed class PathInput
         ConfidenceThreshold = p.ConfidenceThreshold,
         QaSampleRate = p.QaSampleRate,
         ReviewSlaMinutes = p.ReviewSlaMinutes,
+        ReviewersPerItem = p.ReviewersPerItem,
         ReviewGuidance = p.ReviewGuidance,
         FallbackMode = p.FallbackMode,
         Slo = new() { P95LatencyMs = p.Slo.P95LatencyMs, CostPerRequestUsd = p.Slo.CostPerRequestUsd, QualityTarget = p.Slo.QualityTarget, MaxErrorRate = p.Slo.MaxErrorRate },
@@ -103,6 +105,7 @@ public static partial class PathValidator
         Check(IsFraction(input.ConfidenceThreshold), nameof(PathInput.ConfidenceThreshold), "Confidence threshold must be between 0 and 1.");
         Check(IsFraction(input.QaSampleRate), nameof(PathInput.QaSampleRate), "QA sample rate must be between 0 and 1.");
         Check(input.ReviewSlaMinutes is >= 1 and <= 43_200, nameof(PathInput.ReviewSlaMinutes), "Review SLA must be between 1 minute and 30 days.");
+        Check(input.ReviewersPerItem is >= 1 and <= 3, nameof(PathInput.ReviewersPerItem), "Reviewers per item must be 1, 2 or 3.");
         Check(Enum.IsDefined(input.FallbackMode), nameof(PathInput.FallbackMode), "Choose a fallback mode.");
 
         Check(input.Slo.P95LatencyMs is null or > 0, "Slo.P95LatencyMs", "p95 latency SLO must be a positive number of milliseconds.");

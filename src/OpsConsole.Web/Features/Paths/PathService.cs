@@ -187,6 +187,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         path.ConfidenceThreshold = input.ConfidenceThreshold;
         path.QaSampleRate = input.QaSampleRate;
         path.ReviewSlaMinutes = input.ReviewSlaMinutes;
+        path.ReviewersPerItem = input.ReviewersPerItem;
         path.ReviewGuidance = input.ReviewGuidance;
         path.FallbackMode = input.FallbackMode;
         path.Slo = input.Slo;
@@ -218,7 +219,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
             Owners = i.OwnerIds.Select(Email).Order().ToList(),
             OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
             Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
-            i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewGuidance, i.FallbackMode,
+            i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
             i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction,
         };
     }

@@ -56,6 +56,10 @@ public sealed class ReviewItem
     public int Round { get; set; }
     /// <summary>When the path's on-call user was told the item is past due (once per item).</summary>
     public DateTime? SlaNotifiedAt { get; set; }
+    /// <summary>Decisions made in the current round (double review needs more than one).</summary>
+    public int DecisionCount { get; set; }
+    /// <summary>With several reviewers per item: the share who agreed with the final decision.</summary>
+    public double? Agreement { get; set; }
 }
 
 internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewItem>
@@ -95,6 +99,8 @@ public sealed class Label
     public string? PromptVersion { get; set; }
     public string ReviewReason { get; set; } = "";
     public long? SupersededByLabelId { get; set; }
+    /// <summary>The item's round when decided (a reopened item starts a new round).</summary>
+    public int Round { get; set; }
 }
 
 internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>

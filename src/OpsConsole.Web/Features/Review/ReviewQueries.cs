@@ -10,7 +10,7 @@ public sealed record QueueFilter(string? PathSlug = null, string? Reason = null,
 
 public sealed record QueueRow(
     long Id, int PathId, string PathSlug, string EventId, string Reason, int Priority, string Status, string? ClaimedBy, DateTime? ClaimUntil,
-    DateTime CreatedAt, DateTime DueAt, double? Confidence, string? ModelVersion)
+    DateTime CreatedAt, DateTime DueAt, double? Confidence, string? ModelVersion, int DecisionCount = 0)
 {
     public bool IsClaimed(DateTime now) => Status == ReviewStatuses.Claimed && ClaimUntil >= now;
     public bool IsOverdue(DateTime now) => DueAt < now;
@@ -75,7 +75,7 @@ public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Tim
         }
         return await rows.OrderByDescending(x => x.r.Priority).ThenBy(x => x.r.CreatedAt).ThenBy(x => x.r.Id).Take(MaxRows)
             .Select(x => new QueueRow(x.r.Id, x.r.PathId, x.Slug, x.e.EventId, x.r.Reason, x.r.Priority, x.r.Status, x.r.ClaimedByName,
-                x.r.ClaimUntil, x.r.CreatedAt, x.r.DueAt, x.e.Confidence, x.e.ModelVersion))
+                x.r.ClaimUntil, x.r.CreatedAt, x.r.DueAt, x.e.Confidence, x.e.ModelVersion, x.r.DecisionCount))
             .ToListAsync(ct);
     }
 
@@ -118,6 +118,13 @@ public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Tim
     {
         var now = time.GetUtcNow().UtcDateTime;
         var rows = await OpenItemsAsync(user, new QueueFilter(pathSlug), ct);
-        return rows.Where(r => !r.IsClaimed(now)).Take(5).Select(r => r.Id).ToList();
+        var free = rows.Where(r => !r.IsClaimed(now)).Select(r => r.Id).ToList();
+        // Items this user already decided in their current round wait for someone else.
+        var userId = user.UserId();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var mine = await db.Labels.Where(l => free.Contains(l.ReviewItemId) && l.ReviewerId == userId)
+            .Join(db.ReviewItems, l => l.ReviewItemId, r => r.Id, (l, r) => new { l.ReviewItemId, Same = l.Round == r.Round })
+            .Where(x => x.Same).Select(x => x.ReviewItemId).ToListAsync(ct);
+        return free.Except(mine).Take(5).ToList();
     }
 }

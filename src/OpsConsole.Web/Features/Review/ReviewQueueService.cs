@@ -66,7 +66,9 @@ public sealed class ReviewQueueService(
         // One UPDATE with the "free" test in its WHERE: SQLite runs it under its write lock, so exactly one claimer matches.
         var won = await db.ReviewItems
             .Where(r => r.Id == itemId && (r.Status == ReviewStatuses.Pending
-                || (r.Status == ReviewStatuses.Claimed && (r.ClaimUntil < now || r.ClaimedById == userId))))
+                || (r.Status == ReviewStatuses.Claimed && (r.ClaimUntil < now || r.ClaimedById == userId)))
+                // With several reviewers per item, each decides once per round.
+                && !db.Labels.Any(l => l.ReviewItemId == r.Id && l.Round == r.Round && l.ReviewerId == userId))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, ReviewStatuses.Claimed)
                 .SetProperty(r => r.ClaimedById, userId)
@@ -75,7 +77,7 @@ public sealed class ReviewQueueService(
                 .SetProperty(r => r.ClaimUntil, now + Lease), ct);
         if (won != 1)
         {
-            return ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+            return ReviewResult.Fail(await WhyNotAsync(itemId, ct, userId: userId));
         }
         notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Claimed, ReviewStatuses.Claimed, name, now + Lease, now)]);
         return ReviewResult.Ok;
@@ -149,7 +151,7 @@ public sealed class ReviewQueueService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var context = await db.ReviewItems.Where(r => r.Id == itemId)
             .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { e.EventId, e.Output, e.ModelVersion, e.PromptVersion })
-            .Join(db.Paths, x => item.PathId, p => p.Id, (x, p) => new { x.EventId, x.Output, x.ModelVersion, x.PromptVersion, p.Slug, p.ReasonTags })
+            .Join(db.Paths, x => item.PathId, p => p.Id, (x, p) => new { x.EventId, x.Output, x.ModelVersion, x.PromptVersion, p.Slug, p.ReasonTags, p.ReviewersPerItem })
             .FirstAsync(ct);
         if (Validate(input, context.Output, context.ReasonTags) is { } problem)
         {
@@ -170,17 +172,36 @@ public sealed class ReviewQueueService(
         var corrected = input.Decision == Decision.Correct ? input.CorrectedOutput : null;
 
         await using var write = await audit.BeginAsync(db, ct);
-        var claimedAt = await db.ReviewItems.Where(r => r.Id == itemId).Select(r => r.ClaimedAt).FirstOrDefaultAsync(ct);
-        var decided = await db.ReviewItems
-            .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, status)
+        var current = await db.ReviewItems.AsNoTracking().Where(r => r.Id == itemId)
+            .Select(r => new { r.ClaimedAt, r.Round, r.DecisionCount }).FirstAsync(ct);
+        var earlier = await db.Labels.AsNoTracking().Where(l => l.ReviewItemId == itemId && l.Round == current.Round)
+            .Select(l => l.Decision).ToListAsync(ct);
+        var needed = Math.Max(1, context.ReviewersPerItem);
+        var final = earlier.Count + 1 >= needed;
+        // The final status is what most of the round's reviewers decided (a tie goes to the latest decision).
+        var round = earlier.Append(status).ToList();
+        var finalStatus = round.GroupBy(d => d).OrderByDescending(g => g.Count()).ThenByDescending(g => round.LastIndexOf(g.Key)).First().Key;
+        double? agreement = needed > 1 && final ? (double)round.Count(d => d == finalStatus) / round.Count : null;
+
+        var holder = db.ReviewItems.Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now);
+        var decided = final
+            ? await holder.ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, finalStatus)
                 .SetProperty(r => r.CorrectedOutput, corrected)
                 .SetProperty(r => r.ReasonTags, tags)
                 .SetProperty(r => r.Note, note)
                 .SetProperty(r => r.DecidedById, userId)
                 .SetProperty(r => r.DecidedByName, name)
-                .SetProperty(r => r.DecidedAt, now), ct);
+                .SetProperty(r => r.DecidedAt, now)
+                .SetProperty(r => r.DecisionCount, r => r.DecisionCount + 1)
+                .SetProperty(r => r.Agreement, agreement), ct)
+            // Not the last reviewer of the round: the item goes back to the queue for the next one.
+            : await holder.ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ReviewStatuses.Pending)
+                .SetProperty(r => r.ClaimedById, (string?)null)
+                .SetProperty(r => r.ClaimedByName, (string?)null)
+                .SetProperty(r => r.ClaimUntil, (DateTime?)null)
+                .SetProperty(r => r.DecisionCount, r => r.DecisionCount + 1), ct);
         if (decided != 1)
         {
             return ReviewResult.Fail(await WhyNotAsync(itemId, ct, db));
@@ -189,18 +210,18 @@ public sealed class ReviewQueueService(
         {
             ReviewItemId = itemId, PathId = item.PathId, EventId = context.EventId, Decision = status,
             OriginalOutput = context.Output, CorrectedOutput = corrected, ReasonTags = tags, Note = note,
-            ReviewerId = userId, ReviewerName = name, DecidedAt = now, ClaimedAt = claimedAt,
+            ReviewerId = userId, ReviewerName = name, DecidedAt = now, ClaimedAt = current.ClaimedAt, Round = current.Round,
             ModelVersion = context.ModelVersion, PromptVersion = context.PromptVersion, ReviewReason = item.Reason,
         };
         db.Labels.Add(label);
         await db.SaveChangesAsync(ct);
-        // A reopened item's earlier label stays, marked as superseded by this one.
-        await db.Labels.Where(l => l.ReviewItemId == itemId && l.Id != label.Id && l.SupersededByLabelId == null)
+        // A reopened item's labels from earlier rounds stay, marked as superseded by this round's.
+        await db.Labels.Where(l => l.ReviewItemId == itemId && l.Round < current.Round && l.SupersededByLabelId == null)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.SupersededByLabelId, label.Id), ct);
         write.Record(AuditActor.From(user), "review.decide", "review", itemId.ToString(), context.Slug, null,
-            new { eventId = context.EventId, decision = status, reasonTags = tags, corrected = corrected is not null });
+            new { eventId = context.EventId, decision = status, reasonTags = tags, corrected = corrected is not null, reviewer = earlier.Count + 1, of = needed });
         await write.CommitAsync(ct);
-        notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Decided, status, name, At: now)]);
+        notifier.Publish([new ReviewChange(item.PathId, itemId, final ? ReviewChange.Decided : ReviewChange.Released, final ? finalStatus : ReviewStatuses.Pending, name, At: now)]);
         return ReviewResult.Ok;
     }
 
@@ -222,6 +243,8 @@ public sealed class ReviewQueueService(
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, ReviewStatuses.Pending)
                 .SetProperty(r => r.Round, r => r.Round + 1)
+                .SetProperty(r => r.DecisionCount, 0)
+                .SetProperty(r => r.Agreement, (double?)null)
                 .SetProperty(r => r.ClaimedById, (string?)null)
                 .SetProperty(r => r.ClaimedByName, (string?)null)
                 .SetProperty(r => r.ClaimUntil, (DateTime?)null)
@@ -280,7 +303,7 @@ public sealed class ReviewQueueService(
     }
 
     /// <summary>The sentence for someone who lost a race: who holds the item, or who decided it.</summary>
-    private async Task<string> WhyNotAsync(long itemId, CancellationToken ct, AppDbContext? db = null)
+    private async Task<string> WhyNotAsync(long itemId, CancellationToken ct, AppDbContext? db = null, string? userId = null)
     {
         ReviewItem? item;
         if (db is null)
@@ -292,6 +315,14 @@ public sealed class ReviewQueueService(
             item = await db.ReviewItems.AsNoTracking().FirstOrDefaultAsync(r => r.Id == itemId, ct);
         }
         var now = time.GetUtcNow().UtcDateTime;
+        if (item is { Status: ReviewStatuses.Pending or ReviewStatuses.Claimed } && userId is not null)
+        {
+            await using var lookup = await dbFactory.CreateDbContextAsync(ct);
+            if (await lookup.Labels.AnyAsync(l => l.ReviewItemId == itemId && l.Round == item.Round && l.ReviewerId == userId, ct))
+            {
+                return "You already decided this item; it is waiting for a different reviewer.";
+            }
+        }
         return item switch
         {
             null => "This item no longer exists.",

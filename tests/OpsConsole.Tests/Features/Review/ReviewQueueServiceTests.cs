@@ -237,4 +237,30 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         var own = await stats.ComputeAsync(reviewer, 7, Ct);
         Assert.Equal([TestUsers.Reviewer], own.Select(r => r.Reviewer));
     }
+
+    [Fact]
+    public async Task DoubleReview_ItemStaysUntilTwoDifferentReviewersDecided_AgreementComputed()
+    {
+        await Db.ExecuteAsync(_factory, "UPDATE Paths SET ReviewersPerItem = 2 WHERE Slug = 'support-reply-draft'");
+        var (agreed, split) = (await NewItemAsync(), await NewItemAsync());
+        var (alice, bob) = (Admin("alice"), Admin("bob"));
+
+        await Queue.ClaimAsync(agreed, alice, Ct);
+        Assert.True((await Queue.DecideAsync(agreed, new DecisionInput(Decision.Approve), alice, Ct)).Succeeded);
+        // Back in the queue for someone else; alice cannot take it again.
+        Assert.Equal(ReviewStatuses.Pending, await Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == agreed).Select(r => r.Status).SingleAsync(Ct)));
+        Assert.StartsWith("You already decided this item", (await Queue.ClaimAsync(agreed, alice, Ct)).Message);
+        await Queue.ClaimAsync(agreed, bob, Ct);
+        Assert.True((await Queue.DecideAsync(agreed, new DecisionInput(Decision.Approve), bob, Ct)).Succeeded);
+
+        await Queue.ClaimAsync(split, alice, Ct);
+        await Queue.DecideAsync(split, new DecisionInput(Decision.Approve), alice, Ct);
+        await Queue.ClaimAsync(split, bob, Ct);
+        await Queue.DecideAsync(split, new DecisionInput(Decision.Reject, null, ["hallucination"]), bob, Ct);
+
+        var items = await Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == agreed || r.Id == split).ToDictionaryAsync(r => r.Id, Ct));
+        Assert.Equal((ReviewStatuses.Approved, 1.0, 2), (items[agreed].Status, items[agreed].Agreement, items[agreed].DecisionCount));
+        Assert.Equal(0.5, items[split].Agreement);
+        Assert.Equal(4, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == agreed || l.ReviewItemId == split, Ct)));
+    }
 }

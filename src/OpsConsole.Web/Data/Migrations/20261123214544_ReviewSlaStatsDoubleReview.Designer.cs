@@ -11,8 +11,8 @@ using OpsConsole.Web.Data;
 namespace OpsConsole.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123214139_ReviewSlaNotificationsStats")]
-    partial class ReviewSlaNotificationsStats
+    [Migration("20261123214544_ReviewSlaStatsDoubleReview")]
+    partial class ReviewSlaStatsDoubleReview
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -589,6 +589,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<int>("ReviewSlaMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ReviewersPerItem")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("RolloutPercent")
                         .HasColumnType("INTEGER");
 
@@ -690,6 +693,9 @@ namespace OpsConsole.Web.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Round")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("SupersededByLabelId")
                         .HasColumnType("INTEGER");
 
@@ -707,6 +713,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Agreement")
+                        .HasColumnType("REAL");
 
                     b.Property<DateTime?>("ClaimUntil")
                         .HasColumnType("TEXT");
@@ -736,6 +745,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<string>("DecidedByName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("DecisionCount")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("DueAt")
                         .HasColumnType("TEXT");

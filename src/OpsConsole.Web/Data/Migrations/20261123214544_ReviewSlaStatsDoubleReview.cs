@@ -6,22 +6,50 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace OpsConsole.Web.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class ReviewSlaNotificationsStats : Migration
+    public partial class ReviewSlaStatsDoubleReview : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<double>(
+                name: "Agreement",
+                table: "ReviewItems",
+                type: "REAL",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "DecisionCount",
+                table: "ReviewItems",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
             migrationBuilder.AddColumn<DateTime>(
                 name: "SlaNotifiedAt",
                 table: "ReviewItems",
                 type: "TEXT",
                 nullable: true);
 
+            migrationBuilder.AddColumn<int>(
+                name: "ReviewersPerItem",
+                table: "Paths",
+                type: "INTEGER",
+                nullable: false,
+                // Existing paths keep single review.
+                defaultValue: 1);
+
             migrationBuilder.AddColumn<DateTime>(
                 name: "ClaimedAt",
                 table: "Labels",
                 type: "TEXT",
                 nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Round",
+                table: "Labels",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
 
             migrationBuilder.CreateTable(
                 name: "Notifications",
@@ -60,11 +88,27 @@ namespace OpsConsole.Web.Data.Migrations
                 name: "Notifications");
 
             migrationBuilder.DropColumn(
+                name: "Agreement",
+                table: "ReviewItems");
+
+            migrationBuilder.DropColumn(
+                name: "DecisionCount",
+                table: "ReviewItems");
+
+            migrationBuilder.DropColumn(
                 name: "SlaNotifiedAt",
                 table: "ReviewItems");
 
             migrationBuilder.DropColumn(
+                name: "ReviewersPerItem",
+                table: "Paths");
+
+            migrationBuilder.DropColumn(
                 name: "ClaimedAt",
+                table: "Labels");
+
+            migrationBuilder.DropColumn(
+                name: "Round",
                 table: "Labels");
         }
     }
