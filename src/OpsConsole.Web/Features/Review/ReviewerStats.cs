@@ -6,7 +6,8 @@ using OpsConsole.Web.Infrastructure.Security;
 namespace OpsConsole.Web.Features.Review;
 
 public sealed record ReviewerStatsRow(
-    string PathSlug, string Reviewer, int Decisions, double PerDay, TimeSpan? MedianTimeToDecision, double ApproveShare, double CorrectShare, double RejectShare);
+    string PathSlug, string Reviewer, int Decisions, double PerDay, TimeSpan? MedianTimeToDecision, double ApproveShare, double CorrectShare, double RejectShare,
+    double? Agreement = null);
 
 /// <summary>Decisions per reviewer and path. Owners see their paths, admins all, everyone else only themselves.</summary>
 public sealed class ReviewerStats(IDbContextFactory<AppDbContext> dbFactory, PathAccess access, TimeProvider time)
@@ -23,7 +24,13 @@ public sealed class ReviewerStats(IDbContextFactory<AppDbContext> dbFactory, Pat
             var me = user.UserId();
             q = q.Where(l => ownedIds.Contains(l.PathId) || l.ReviewerId == me);
         }
-        var labels = await q.Join(db.Paths, l => l.PathId, p => p.Id, (l, p) => new { p.Slug, l.ReviewerName, l.Decision, l.ClaimedAt, l.DecidedAt })
+        // Agreement counts only items several reviewers decided: did this reviewer's decision match the final one?
+        var labels = await q.Join(db.Paths, l => l.PathId, p => p.Id, (l, p) => new { l, p.Slug })
+            .Join(db.ReviewItems, x => x.l.ReviewItemId, r => r.Id, (x, r) => new
+            {
+                x.Slug, x.l.ReviewerName, x.l.Decision, x.l.ClaimedAt, x.l.DecidedAt,
+                Agrees = r.Agreement != null && r.Round == x.l.Round ? (bool?)(r.Status == x.l.Decision) : null,
+            })
             .Take(200_000).ToListAsync(ct);
         return labels.GroupBy(l => (l.Slug, l.ReviewerName)).Select(g =>
         {
@@ -33,8 +40,10 @@ public sealed class ReviewerStats(IDbContextFactory<AppDbContext> dbFactory, Pat
                 : durations.Count % 2 == 1 ? durations[durations.Count / 2]
                 : (durations[durations.Count / 2 - 1] + durations[durations.Count / 2]) / 2;
             double Share(string d) => (double)g.Count(l => l.Decision == d) / n;
+            var judged = g.Where(l => l.Agrees is not null).ToList();
             return new ReviewerStatsRow(g.Key.Slug, g.Key.ReviewerName, n, (double)n / days, median,
-                Share(ReviewStatuses.Approved), Share(ReviewStatuses.Corrected), Share(ReviewStatuses.Rejected));
+                Share(ReviewStatuses.Approved), Share(ReviewStatuses.Corrected), Share(ReviewStatuses.Rejected),
+                judged.Count == 0 ? null : (double)judged.Count(l => l.Agrees == true) / judged.Count);
         }).OrderBy(r => r.PathSlug).ThenByDescending(r => r.Decisions).ToList();
     }
 }

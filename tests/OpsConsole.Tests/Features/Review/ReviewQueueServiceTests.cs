@@ -262,5 +262,9 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         Assert.Equal((ReviewStatuses.Approved, 1.0, 2), (items[agreed].Status, items[agreed].Agreement, items[agreed].DecisionCount));
         Assert.Equal(0.5, items[split].Agreement);
         Assert.Equal(4, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == agreed || l.ReviewItemId == split, Ct)));
+        // Final of the split item is bob's reject (tie → latest): alice agreed once of twice, bob twice of twice.
+        var stats = await _factory.Services.GetRequiredService<ReviewerStats>().ComputeAsync(Admin("boss"), 7, Ct);
+        Assert.Equal(0.5, stats.Single(r => r.Reviewer == "alice").Agreement);
+        Assert.Equal(1.0, stats.Single(r => r.Reviewer == "bob").Agreement);
     }
 }
