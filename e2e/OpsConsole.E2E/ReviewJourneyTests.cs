@@ -66,12 +66,14 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.Equal(0, await b2.Locator("[data-testid=approve]").CountAsync());
 
         // A approves with the keyboard; the item leaves B's queue at once and B's view shows the decision.
+        await a.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
         await a.Keyboard.PressAsync("a");
         await a.Locator("[data-testid=review-message]", new() { HasTextString = "Approved." }).WaitForAsync();
         await Row(b, id).WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 2000 });
         await b2.Locator("[data-testid=review-state]", new() { HasTextString = "approved by reviewer@opsconsole.local" }).WaitForAsync(new() { Timeout = 2000 });
 
         // B trying to decide it hears who already did.
+        await b2.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
         await b2.Keyboard.PressAsync("c");
         await b2.Locator("[data-testid=review-message]", new() { HasTextString = "Already approved by reviewer@opsconsole.local" }).WaitForAsync();
         await b2.ScreenshotAsync("review-item-already-decided");
@@ -90,10 +92,13 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await page.SignedInAsync("reviewer@opsconsole.local", "/review?path=invoice-field-extraction");
         await page.Locator("[data-testid=queue-keys]").WaitForAsync();
 
+        // The page puts the keyboard focus on the list itself; wait for it rather than click.
+        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
         for (var i = 0; i < 3; i++)
         {
             await page.Keyboard.PressAsync("n");
             await page.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
+            await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
             var eventId = await page.Locator("h1").TextContentAsync();
             await page.Keyboard.PressAsync("a");
             await page.Locator("[data-testid=review-message]", new() { HasTextString = "Approved." }).WaitForAsync();
