@@ -1,0 +1,32 @@
+using System.Text.Json;
+
+namespace OpsConsole.Web.Features.Ingestion;
+
+public sealed record EventSource(string? Title, string? Url, string? Snippet);
+
+/// <summary>Reads the sources and attributes an event was stored with (validated JSON, as sent).</summary>
+public static class EventJson
+{
+    public static IReadOnlyList<EventSource> Sources(string? json)
+    {
+        if (json is null)
+        {
+            return [];
+        }
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.EnumerateArray().Select(s => new EventSource(Str(s, "title"), Str(s, "url"), Str(s, "snippet"))).ToList();
+    }
+
+    public static IReadOnlyList<(string Name, string Value)> Attributes(string? json)
+    {
+        if (json is null)
+        {
+            return [];
+        }
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.EnumerateObject().Select(p => (p.Name, p.Value.GetString() ?? "")).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
