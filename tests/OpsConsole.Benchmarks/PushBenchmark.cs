@@ -17,6 +17,7 @@ internal sealed record PushPhaseResult(
     long Expected,
     long Received,
     long Duplicates,
+    long WarmupItems,
     long Unknown,
     IReadOnlyList<string> Shortfalls,
     IReadOnlyList<string> Drops,
@@ -25,7 +26,9 @@ internal sealed record PushPhaseResult(
     int Retries,
     double MaxSendLagMs,
     TimeSpan ConnectTime,
-    CpuUsage Cpu)
+    CpuUsage Cpu,
+    double[] FirstReceiverMs,
+    double[] SpreadMs)
 {
     public double P50 => HttpIngestion.Percentile(LatenciesMs, 0.50);
     public double P95 => HttpIngestion.Percentile(LatenciesMs, 0.95);
@@ -82,7 +85,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         // Same seed in both phases: the same events, so the same items are routed and the phases compare like for like.
         var measuredEvents = options.PushSeconds * EventsPerSecond;
         var (measuredPrefix, bodies) = Bodies("push", measuredEvents, Seed);
-        var (_, warmupBodies) = Bodies("pushwarm", WarmupSeconds * EventsPerSecond, Seed + 1);
+        var (warmupPrefix, warmupBodies) = Bodies("pushwarm", WarmupSeconds * EventsPerSecond, Seed + 1);
 
         Progress($"{label}: starting the app (database {databaseFile})");
         var app = await AppProcess.StartAsync(build, databaseFile, label, ct);
@@ -136,7 +139,8 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
             // The items the measured events produced, straight from the app's database: the
             // response does not say which events were routed, and a client's view cannot be its own reference.
             var expected = RoutedItemIds(databaseFile, measuredPrefix);
-            var result = Evaluate(clientCount, measuredEvents, sendElapsed, expected, received, drops, send, connectTime, cpuUsage);
+            var warmup = RoutedItemIds(databaseFile, warmupPrefix);
+            var result = Evaluate(clientCount, measuredEvents, sendElapsed, expected, warmup, received, drops, send, connectTime, cpuUsage);
             Progress($"{label}: p50 {result.P50:N1} ms, p95 {result.P95:N1} ms, p99 {result.P99:N1} ms (n={result.LatenciesMs.Length:N0}); " +
                 $"{result.Received:N0} of {result.Expected:N0} expected deliveries");
             return result;
@@ -149,11 +153,14 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
     }
 
     private static PushPhaseResult Evaluate(
-        int clientCount, int events, TimeSpan sendElapsed, HashSet<long> expected, ReceivedChange[][] received,
+        int clientCount, int events, TimeSpan sendElapsed, HashSet<long> expected, HashSet<long> warmup, ReceivedChange[][] received,
         List<string> drops, SendResult send, TimeSpan connectTime, CpuUsage cpu)
     {
         var latencies = new List<double>(expected.Count * clientCount);
-        long deliveries = 0, duplicates = 0, unknown = 0;
+        // Per item: the commit time and the first and last receipt over all clients, to tell the
+        // cost of fanning one message out to many sockets from the cost of getting it sent at all.
+        var perItem = new Dictionary<long, (DateTime At, DateTime First, DateTime Last)>(expected.Count);
+        long deliveries = 0, duplicates = 0, warmupItems = 0, unknown = 0;
         var shortfalls = new List<string>();
         for (var i = 0; i < received.Length; i++)
         {
@@ -166,8 +173,15 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
                 }
                 if (!expected.Contains(change.ItemId))
                 {
-                    // Warm-up items land here; anything else would be an item the database does not know.
-                    unknown++;
+                    // Anything but a warm-up item would be an item the measured events did not produce.
+                    if (warmup.Contains(change.ItemId))
+                    {
+                        warmupItems++;
+                    }
+                    else
+                    {
+                        unknown++;
+                    }
                     continue;
                 }
                 if (!seen.Add(change.ItemId))
@@ -177,6 +191,9 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
                 }
                 deliveries++;
                 latencies.Add((change.ReceivedUtc - change.At).TotalMilliseconds);
+                perItem[change.ItemId] = perItem.TryGetValue(change.ItemId, out var seenBefore)
+                    ? (seenBefore.At, Min(seenBefore.First, change.ReceivedUtc), Max(seenBefore.Last, change.ReceivedUtc))
+                    : (change.At, change.ReceivedUtc, change.ReceivedUtc);
             }
             if (seen.Count < expected.Count)
             {
@@ -186,17 +203,24 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         }
         var sorted = latencies.ToArray();
         Array.Sort(sorted);
+        var first = perItem.Values.Select(v => (v.First - v.At).TotalMilliseconds).Order().ToArray();
+        var spread = perItem.Values.Select(v => (v.Last - v.First).TotalMilliseconds).Order().ToArray();
         return new PushPhaseResult(
-            clientCount, events, sendElapsed, expected.Count, sorted, (long)expected.Count * clientCount, deliveries, duplicates, unknown,
-            shortfalls, drops, send.P50Ms, send.P99Ms, send.Retries, send.MaxLagMs, connectTime, cpu);
+            clientCount, events, sendElapsed, expected.Count, sorted, (long)expected.Count * clientCount, deliveries, duplicates, warmupItems, unknown,
+            shortfalls, drops, send.P50Ms, send.P99Ms, send.Retries, send.MaxLagMs, connectTime, cpu, first, spread);
     }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 
     private sealed record SendResult(double P50Ms, double P99Ms, int Retries, double MaxLagMs);
 
     /// <summary>
     /// Posts the bodies on a fixed schedule (batch k at k / <see cref="BatchesPerSecond"/> s), without
     /// waiting for earlier answers, so a slow response delays nothing and the rate stays what the issue
-    /// asks for. A timer tick that comes late sends every batch that has become due.
+    /// asks for. The timer ticks ten times per interval and each tick sends what has become due: with
+    /// one tick per interval, a tick firing a hair before its batch's due time would hold that batch
+    /// back a whole interval and send two at once.
     /// </summary>
     private static async Task<SendResult> SendPacedAsync(HttpClient http, byte[][] bodies, CancellationToken ct)
     {
@@ -204,7 +228,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         var posts = new List<Task<double>>(bodies.Length);
         var retries = new int[1];
         double maxLag = 0;
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval / 10);
         var start = Stopwatch.GetTimestamp();
         var next = 0;
         while (true)
@@ -340,11 +364,17 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
             var name = $"{r.Clients} client{(r.Clients == 1 ? "" : "s")}";
             o.WriteLine($"{name}: max {r.Max:N1} ms; {r.EventsSent:N0} events sent in {r.SendElapsed.TotalSeconds:N1} s ({r.EventsSent / r.SendElapsed.TotalSeconds:N0}/s), " +
                 $"{r.Routed:N0} routed to review ({100.0 * r.Routed / r.EventsSent:N1} %); deliveries {r.Received:N0} of {r.Expected:N0} expected " +
-                $"(routed × clients), duplicates {r.Duplicates:N0}, warm-up/unknown items {r.Unknown:N0}");
+                $"(routed × clients), duplicates {r.Duplicates:N0}, unknown items {r.Unknown:N0} (plus {r.WarmupItems:N0} warm-up deliveries, not counted)");
             o.WriteLine($"  POST batch p50 {r.PostP50Ms:N1} ms, p99 {r.PostP99Ms:N1} ms, retries {r.Retries}, max send lag behind schedule {r.MaxSendLagMs:N1} ms; " +
                 $"connect+join {r.ConnectTime.TotalMilliseconds:N0} ms");
             o.WriteLine($"  CPU (average cores of {Environment.ProcessorCount}, during the send window): app {r.Cpu.AppCores:N2}, client {r.Cpu.ClientCores:N2}" +
                 (r.Cpu.OtherCores is { } other ? $", other processes {other:N2}" : ""));
+            if (r.Clients > 1)
+            {
+                double P(double[] a, double p) => HttpIngestion.Percentile(a, p);
+                o.WriteLine($"  per item: first of the {r.Clients} clients p50 {P(r.FirstReceiverMs, 0.5):N1} ms, p95 {P(r.FirstReceiverMs, 0.95):N1} ms; " +
+                    $"spread first→last client p50 {P(r.SpreadMs, 0.5):N1} ms, p95 {P(r.SpreadMs, 0.95):N1} ms, max {P(r.SpreadMs, 1.0):N1} ms");
+            }
             foreach (var line in r.Shortfalls.Take(10))
             {
                 o.WriteLine("  MISSED: " + line);
