@@ -19,6 +19,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<ReviewItem> ReviewItems => Set<ReviewItem>();
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<Features.Notifications.Notification> Notifications => Set<Features.Notifications.Notification>();
+    public DbSet<Features.Dashboards.PathRollup> PathRollups => Set<Features.Dashboards.PathRollup>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

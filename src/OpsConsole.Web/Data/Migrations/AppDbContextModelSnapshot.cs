@@ -349,6 +349,95 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Dashboards.PathRollup", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Approved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BucketMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("BucketStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Confidence")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("Corrected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("CostUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Events")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fallbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Latency")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ModelVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Ok")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("QaApproved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("QaDecided")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rejected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RoutedError")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RoutedLowConfidence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RoutedQaSample")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Segment")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Timeouts")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "BucketMinutes", "BucketStart", "ModelVersion", "Segment")
+                        .IsUnique();
+
+                    b.ToTable("PathRollups", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.InferenceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -839,6 +928,15 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Dashboards.PathRollup", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -218,6 +218,7 @@ public sealed class IngestionWriter : BackgroundService
         public List<Realtime.ReviewChange> Commit(List<PendingWrite> group)
         {
             var added = new List<Realtime.ReviewChange>();
+            var rollups = new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>();
             using var tx = _connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var cmd in new[] { _insertQuarantine, _updateQuarantine, _deleteQuarantine })
             {
@@ -228,14 +229,31 @@ public sealed class IngestionWriter : BackgroundService
                 for (var i = 0; i < pending.Events.Count; i++)
                 {
                     pending.Results[i] = Insert(pending.Events[i], added);
+                    if (pending.Results[i] == WriteStatus.Inserted)
+                    {
+                        Count(rollups, pending.Events[i]);
+                    }
                 }
                 foreach (var q in pending.Quarantine)
                 {
                     Quarantine(q);
                 }
             }
+            // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
+            Dashboards.RollupStore.Apply(_connection, tx, rollups);
             tx.Commit();
             return added;
+        }
+
+        private static void Count(Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta> rollups, EventRow row)
+        {
+            var f = row.Fields;
+            var key = Dashboards.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
+            if (!rollups.TryGetValue(key, out var d))
+            {
+                rollups[key] = d = new Dashboards.RollupDelta();
+            }
+            Dashboards.RollupCounting.AddEvent(d, f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
         }
 
         private WriteStatus Insert(EventRow row, List<Realtime.ReviewChange> added)

@@ -215,6 +215,15 @@ public sealed class ReviewQueueService(
         };
         db.Labels.Add(label);
         await db.SaveChangesAsync(ct);
+        if (final)
+        {
+            var delta = new Dashboards.RollupDelta();
+            Dashboards.RollupCounting.AddDecision(delta, finalStatus, item.Reason);
+            Dashboards.RollupCounting.Apply(db, new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>
+            {
+                [Dashboards.RollupKey.For(item.PathId, context.ModelVersion, now)] = delta,
+            });
+        }
         // A reopened item's labels from earlier rounds stay, marked as superseded by this round's.
         await db.Labels.Where(l => l.ReviewItemId == itemId && l.Round < current.Round && l.SupersededByLabelId == null)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.SupersededByLabelId, label.Id), ct);
@@ -255,6 +264,14 @@ public sealed class ReviewQueueService(
         {
             return ReviewResult.Fail("Only a decided item can be reopened; this one is " + item.Status + ".");
         }
+        // The decision being undone leaves the quality figures of the bucket it was counted in.
+        var model = await db.InferenceEvents.Where(e => e.Id == item.EventRowId).Select(e => e.ModelVersion).FirstAsync(ct);
+        var undo = new Dashboards.RollupDelta();
+        Dashboards.RollupCounting.AddDecision(undo, item.Status, item.Reason, sign: -1);
+        Dashboards.RollupCounting.Apply(db, new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>
+        {
+            [Dashboards.RollupKey.For(item.PathId, model, item.DecidedAt!.Value)] = undo,
+        });
         var slug = await db.Paths.Where(p => p.Id == item.PathId).Select(p => p.Slug).FirstAsync(ct);
         write.Record(AuditActor.From(user), "review.reopen", "review", itemId.ToString(), slug,
             new { status = item.Status, decidedBy = item.DecidedByName }, new { status = ReviewStatuses.Pending, round = item.Round + 1 });

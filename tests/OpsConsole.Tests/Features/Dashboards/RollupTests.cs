@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Features.Ingestion;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Features.Dashboards;
+
+/// <summary>Rollups kept up by ingestion and review equal rollups recomputed from the raw data.</summary>
+public sealed class RollupTests : IntegrationTest
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static ClaimsPrincipal Admin(string name) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, "id-" + name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
+
+    [Fact]
+    public async Task Incremental_AfterIngestDuplicatesDecisionsAndReopen_EqualsRebuildFromRawData()
+    {
+        var r = new Random(3);
+        var client = Factory.CreateClient();
+        var ids = new List<string>();
+        for (var batch = 0; batch < 6; batch++)
+        {
+            var events = new List<JsonNode>();
+            for (var i = 0; i < 40; i++)
+            {
+                var id = $"ru-{batch}-{i}";
+                ids.Add(id);
+                var e = Ingest.Event(id, confidence: Math.Round(r.NextDouble(), 3), outcome: new[] { "ok", "ok", "ok", "error", "timeout", "fallback" }[r.Next(6)]);
+                e["modelVersion"] = r.Next(2) == 0 ? "m-a" : "m-b";
+                e["latencyMs"] = Math.Round(50 + r.NextDouble() * 3000, 1);
+                e["occurredAt"] = DateTime.UtcNow.AddMinutes(-r.Next(0, 90)).ToString("O");
+                events.Add(e);
+            }
+            // A retried batch: every event of it again, stored and counted once.
+            events.AddRange(events.Take(10).Select(e => e.DeepClone()));
+            await Ingest.PostOkAsync(client, Ingest.Batch([.. events]));
+        }
+
+        var queue = Factory.Services.GetRequiredService<ReviewQueueService>();
+        var items = await Db.QueryAsync(Factory, db => db.ReviewItems.OrderBy(i => i.Id).Select(i => i.Id).Take(12).ToListAsync(Ct));
+        var alice = Admin("alice");
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.True((await queue.ClaimAsync(items[i], alice, Ct)).Succeeded);
+            var decision = (i % 3) switch
+            {
+                0 => new DecisionInput(Decision.Approve),
+                1 => new DecisionInput(Decision.Correct, "fixed text"),
+                _ => new DecisionInput(Decision.Reject, null, ["hallucination"]),
+            };
+            Assert.True((await queue.DecideAsync(items[i], decision, alice, Ct)).Succeeded);
+        }
+        Assert.True((await queue.ReopenAsync(items[0], Admin("boss"), Ct)).Succeeded);
+        await queue.ClaimAsync(items[0], Admin("bob"), Ct);
+        Assert.True((await queue.DecideAsync(items[0], new DecisionInput(Decision.Reject, null, ["wrong-tone"]), Admin("bob"), Ct)).Succeeded);
+
+        var dbFactory = Factory.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using var db = await dbFactory.CreateDbContextAsync(Ct);
+        var pathId = await db.Paths.Where(p => p.Slug == "support-reply-draft").Select(p => p.Id).SingleAsync(Ct);
+        var expected = await RollupCounting.ComputeAsync(db, pathId, Ct);
+        var stored = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
+
+        Assert.Equal(240, stored.Sum(x => x.Events));
+        Assert.Equal(12, stored.Sum(x => x.Approved + x.Corrected + x.Rejected));
+        Assert.Equal(expected.Count, stored.Count);
+        foreach (var row in stored)
+        {
+            var e = expected[new RollupKey(row.PathId, row.ModelVersion, row.BucketStart)];
+            Assert.Equal(
+                (e.Events, e.Ok, e.Errors, e.Timeouts, e.Fallbacks, e.InputTokens, e.OutputTokens, e.RoutedLowConfidence, e.RoutedError, e.RoutedQaSample),
+                (row.Events, row.Ok, row.Errors, row.Timeouts, row.Fallbacks, row.InputTokens, row.OutputTokens, row.RoutedLowConfidence, row.RoutedError, row.RoutedQaSample));
+            Assert.Equal((e.Approved, e.Corrected, e.Rejected, e.QaApproved, e.QaDecided), (row.Approved, row.Corrected, row.Rejected, row.QaApproved, row.QaDecided));
+            Assert.Equal(e.CostUsd, row.CostUsd, 9);
+            Assert.Equal(e.Latency.ToBytes(), row.Latency);
+            Assert.Equal(RollupDelta.HistogramBytes(e.Confidence), row.Confidence);
+        }
+
+        // The rebuild command produces the same rows.
+        await RollupCounting.RebuildAsync(db, pathId, Ct);
+        var rebuilt = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
+        Assert.Equal(stored.Sum(x => x.Events), rebuilt.Sum(x => x.Events));
+        Assert.Equal(stored.Sum(x => x.Rejected), rebuilt.Sum(x => x.Rejected));
+    }
+}
