@@ -82,6 +82,14 @@ public sealed class RollupTests : IntegrationTest
             Assert.Equal(RollupDelta.HistogramBytes(e.Confidence), row.Confidence);
         }
 
+        // The dashboard reads the same figures back for the window, all models and one model.
+        var dashboard = Factory.Services.GetRequiredService<DashboardService>();
+        var all = await dashboard.MetricsAsync(pathId, DateTime.UtcNow.AddHours(-3), DateTime.UtcNow.AddMinutes(1), null, Ct);
+        var modelA = await dashboard.MetricsAsync(pathId, DateTime.UtcNow.AddHours(-3), DateTime.UtcNow.AddMinutes(1), "m-a", Ct);
+        Assert.Equal(240, all.Volume);
+        Assert.Equal(stored.Where(x => x.ModelVersion == "m-a").Sum(x => x.Events), modelA.Volume);
+        Assert.Equal(12, all.Decided);
+
         // The rebuild command produces the same rows.
         await RollupCounting.RebuildAsync(db, pathId, Ct);
         var rebuilt = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);

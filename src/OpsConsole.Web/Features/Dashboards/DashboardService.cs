@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+
+namespace OpsConsole.Web.Features.Dashboards;
+
+/// <summary>A path's figures for a window, as DESIGN.md "Metrics" defines them; null where the denominator is zero.</summary>
+public sealed record PathMetrics(
+    long Volume, long Routed, double? EscalationRate,
+    long Decided, double? Quality, double? CorrectionRate, double? RejectionRate, double? QaSampleQuality,
+    double? LatencyP50, double? LatencyP95, double? LatencyP99,
+    double CostTotal, double? CostPerRequest, double? CostPerCompletedTask,
+    double? ErrorRate, double? TimeoutRate, double? FallbackRate,
+    IReadOnlyList<long> ConfidenceHistogram);
+
+/// <summary>Dashboard figures read from rollups only (never from raw events).</summary>
+public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
+{
+    public async Task<PathMetrics> MetricsAsync(int pathId, DateTime from, DateTime to, string? modelVersion, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to);
+        if (modelVersion is not null)
+        {
+            q = q.Where(r => r.ModelVersion == modelVersion);
+        }
+        var rows = await q.ToListAsync(ct);
+        return Compute(rows);
+    }
+
+    public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows)
+    {
+        static double? Ratio(double part, double whole) => whole > 0 ? part / whole : null;
+        var latency = new LatencySketch();
+        var confidence = new ConfidenceHistogram();
+        foreach (var r in rows)
+        {
+            latency.Merge(LatencySketch.FromBytes(r.Latency));
+            confidence.Merge(RollupDelta.Histogram(r.Confidence));
+        }
+        long Sum(Func<PathRollup, long> f) => rows.Sum(f);
+        var events = Sum(r => r.Events);
+        var routed = Sum(r => r.RoutedLowConfidence + r.RoutedError + r.RoutedQaSample);
+        var decided = Sum(r => r.Approved + r.Corrected + r.Rejected);
+        var cost = rows.Sum(r => r.CostUsd);
+        return new PathMetrics(
+            events, routed, Ratio(routed, events),
+            decided, Ratio(Sum(r => r.Approved), decided), Ratio(Sum(r => r.Corrected), decided), Ratio(Sum(r => r.Rejected), decided),
+            Ratio(Sum(r => r.QaApproved), Sum(r => r.QaDecided)),
+            latency.Quantile(0.50), latency.Quantile(0.95), latency.Quantile(0.99),
+            cost, Ratio(cost, events),
+            // A completed task is an event that ended ok: errors, timeouts and fallbacks did not complete the AI's task.
+            Ratio(cost, Sum(r => r.Ok)),
+            Ratio(Sum(r => r.Errors), events), Ratio(Sum(r => r.Timeouts), events), Ratio(Sum(r => r.Fallbacks), events),
+            confidence.Counts);
+    }
+}
