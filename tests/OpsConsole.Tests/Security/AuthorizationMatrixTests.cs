@@ -40,6 +40,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/new"] = ("GET", "/paths/new", [L, O, F, F, F, F]),
         ["GET /paths/{slug}"] = ("GET", "/paths/support-reply-draft", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/edit"] = ("GET", "/paths/support-reply-draft/edit", [L, O, O, F, F, F]),
+        ["GET /paths/{slug}/dashboard"] = ("GET", "/paths/support-reply-draft/dashboard", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events"] = ("GET", "/paths/support-reply-draft/events", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/1", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),

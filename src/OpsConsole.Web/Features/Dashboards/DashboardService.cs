@@ -27,6 +27,33 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
         return Compute(rows);
     }
 
+    /// <summary>The window cut into <paramref name="points"/> equal intervals, each with its figures (for charts).</summary>
+    public async Task<IReadOnlyList<(DateTime Start, PathMetrics Metrics)>> SeriesAsync(
+        int pathId, DateTime from, DateTime to, string? modelVersion, int points, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to);
+        if (modelVersion is not null)
+        {
+            q = q.Where(r => r.ModelVersion == modelVersion);
+        }
+        var rows = await q.ToListAsync(ct);
+        var step = (to - from) / points;
+        return Enumerable.Range(0, points).Select(i =>
+        {
+            var start = from + step * i;
+            var end = start + step;
+            return (start, Compute(rows.Where(r => r.BucketStart >= start && r.BucketStart < end).ToList()));
+        }).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> ModelVersionsAsync(int pathId, DateTime from, DateTime to, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.BucketStart >= from && r.BucketStart < to)
+            .Select(r => r.ModelVersion).Distinct().OrderBy(m => m).ToListAsync(ct);
+    }
+
     public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows)
     {
         static double? Ratio(double part, double whole) => whole > 0 ? part / whole : null;

@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace OpsConsole.E2E;
+
+/// <summary>A path owner reads the dashboard; posted events move its figures; a Viewer reads it too.</summary>
+public sealed class DashboardJourneyTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    private async Task PostAsync(int count)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
+        var events = new JsonArray(Enumerable.Range(0, count).Select(i => (JsonNode)new JsonObject
+        {
+            ["eventId"] = "dash-" + Guid.NewGuid().ToString("N"),
+            ["path"] = "support-reply-draft",
+            ["occurredAt"] = DateTime.UtcNow.AddSeconds(-1).ToString("O"),
+            ["confidence"] = 0.2,
+            ["latencyMs"] = 900 + i,
+            ["outcome"] = "ok",
+            ["output"] = "draft",
+        }).ToArray());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/events")
+        {
+            Content = new StringContent(new JsonObject { ["events"] = events }.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode);
+    }
+
+    private static async Task<long> VolumeAsync(IPage page) =>
+        long.Parse((await page.Locator("[data-testid=card-volume] [data-testid=card-value]").TextContentAsync())!.Trim(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Owner_SeesChartsAndFiguresMoveWithNewEvents()
+    {
+        await PostAsync(5);
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync("owner@opsconsole.local", "/paths/support-reply-draft");
+        await page.ClickAsync("[data-testid=open-dashboard]");
+        await page.WaitForURLAsync("**/paths/support-reply-draft/dashboard");
+        await page.WaitForInteractiveAsync();
+        foreach (var chart in new[] { "chart-volume", "chart-latency", "chart-quality", "chart-confidence" })
+        {
+            await page.Locator($"[data-testid={chart}] svg").First.WaitForAsync();
+        }
+        var before = await VolumeAsync(page);
+        Assert.True(before >= 5);
+        await page.ScreenshotAsync("dashboard-support-reply-draft");
+
+        await PostAsync(40);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await VolumeAsync(page) < before + 40 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+        Assert.True(await VolumeAsync(page) >= before + 40, "the volume card did not take in the new events by push");
+        Assert.Contains(await page.Locator("[data-testid=card-quality] [data-testid=card-state]").TextContentAsync(), new[] { "ok", "at risk", "breached", "no data", "no SLO" });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Viewer_ReadsDashboardsWithoutControls()
+    {
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync("viewer@opsconsole.local", "/paths/invoice-field-extraction");
+        Assert.Equal(0, await page.Locator("[data-testid=edit-path]").CountAsync());
+        Assert.Equal(0, await page.Locator("[data-testid=open-review]").CountAsync());
+        await page.ClickAsync("[data-testid=open-dashboard]");
+        await page.Locator("[data-testid=chart-volume] svg").First.WaitForAsync();
+        await page.ScreenshotAsync("dashboard-viewer");
+        await page.Context.CloseAsync();
+    }
+}

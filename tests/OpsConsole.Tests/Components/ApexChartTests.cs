@@ -1,0 +1,44 @@
+using Bunit;
+using OpsConsole.Web.Components.Shared;
+
+namespace OpsConsole.Tests.Components;
+
+/// <summary>The chart component talks to its JS module: create once, update on new options, destroy on dispose.</summary>
+public sealed class ApexChartTests : ComponentTestBase
+{
+    public ApexChartTests()
+    {
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+    }
+
+    [Fact]
+    public async Task Lifecycle_CreateUpdateDestroy_ThroughTheModule()
+    {
+        var module = JSInterop.SetupModule("./lib/opsconsole/charts.js");
+        module.SetupVoid("create", _ => true).SetVoidResult();
+        module.SetupVoid("update", _ => true).SetVoidResult();
+        module.SetupVoid("destroy", _ => true).SetVoidResult();
+        var first = new { series = new[] { 1, 2, 3 } };
+
+        var chart = Render<ApexChart>(p => p.Add(x => x.Options, first).Add(x => x.TestId, "c1"));
+        chart.WaitForAssertion(() => Assert.Single(module.Invocations, i => i.Identifier == "create"));
+        Assert.Same(first, module.Invocations.Single(i => i.Identifier == "create").Arguments[1]);
+
+        chart.Render(p => p.Add(x => x.Options, new { series = new[] { 4 } }));
+        chart.WaitForAssertion(() => Assert.Single(module.Invocations, i => i.Identifier == "update"));
+
+        await DisposeComponentsAsync();
+        Assert.Single(module.Invocations, i => i.Identifier == "destroy");
+    }
+
+    [Fact]
+    public void Render_SameOptions_NoSecondCall()
+    {
+        var module = JSInterop.SetupModule("./lib/opsconsole/charts.js");
+        module.SetupVoid("create", _ => true).SetVoidResult();
+        var options = new { series = new[] { 1 } };
+        var chart = Render<ApexChart>(p => p.Add(x => x.Options, options));
+        chart.Render(p => p.Add(x => x.Options, options));
+        chart.WaitForAssertion(() => Assert.Single(module.Invocations));
+    }
+}
