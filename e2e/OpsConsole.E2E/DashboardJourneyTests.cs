@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace OpsConsole.E2E;
@@ -10,8 +8,7 @@ public sealed class DashboardJourneyTests(AppFixture app) : IClassFixture<AppFix
 {
     private async Task PostAsync(int count)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
-        var events = new JsonArray(Enumerable.Range(0, count).Select(i => (JsonNode)new JsonObject
+        using var response = await EventsApi.PostAsync(app.BaseUrl, EventsApi.DemoKey, Enumerable.Range(0, count).Select(i => new JsonObject
         {
             ["eventId"] = "dash-" + Guid.NewGuid().ToString("N"),
             ["path"] = "support-reply-draft",
@@ -20,13 +17,7 @@ public sealed class DashboardJourneyTests(AppFixture app) : IClassFixture<AppFix
             ["latencyMs"] = 900 + i,
             ["outcome"] = "ok",
             ["output"] = "draft",
-        }).ToArray());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/events")
-        {
-            Content = new StringContent(new JsonObject { ["events"] = events }.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f");
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        }));
         Assert.True(response.IsSuccessStatusCode);
     }
 

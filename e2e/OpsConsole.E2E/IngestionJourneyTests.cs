@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace OpsConsole.E2E;
@@ -8,18 +6,9 @@ namespace OpsConsole.E2E;
 /// <summary>An AI service sends events; people see them, routed, in the browser; keys are made and revoked there.</summary>
 public sealed class IngestionJourneyTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    private const string DemoKey = "ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f";
+    private const string DemoKey = EventsApi.DemoKey;
 
-    private async Task<HttpResponseMessage> PostAsync(string key, params JsonObject[] events)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/events")
-        {
-            Content = new StringContent(new JsonObject { ["events"] = new JsonArray(events) }.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return await http.SendAsync(request, TestContext.Current.CancellationToken);
-    }
+    private Task<HttpResponseMessage> PostAsync(string key, params JsonObject[] events) => EventsApi.PostAsync(app.BaseUrl, key, events);
 
     private static JsonObject Event(string id, string path, double confidence, string input, string output) => new()
     {

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace OpsConsole.E2E;
@@ -7,12 +5,9 @@ namespace OpsConsole.E2E;
 /// <summary>Two reviewers in two browsers work one queue: live updates, no collisions, keyboard flow.</summary>
 public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    private const string DemoKey = "ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f";
-
     private async Task PostAsync(params string[] eventIds)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
-        var events = new JsonArray(eventIds.Select(id => (JsonNode)new JsonObject
+        using var response = await EventsApi.PostAsync(app.BaseUrl, EventsApi.DemoKey, eventIds.Select(id => new JsonObject
         {
             ["eventId"] = id,
             ["path"] = "invoice-field-extraction",
@@ -22,13 +17,7 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
             ["input"] = "Invoice from Acme, total 1,200 EUR",
             ["output"] = "{\"supplier\":\"Acme\",\"total\":1200}",
             ["modelVersion"] = "extractor-e2e",
-        }).ToArray());
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/events")
-        {
-            Content = new StringContent(new JsonObject { ["events"] = events }.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DemoKey);
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        }));
         Assert.True(response.IsSuccessStatusCode);
     }
 
