@@ -12,6 +12,23 @@ public sealed record PathMetrics(
     double? ErrorRate, double? TimeoutRate, double? FallbackRate,
     IReadOnlyList<long> ConfidenceHistogram);
 
+public enum SloState
+{
+    NoData,
+    Ok,
+    AtRisk,
+    Breached,
+}
+
+/// <summary>One figure held against its SLO.</summary>
+public sealed record SloCheck(string Name, double? Value, double? Limit, SloState State);
+
+/// <summary>A path's line on the overview: its figures for the last 24 hours and the worst SLO state.</summary>
+public sealed record PathHealth(string Slug, PathMetrics Metrics, IReadOnlyList<SloCheck> Checks)
+{
+    public SloState Worst => Checks.Count == 0 ? SloState.NoData : Checks.Max(c => c.State);
+}
+
 /// <summary>Dashboard figures read from rollups only (never from raw events).</summary>
 public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
 {
@@ -52,6 +69,46 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.BucketStart >= from && r.BucketStart < to)
             .Select(r => r.ModelVersion).Distinct().OrderBy(m => m).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// Holds the figures against the path's SLOs: breached past the limit, at risk within 10 % of it
+    /// (5 % for quality, which moves less), no data without a value or a limit.
+    /// </summary>
+    public static IReadOnlyList<SloCheck> Evaluate(PathMetrics m, Paths.PathSlo slo)
+    {
+        static SloCheck Check(string name, double? value, double? limit, bool higherIsBetter)
+        {
+            if (value is not { } v || limit is not { } l)
+            {
+                return new SloCheck(name, value, limit, SloState.NoData);
+            }
+            var breached = higherIsBetter ? v < l : v > l;
+            var atRisk = higherIsBetter ? v < l * 1.05 : v > l * 0.9;
+            return new SloCheck(name, v, l, breached ? SloState.Breached : atRisk ? SloState.AtRisk : SloState.Ok);
+        }
+        return
+        [
+            Check("quality", m.Quality, slo.QualityTarget, higherIsBetter: true),
+            Check("p95", m.LatencyP95, slo.P95LatencyMs, higherIsBetter: false),
+            Check("cost", m.CostPerRequest, slo.CostPerRequestUsd, higherIsBetter: false),
+            Check("errors", m.ErrorRate, slo.MaxErrorRate, higherIsBetter: false),
+        ];
+    }
+
+    /// <summary>The overview: every given path's last 24 hours, worst first.</summary>
+    public async Task<IReadOnlyList<PathHealth>> OverviewAsync(IReadOnlyCollection<string> slugs, DateTime now, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var paths = await db.Paths.AsNoTracking().Where(p => slugs.Contains(p.Slug)).Select(p => new { p.Id, p.Slug, p.Slo }).ToListAsync(ct);
+        var from = now.AddHours(-24);
+        var rows = await db.PathRollups.AsNoTracking().Where(r => r.Segment == "" && r.BucketStart >= from && r.BucketStart <= now)
+            .Where(r => paths.Select(p => p.Id).Contains(r.PathId)).ToListAsync(ct);
+        return paths.Select(p =>
+        {
+            var metrics = Compute(rows.Where(r => r.PathId == p.Id).ToList());
+            return new PathHealth(p.Slug, metrics, Evaluate(metrics, p.Slo));
+        }).OrderByDescending(h => h.Worst).ThenBy(h => h.Slug, StringComparer.Ordinal).ToList();
     }
 
     public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows)

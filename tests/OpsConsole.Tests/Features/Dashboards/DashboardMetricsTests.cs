@@ -67,4 +67,26 @@ public class DashboardMetricsTests
         Assert.Null(m.LatencyP95);
         Assert.Null(m.CostPerCompletedTask);
     }
+
+    [Theory]
+    [InlineData(0.90, 0.85, SloState.Ok)]
+    [InlineData(0.88, 0.85, SloState.AtRisk)]
+    [InlineData(0.80, 0.85, SloState.Breached)]
+    public void Evaluate_Quality_AgainstTarget(double quality, double target, SloState expected)
+    {
+        var m = DashboardService.Compute([Row(d => { d.Events = 100; d.Ok = 100; d.Approved = (long)(quality * 100); d.Rejected = 100 - (long)(quality * 100); })]);
+        var check = DashboardService.Evaluate(m, new OpsConsole.Web.Features.Paths.PathSlo { QualityTarget = target }).Single(c => c.Name == "quality");
+        Assert.Equal(expected, check.State);
+    }
+
+    [Fact]
+    public void Evaluate_LatencyOverLimitBreached_NoLimitNoData()
+    {
+        // Three latencies: p95 is rank ⌊0.95·2⌋ = 1, the middle one, 5,000 ms.
+        var m = DashboardService.Compute([Row(d => { d.Events = 3; d.Ok = 3; }, 1000, 5000, 6000)]);
+        var checks = DashboardService.Evaluate(m, new OpsConsole.Web.Features.Paths.PathSlo { P95LatencyMs = 4000 });
+        Assert.Equal(SloState.Breached, checks.Single(c => c.Name == "p95").State);
+        Assert.Equal(SloState.NoData, checks.Single(c => c.Name == "cost").State);
+        Assert.Equal(SloState.Breached, new PathHealth("p", m, checks).Worst);
+    }
 }

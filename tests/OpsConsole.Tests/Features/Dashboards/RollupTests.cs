@@ -96,4 +96,29 @@ public sealed class RollupTests : IntegrationTest
         Assert.Equal(stored.Sum(x => x.Events), rebuilt.Sum(x => x.Events));
         Assert.Equal(stored.Sum(x => x.Rejected), rebuilt.Sum(x => x.Rejected));
     }
+
+    [Fact]
+    public async Task Overview_PathBreachingItsSlo_ListedFirst()
+    {
+        var dbFactory = Factory.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using var db = await dbFactory.CreateDbContextAsync(Ct);
+        var ids = await db.Paths.ToDictionaryAsync(p => p.Slug, p => p.Id, Ct);
+        var now = DateTime.UtcNow;
+        var slow = new LatencySketch();
+        slow.Add(9000); // invoice-field-extraction's p95 SLO is 2,500 ms
+        var fast = new LatencySketch();
+        fast.Add(100);
+        var histogram = RollupDelta.HistogramBytes(new ConfidenceHistogram());
+        db.PathRollups.AddRange(
+            new PathRollup { PathId = ids["invoice-field-extraction"], BucketStart = now.AddMinutes(-10), Events = 1, Ok = 1, Latency = slow.ToBytes(), Confidence = histogram },
+            new PathRollup { PathId = ids["ticket-triage"], BucketStart = now.AddMinutes(-10), Events = 1, Ok = 1, Latency = fast.ToBytes(), Confidence = histogram });
+        await db.SaveChangesAsync(Ct);
+
+        var overview = await Factory.Services.GetRequiredService<DashboardService>()
+            .OverviewAsync(["ticket-triage", "support-reply-draft", "invoice-field-extraction"], now, Ct);
+
+        Assert.Equal("invoice-field-extraction", overview[0].Slug);
+        Assert.Equal(SloState.Breached, overview[0].Worst);
+        Assert.Equal(SloState.NoData, overview.Single(h => h.Slug == "support-reply-draft").Worst);
+    }
 }
