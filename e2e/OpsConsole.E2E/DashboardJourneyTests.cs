@@ -49,6 +49,29 @@ public sealed class DashboardJourneyTests(AppFixture app) : IClassFixture<AppFix
         }
         Assert.True(await VolumeAsync(page) >= before + 40, "the volume card did not take in the new events by push");
         Assert.Contains(await page.Locator("[data-testid=card-quality] [data-testid=card-state]").TextContentAsync(), new[] { "ok", "at risk", "breached", "no data", "no SLO" });
+
+        // Errors sent now show up as a new failure pattern, masked, with a link to the matching events.
+        var code = "e2e_fail_" + Guid.NewGuid().ToString("N")[..6];
+        using (var errors = await EventsApi.PostAsync(app.BaseUrl, EventsApi.DemoKey, Enumerable.Range(0, 2).Select(i => new JsonObject
+        {
+            ["eventId"] = $"{code}-{i}",
+            ["path"] = "support-reply-draft",
+            ["occurredAt"] = DateTime.UtcNow.AddSeconds(-1).ToString("O"),
+            ["outcome"] = "error",
+            ["errorCode"] = code,
+            ["errorMessage"] = $"upstream 503 for request {Guid.NewGuid():N}",
+        })))
+        {
+            Assert.True(errors.IsSuccessStatusCode);
+        }
+        await page.ReloadAsync();
+        await page.WaitForInteractiveAsync();
+        var row = page.Locator("[data-testid=failure-pattern]", new() { HasTextString = code });
+        await row.WaitForAsync();
+        Assert.Contains("upstream <n> for request <uuid>", await row.TextContentAsync());
+        Assert.Contains("new", await row.TextContentAsync());
+        await page.Locator("[data-testid=failure-patterns]").ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync("dashboard-failure-patterns");
         await page.Context.CloseAsync();
     }
 

@@ -49,6 +49,7 @@ else
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OpsConsole.Web.Features.Dashboards.DashboardService>();
+builder.Services.AddSingleton<OpsConsole.Web.Features.Dashboards.FailurePatternService>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddOpenApi();

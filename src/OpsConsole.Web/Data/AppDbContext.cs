@@ -20,6 +20,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<Features.Notifications.Notification> Notifications => Set<Features.Notifications.Notification>();
     public DbSet<Features.Dashboards.PathRollup> PathRollups => Set<Features.Dashboards.PathRollup>();
+    public DbSet<Features.Dashboards.FailurePatternDay> FailurePatternDays => Set<Features.Dashboards.FailurePatternDay>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -219,6 +219,7 @@ public sealed class IngestionWriter : BackgroundService
         {
             var added = new List<Realtime.ReviewChange>();
             var rollups = new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>();
+            var failures = new Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta>();
             using var tx = _connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var cmd in new[] { _insertQuarantine, _updateQuarantine, _deleteQuarantine })
             {
@@ -231,7 +232,7 @@ public sealed class IngestionWriter : BackgroundService
                     pending.Results[i] = Insert(pending.Events[i], added);
                     if (pending.Results[i] == WriteStatus.Inserted)
                     {
-                        Count(rollups, pending.Events[i]);
+                        Count(rollups, failures, pending.Events[i]);
                     }
                 }
                 foreach (var q in pending.Quarantine)
@@ -241,11 +242,14 @@ public sealed class IngestionWriter : BackgroundService
             }
             // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
             Dashboards.RollupStore.Apply(_connection, tx, rollups);
+            Dashboards.FailurePatternStore.Apply(_connection, tx, failures);
             tx.Commit();
             return added;
         }
 
-        private static void Count(Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta> rollups, EventRow row)
+        private static void Count(
+            Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta> rollups,
+            Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta> failures, EventRow row)
         {
             var f = row.Fields;
             var key = Dashboards.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
@@ -254,6 +258,11 @@ public sealed class IngestionWriter : BackgroundService
                 rollups[key] = d = new Dashboards.RollupDelta();
             }
             Dashboards.RollupCounting.AddEvent(d, f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
+            if (f.Outcome is Outcomes.Error or Outcomes.Timeout)
+            {
+                Dashboards.FailurePatternStore.Add(failures,
+                    Dashboards.FailurePatternStore.ErrorKey(row.PathId, f.OccurredAt, f.Outcome, f.ErrorCode, f.ErrorMessage), f.OccurredAt);
+            }
         }
 
         private WriteStatus Insert(EventRow row, List<Realtime.ReviewChange> added)

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Infrastructure.Security;
@@ -215,6 +216,17 @@ public sealed class ReviewQueueService(
         };
         db.Labels.Add(label);
         await db.SaveChangesAsync(ct);
+        if (final && finalStatus == ReviewStatuses.Rejected)
+        {
+            var failures = new Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta>();
+            foreach (var tag in tags)
+            {
+                Dashboards.FailurePatternStore.Add(failures, Dashboards.FailurePatternStore.RejectKey(item.PathId, now, tag), now);
+            }
+            Dashboards.FailurePatternStore.Apply(
+                (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection(),
+                (Microsoft.Data.Sqlite.SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction(), failures);
+        }
         if (final)
         {
             var delta = new Dashboards.RollupDelta();
