@@ -58,10 +58,13 @@ public static class RollupCounting
     /// <summary>Applies deltas inside an EF transaction (the review service's audited write).</summary>
     public static void Apply(AppDbContext db, IReadOnlyDictionary<RollupKey, RollupDelta> deltas)
     {
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var tx = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        var (connection, tx) = CurrentWrite(db);
         RollupStore.Apply(connection, tx, deltas);
     }
+
+    /// <summary>The SQLite connection and transaction under an open EF transaction, for the raw rollup statements.</summary>
+    public static (SqliteConnection Connection, SqliteTransaction Transaction) CurrentWrite(AppDbContext db) =>
+        ((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
 
     /// <summary>
     /// Recomputes a path's minute buckets from raw events and current decisions, replacing what is

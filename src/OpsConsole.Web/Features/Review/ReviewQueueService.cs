@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Infrastructure.Security;
@@ -223,9 +222,8 @@ public sealed class ReviewQueueService(
             {
                 Dashboards.FailurePatternStore.Add(failures, Dashboards.FailurePatternStore.RejectKey(item.PathId, now, tag), now);
             }
-            Dashboards.FailurePatternStore.Apply(
-                (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection(),
-                (Microsoft.Data.Sqlite.SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction(), failures);
+            var (connection, tx) = Dashboards.RollupCounting.CurrentWrite(db);
+            Dashboards.FailurePatternStore.Apply(connection, tx, failures);
         }
         if (final)
         {

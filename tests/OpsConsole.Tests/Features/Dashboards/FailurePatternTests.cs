@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +5,6 @@ using OpsConsole.Tests.Features.Ingestion;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Review;
-using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
@@ -47,8 +45,7 @@ public sealed class FailurePatternTests : IntegrationTest
             Error("f1", "rate_limited", "a retry of f1: stored once", now.AddMinutes(-5))));
 
         var queue = Factory.Services.GetRequiredService<ReviewQueueService>();
-        var reviewer = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, "id-a"), new Claim(ClaimTypes.Name, "a"), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
+        var reviewer = Principals.Admin("a");
         await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("low-1", confidence: 0.1)));
         var item = await Db.QueryAsync(Factory, db => db.ReviewItems.Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, e.EventId })
             .Where(x => x.EventId == "low-1").Select(x => x.Id).SingleAsync(Ct));

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +6,6 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Review;
-using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
@@ -15,9 +13,6 @@ namespace OpsConsole.Tests.Features.Dashboards;
 public sealed class RollupTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static ClaimsPrincipal Admin(string name) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, "id-" + name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
 
     [Fact]
     public async Task Incremental_AfterIngestDuplicatesDecisionsAndReopen_EqualsRebuildFromRawData()
@@ -45,7 +40,7 @@ public sealed class RollupTests : IntegrationTest
 
         var queue = Factory.Services.GetRequiredService<ReviewQueueService>();
         var items = await Db.QueryAsync(Factory, db => db.ReviewItems.OrderBy(i => i.Id).Select(i => i.Id).Take(12).ToListAsync(Ct));
-        var alice = Admin("alice");
+        var alice = Principals.Admin("alice");
         for (var i = 0; i < items.Count; i++)
         {
             Assert.True((await queue.ClaimAsync(items[i], alice, Ct)).Succeeded);
@@ -57,9 +52,9 @@ public sealed class RollupTests : IntegrationTest
             };
             Assert.True((await queue.DecideAsync(items[i], decision, alice, Ct)).Succeeded);
         }
-        Assert.True((await queue.ReopenAsync(items[0], Admin("boss"), Ct)).Succeeded);
-        await queue.ClaimAsync(items[0], Admin("bob"), Ct);
-        Assert.True((await queue.DecideAsync(items[0], new DecisionInput(Decision.Reject, null, ["wrong-tone"]), Admin("bob"), Ct)).Succeeded);
+        Assert.True((await queue.ReopenAsync(items[0], Principals.Admin("boss"), Ct)).Succeeded);
+        await queue.ClaimAsync(items[0], Principals.Admin("bob"), Ct);
+        Assert.True((await queue.DecideAsync(items[0], new DecisionInput(Decision.Reject, null, ["wrong-tone"]), Principals.Admin("bob"), Ct)).Succeeded);
 
         var dbFactory = Factory.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
         await using var db = await dbFactory.CreateDbContextAsync(Ct);

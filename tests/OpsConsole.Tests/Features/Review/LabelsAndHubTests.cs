@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +9,6 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Realtime;
-using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Review;
 
@@ -18,9 +16,6 @@ public sealed class LabelsAndHubTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private ReviewQueueService Queue => Factory.Services.GetRequiredService<ReviewQueueService>();
-
-    private static ClaimsPrincipal Admin(string name) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, "id-" + name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
 
     private async Task<List<long>> NewItemsAsync(int count, string path = "support-reply-draft")
     {
@@ -32,8 +27,8 @@ public sealed class LabelsAndHubTests : IntegrationTest
 
     private async Task DecideAsync(long item, string who = "alice")
     {
-        Assert.True((await Queue.ClaimAsync(item, Admin(who), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin(who), Ct)).Succeeded);
+        Assert.True((await Queue.ClaimAsync(item, Principals.Admin(who), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Principals.Admin(who), Ct)).Succeeded);
     }
 
     private static async Task<(List<string> Lines, string? Next)> PageAsync(HttpClient client, string query)
@@ -97,8 +92,8 @@ public sealed class LabelsAndHubTests : IntegrationTest
 
         Assert.True((await Queue.ReopenAsync(item, owner, Ct)).Succeeded);
         Assert.Equal(ReviewStatuses.Pending, await Db.QueryAsync(Factory, db => db.ReviewItems.Where(r => r.Id == item).Select(r => r.Status).SingleAsync(Ct)));
-        Assert.True((await Queue.ClaimAsync(item, Admin("bob"), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Reject, null, ["hallucination"]), Admin("bob"), Ct)).Succeeded);
+        Assert.True((await Queue.ClaimAsync(item, Principals.Admin("bob"), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Reject, null, ["hallucination"]), Principals.Admin("bob"), Ct)).Succeeded);
 
         var labels = await Db.QueryAsync(Factory, db => db.Labels.Where(l => l.ReviewItemId == item).OrderBy(l => l.Id).ToListAsync(Ct));
         Assert.Equal(2, labels.Count);
@@ -128,8 +123,8 @@ public sealed class LabelsAndHubTests : IntegrationTest
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/paths/support-reply-draft/labels", Ct)).StatusCode);
 
         var item = (await NewItemsAsync(1)).Single();
-        Assert.True((await Queue.ClaimAsync(item, Admin("alice"), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Correct, "=HYPERLINK(\"http://evil\")"), Admin("alice"), Ct)).Succeeded);
+        Assert.True((await Queue.ClaimAsync(item, Principals.Admin("alice"), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Correct, "=HYPERLINK(\"http://evil\")"), Principals.Admin("alice"), Ct)).Succeeded);
         var owner = await SignIn.AsAsync(Factory, TestUsers.Owner);
         var csv = await owner.GetStringAsync("/api/v1/paths/support-reply-draft/labels?format=csv&all=true", Ct);
         Assert.StartsWith("label_id,event_id,path,decision", csv);

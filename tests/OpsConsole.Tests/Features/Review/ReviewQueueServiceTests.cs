@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,7 +7,6 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
-using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Review;
 
@@ -35,10 +33,6 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
-    /// <summary>A signed-in admin who exists only as claims: enough for the queue, which needs an id, a name and a role.</summary>
-    private static ClaimsPrincipal Admin(string name) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, "id-" + name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, AppRoles.Admin)], "test"));
-
     private async Task<long> NewItemAsync(string path = "support-reply-draft")
     {
         var id = "rv-" + Guid.NewGuid().ToString("N");
@@ -54,7 +48,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Claim_TwentyParallelClaimers_ExactlyOneWins()
     {
         var item = await NewItemAsync();
-        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => Queue.ClaimAsync(item, Admin("r" + i), Ct), Ct)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => Queue.ClaimAsync(item, Principals.Admin("r" + i), Ct), Ct)));
 
         Assert.Single(results, r => r.Succeeded);
         Assert.All(results.Where(r => !r.Succeeded), r => Assert.StartsWith("Claimed by r", r.Message));
@@ -66,9 +60,9 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Decide_TwentyParallelDeciders_ExactlyOneDecisionAndLabel()
     {
         var item = await NewItemAsync();
-        var holder = Admin("holder");
+        var holder = Principals.Admin("holder");
         Assert.True((await Queue.ClaimAsync(item, holder, Ct)).Succeeded);
-        var deciders = Enumerable.Range(0, 19).Select(i => Admin("d" + i)).Append(holder).ToArray();
+        var deciders = Enumerable.Range(0, 19).Select(i => Principals.Admin("d" + i)).Append(holder).ToArray();
 
         var results = await Task.WhenAll(deciders.Select(d => Task.Run(() => Queue.DecideAsync(item, new DecisionInput(Decision.Approve), d, Ct), Ct)));
 
@@ -82,7 +76,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Lease_Expired_ItemFreeAgainAndOldHolderRefused()
     {
         var item = await NewItemAsync();
-        var (a, b) = (Admin("alice"), Admin("bob"));
+        var (a, b) = (Principals.Admin("alice"), Principals.Admin("bob"));
         Assert.True((await Queue.ClaimAsync(item, a, Ct)).Succeeded);
         Assert.StartsWith("Claimed by alice until", (await Queue.ClaimAsync(item, b, Ct)).Message);
 
@@ -97,7 +91,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Lease_RenewedWhileWorking_StaysWithHolder()
     {
         var item = await NewItemAsync();
-        var (a, b) = (Admin("alice"), Admin("bob"));
+        var (a, b) = (Principals.Admin("alice"), Principals.Admin("bob"));
         Assert.True((await Queue.ClaimAsync(item, a, Ct)).Succeeded);
         _factory.Clock.Advance(TimeSpan.FromMinutes(4));
         Assert.True((await Queue.RenewAsync(item, a, Ct)).Succeeded);
@@ -111,27 +105,27 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Release_ItemBackInQueue()
     {
         var item = await NewItemAsync();
-        await Queue.ClaimAsync(item, Admin("alice"), Ct);
-        await Queue.ReleaseAsync(item, Admin("alice"), Ct);
-        Assert.True((await Queue.ClaimAsync(item, Admin("bob"), Ct)).Succeeded);
+        await Queue.ClaimAsync(item, Principals.Admin("alice"), Ct);
+        await Queue.ReleaseAsync(item, Principals.Admin("alice"), Ct);
+        Assert.True((await Queue.ClaimAsync(item, Principals.Admin("bob"), Ct)).Succeeded);
     }
 
     [Fact]
     public async Task Decide_AfterSomeoneElseDecided_SaysWhoAndWhen()
     {
         var item = await NewItemAsync();
-        await Queue.ClaimAsync(item, Admin("alice"), Ct);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("alice"), Ct)).Succeeded);
+        await Queue.ClaimAsync(item, Principals.Admin("alice"), Ct);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Principals.Admin("alice"), Ct)).Succeeded);
 
-        Assert.StartsWith("Already approved by alice at", (await Queue.ClaimAsync(item, Admin("bob"), Ct)).Message);
-        Assert.StartsWith("Already approved by alice at", (await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("bob"), Ct)).Message);
+        Assert.StartsWith("Already approved by alice at", (await Queue.ClaimAsync(item, Principals.Admin("bob"), Ct)).Message);
+        Assert.StartsWith("Already approved by alice at", (await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Principals.Admin("bob"), Ct)).Message);
     }
 
     [Fact]
     public async Task Decide_WithoutClaim_Refused()
     {
         var item = await NewItemAsync();
-        var result = await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Admin("alice"), Ct);
+        var result = await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Principals.Admin("alice"), Ct);
         Assert.False(result.Succeeded);
         Assert.Equal(0, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == item, Ct)));
     }
@@ -144,7 +138,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Decide_InvalidDecision_RefusedAndClaimKept(Decision decision, string? corrected, string? tag, string message)
     {
         var item = await NewItemAsync();
-        var a = Admin("alice");
+        var a = Principals.Admin("alice");
         await Queue.ClaimAsync(item, a, Ct);
         var result = await Queue.DecideAsync(item, new DecisionInput(decision, corrected, tag is null ? null : [tag]), a, Ct);
         Assert.StartsWith(message, result.Message);
@@ -155,7 +149,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Decide_CorrectAndReject_LabelsCarryTheDetail()
     {
         var (one, two) = (await NewItemAsync(), await NewItemAsync());
-        var a = Admin("alice");
+        var a = Principals.Admin("alice");
         await Queue.ClaimAsync(one, a, Ct);
         await Queue.ClaimAsync(two, a, Ct);
         Assert.True((await Queue.DecideAsync(one, new DecisionInput(Decision.Correct, "Better draft"), a, Ct)).Succeeded);
@@ -210,7 +204,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         var notes = await Db.QueryAsync(_factory, db => db.Notifications.Where(n => n.UserId == onCall && n.Link == $"/review/{item}").ToListAsync(Ct));
         Assert.Single(notes);
         Assert.Contains("past due", notes[0].Title);
-        var row = (await _factory.Services.GetRequiredService<ReviewQueries>().OpenItemsAsync(Admin("alice"), new QueueFilter(), Ct)).Single(r => r.Id == item);
+        var row = (await _factory.Services.GetRequiredService<ReviewQueries>().OpenItemsAsync(Principals.Admin("alice"), new QueueFilter(), Ct)).Single(r => r.Id == item);
         Assert.True(row.IsOverdue(_factory.Clock.GetUtcNow().UtcDateTime));
     }
 
@@ -218,7 +212,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     public async Task Stats_PerReviewer_SharesMedianAndVisibility()
     {
         var (one, two, three) = (await NewItemAsync(), await NewItemAsync(), await NewItemAsync());
-        var alice = Admin("alice");
+        var alice = Principals.Admin("alice");
         await Queue.ClaimAsync(one, alice, Ct);
         _factory.Clock.Advance(TimeSpan.FromSeconds(30));
         await Queue.DecideAsync(one, new DecisionInput(Decision.Approve), alice, Ct);
@@ -230,7 +224,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         Assert.True((await Queue.DecideAsync(three, new DecisionInput(Decision.Approve), reviewer, Ct)).Succeeded);
 
         var stats = _factory.Services.GetRequiredService<ReviewerStats>();
-        var all = await stats.ComputeAsync(Admin("boss"), 7, Ct);
+        var all = await stats.ComputeAsync(Principals.Admin("boss"), 7, Ct);
         var a = all.Single(r => r.Reviewer == "alice");
         Assert.Equal((2, 0.5, 0.5, TimeSpan.FromSeconds(60)), (a.Decisions, a.ApproveShare, a.RejectShare, a.MedianTimeToDecision));
 
@@ -243,7 +237,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
     {
         await Db.ExecuteAsync(_factory, "UPDATE Paths SET ReviewersPerItem = 2 WHERE Slug = 'support-reply-draft'");
         var (agreed, split) = (await NewItemAsync(), await NewItemAsync());
-        var (alice, bob) = (Admin("alice"), Admin("bob"));
+        var (alice, bob) = (Principals.Admin("alice"), Principals.Admin("bob"));
 
         await Queue.ClaimAsync(agreed, alice, Ct);
         Assert.True((await Queue.DecideAsync(agreed, new DecisionInput(Decision.Approve), alice, Ct)).Succeeded);
@@ -263,7 +257,7 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
         Assert.Equal(0.5, items[split].Agreement);
         Assert.Equal(4, await Db.QueryAsync(_factory, db => db.Labels.CountAsync(l => l.ReviewItemId == agreed || l.ReviewItemId == split, Ct)));
         // Final of the split item is bob's reject (tie → latest): alice agreed once of twice, bob twice of twice.
-        var stats = await _factory.Services.GetRequiredService<ReviewerStats>().ComputeAsync(Admin("boss"), 7, Ct);
+        var stats = await _factory.Services.GetRequiredService<ReviewerStats>().ComputeAsync(Principals.Admin("boss"), 7, Ct);
         Assert.Equal(0.5, stats.Single(r => r.Reviewer == "alice").Agreement);
         Assert.Equal(1.0, stats.Single(r => r.Reviewer == "bob").Agreement);
     }
