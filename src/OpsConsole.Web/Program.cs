@@ -5,6 +5,7 @@ using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Notifications;
@@ -23,7 +24,9 @@ if (args is ["healthcheck", ..])
 
 // Configuration is read at start only: a reload watcher on the content root would also wake on
 // every write of a SQLite file kept below it (dotnet run starts in the project folder).
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+// `rebuild-rollups [slug…]` recomputes dashboard rollups from raw events and exits.
+var rebuild = args is [DashboardsFeature.RebuildCommand, ..] ? args[1..].Where(a => !a.StartsWith('-')).ToArray() : null;
+var builder = WebApplication.CreateBuilder([.. rebuild is null ? args : args[1..].Where(a => a.StartsWith('-')), "--hostBuilder:reloadConfigOnChange=false"]);
 
 // The console handles JSON batches of at most 4 MB; nothing it serves needs more.
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 5 * 1024 * 1024);
@@ -48,8 +51,6 @@ else
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<OpsConsole.Web.Features.Dashboards.DashboardService>();
-builder.Services.AddSingleton<OpsConsole.Web.Features.Dashboards.FailurePatternService>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddOpenApi();
@@ -76,6 +77,7 @@ try
         .AddApiKeys()
         .AddIngestion()
         .AddReview()
+        .AddDashboards()
         .AddRealtime()
         .AddNotifications()
         .AddDemoTraffic()
@@ -95,6 +97,11 @@ try
 catch (StartupRefusedException ex)
 {
     return StartupRefused(ex);
+}
+
+if (rebuild is not null)
+{
+    return await DashboardsFeature.RebuildAsync(app.Services, rebuild, Console.Out, CancellationToken.None);
 }
 
 var https = app.Configuration.GetSection("OpsConsole:Https");

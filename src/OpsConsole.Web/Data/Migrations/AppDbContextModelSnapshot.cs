@@ -482,6 +482,56 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("PathRollups", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Incidents.Incident", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("AcknowledgedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssigneeUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(4)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("TriggeredAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AssigneeUserId");
+
+                    b.HasIndex("PathId", "Status");
+
+                    b.ToTable("Incidents", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.InferenceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -662,6 +712,10 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("BreakdownAttribute")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<double>("ConfidenceThreshold")
                         .HasColumnType("REAL");
@@ -987,6 +1041,20 @@ namespace OpsConsole.Web.Data.Migrations
 
             modelBuilder.Entity("OpsConsole.Web.Features.Dashboards.PathRollup", b =>
                 {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Incidents.Incident", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Data.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("AssigneeUserId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()
                         .HasForeignKey("PathId")

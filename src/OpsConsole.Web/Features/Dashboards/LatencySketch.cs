@@ -87,6 +87,25 @@ public sealed class LatencySketch
         return bytes;
     }
 
+    /// <summary>Adds a stored sketch without materialising it (dashboards merge thousands of buckets).</summary>
+    public void MergeBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 8 || (bytes.Length - 8) % 12 != 0)
+        {
+            throw new FormatException("Not a latency sketch.");
+        }
+        var zero = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        ZeroCount += zero;
+        Count += zero;
+        for (var offset = 8; offset < bytes.Length; offset += 12)
+        {
+            var index = BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]);
+            var count = BinaryPrimitives.ReadInt64LittleEndian(bytes[(offset + 4)..]);
+            _buckets[index] = _buckets.GetValueOrDefault(index) + count;
+            Count += count;
+        }
+    }
+
     public static LatencySketch FromBytes(ReadOnlySpan<byte> bytes)
     {
         var sketch = new LatencySketch();
@@ -126,6 +145,15 @@ public sealed class ConfidenceHistogram
         for (var i = 0; i < Bins; i++)
         {
             Counts[i] += other.Counts[i];
+        }
+    }
+
+    /// <summary>Adds a stored histogram (20 little-endian int64 counts).</summary>
+    public void MergeBytes(ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < Bins && (i + 1) * 8 <= bytes.Length; i++)
+        {
+            Counts[i] += BinaryPrimitives.ReadInt64LittleEndian(bytes[(i * 8)..]);
         }
     }
 }

@@ -3,11 +3,27 @@ using Microsoft.Data.Sqlite;
 
 namespace OpsConsole.Web.Features.Dashboards;
 
-/// <summary>The key of a minute bucket.</summary>
-public readonly record struct RollupKey(int PathId, string ModelVersion, DateTime BucketStart)
+/// <summary>
+/// The key of a bucket: a minute bucket as written, or an hour or day bucket after compaction.
+/// <paramref name="Segment"/> is "" for the whole path, else the value of the path's breakdown attribute.
+/// </summary>
+public readonly record struct RollupKey(int PathId, string ModelVersion, DateTime BucketStart, string Segment = "", int Minutes = 1)
 {
+    /// <summary>Longest stored segment value; longer values are cut (the attribute allows 256).</summary>
+    public const int MaxSegmentLength = 200;
+
     public static RollupKey For(int pathId, string? modelVersion, DateTime at) =>
-        new(pathId, modelVersion ?? "", new DateTime(at.Ticks - at.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc));
+        new(pathId, modelVersion ?? "", Floor(at, 1));
+
+    /// <summary>The same bucket for one value of the breakdown attribute.</summary>
+    public RollupKey ForSegment(string value) =>
+        this with { Segment = value.Length > MaxSegmentLength ? value[..MaxSegmentLength] : value };
+
+    public static DateTime Floor(DateTime at, int minutes)
+    {
+        var ticks = TimeSpan.TicksPerMinute * minutes;
+        return new DateTime(at.Ticks - at.Ticks % ticks, DateTimeKind.Utc);
+    }
 }
 
 /// <summary>What one commit adds to one bucket; applied with <see cref="RollupStore.Apply"/> inside that commit.</summary>
@@ -18,6 +34,25 @@ public sealed class RollupDelta
     public double CostUsd;
     public LatencySketch Latency { get; } = new();
     public ConfidenceHistogram Confidence { get; } = new();
+
+    /// <summary>A stored bucket as a delta (compaction adds minute buckets into hour and day buckets).</summary>
+    public static RollupDelta From(PathRollup r)
+    {
+        var d = new RollupDelta();
+        d.Add(r);
+        return d;
+    }
+
+    /// <summary>Adds a stored bucket's counts and distributions.</summary>
+    public void Add(PathRollup r)
+    {
+        Events += r.Events; Ok += r.Ok; Errors += r.Errors; Timeouts += r.Timeouts; Fallbacks += r.Fallbacks;
+        InputTokens += r.InputTokens; OutputTokens += r.OutputTokens; CostUsd += r.CostUsd;
+        RoutedLowConfidence += r.RoutedLowConfidence; RoutedError += r.RoutedError; RoutedQaSample += r.RoutedQaSample;
+        Approved += r.Approved; Corrected += r.Corrected; Rejected += r.Rejected; QaApproved += r.QaApproved; QaDecided += r.QaDecided;
+        Latency.Merge(LatencySketch.FromBytes(r.Latency));
+        Confidence.Merge(Histogram(r.Confidence));
+    }
 
     public static byte[] HistogramBytes(ConfidenceHistogram h)
     {
@@ -41,7 +76,7 @@ public sealed class RollupDelta
 }
 
 /// <summary>
-/// Adds deltas to minute buckets on a given connection and transaction: one read and one write per
+/// Adds deltas to buckets on a given connection and transaction: one read and one write per
 /// bucket and commit (a commit of hundreds of events touches a handful of buckets).
 /// </summary>
 public static class RollupStore
@@ -52,10 +87,12 @@ public static class RollupStore
         {
             using var read = connection.CreateCommand();
             read.Transaction = tx;
-            read.CommandText = "SELECT Id, Latency, Confidence FROM PathRollups WHERE PathId = $p AND BucketMinutes = 1 AND BucketStart = $b AND ModelVersion = $m AND Segment = ''";
+            read.CommandText = "SELECT Id, Latency, Confidence FROM PathRollups WHERE PathId = $p AND BucketMinutes = $n AND BucketStart = $b AND ModelVersion = $m AND Segment = $s";
             read.Parameters.AddWithValue("$p", key.PathId);
             read.Parameters.AddWithValue("$b", key.BucketStart);
             read.Parameters.AddWithValue("$m", key.ModelVersion);
+            read.Parameters.AddWithValue("$s", key.Segment);
+            read.Parameters.AddWithValue("$n", key.Minutes);
             long? id = null;
             var latency = d.Latency;
             var confidence = d.Confidence;
@@ -74,7 +111,7 @@ public static class RollupStore
             write.Transaction = tx;
             write.CommandText = id is null
                 ? "INSERT INTO PathRollups (PathId, ModelVersion, Segment, BucketStart, BucketMinutes, Events, Ok, Errors, Timeouts, Fallbacks, CostUsd, InputTokens, OutputTokens, Latency, Confidence, RoutedLowConfidence, RoutedError, RoutedQaSample, Approved, Corrected, Rejected, QaApproved, QaDecided) " +
-                  "VALUES ($p, $m, '', $b, 1, $ev, $ok, $er, $to, $fb, $cost, $it, $ot, $lat, $conf, $rl, $re, $rq, $ap, $co, $rj, $qa, $qd)"
+                  "VALUES ($p, $m, $s, $b, $n, $ev, $ok, $er, $to, $fb, $cost, $it, $ot, $lat, $conf, $rl, $re, $rq, $ap, $co, $rj, $qa, $qd)"
                 : "UPDATE PathRollups SET Events = Events + $ev, Ok = Ok + $ok, Errors = Errors + $er, Timeouts = Timeouts + $to, Fallbacks = Fallbacks + $fb, " +
                   "CostUsd = CostUsd + $cost, InputTokens = InputTokens + $it, OutputTokens = OutputTokens + $ot, Latency = $lat, Confidence = $conf, " +
                   "RoutedLowConfidence = RoutedLowConfidence + $rl, RoutedError = RoutedError + $re, RoutedQaSample = RoutedQaSample + $rq, " +
@@ -83,6 +120,8 @@ public static class RollupStore
             p.AddWithValue("$p", key.PathId);
             p.AddWithValue("$m", key.ModelVersion);
             p.AddWithValue("$b", key.BucketStart);
+            p.AddWithValue("$s", key.Segment);
+            p.AddWithValue("$n", key.Minutes);
             p.AddWithValue("$id", id ?? 0);
             p.AddWithValue("$ev", d.Events);
             p.AddWithValue("$ok", d.Ok);

@@ -84,6 +84,7 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
             ContextSources = [new() { Name = "Help centre", SystemOfRecord = "Zendesk Guide", FreshnessSloMinutes = 1440 }, new() { Name = "Ticket", SystemOfRecord = "Zendesk", FreshnessSloMinutes = 5 }],
             Gates = new() { MinDecidedReviews = 100, MinQuality = 0.85, MaxP95LatencyMs = 4000, MaxCostPerRequestUsd = 0.02, MaxErrorRate = 0.02 },
             ReasonTags = ["hallucination", "wrong-tone", "missing-citation", "policy-violation", "incomplete"],
+            BreakdownAttribute = "segment",
             OnCallUserId = onCall, Members = Members(), CreatedAt = now, UpdatedAt = now,
         };
         yield return new OperatingPath
@@ -105,6 +106,7 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
             ContextSources = [new() { Name = "Supplier master data", SystemOfRecord = "SAP", FreshnessSloMinutes = 1440 }],
             Gates = new() { MinDecidedReviews = 200, MinQuality = 0.95, MaxP95LatencyMs = 2500, MaxErrorRate = 0.01 },
             ReasonTags = ["wrong-amount", "wrong-date", "wrong-supplier", "not-an-invoice", "unreadable"],
+            BreakdownAttribute = "segment",
             OnCallUserId = onCall, Members = Members(), CreatedAt = now, UpdatedAt = now,
         };
         yield return new OperatingPath
@@ -126,6 +128,7 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
             ContextSources = [new() { Name = "Routing rules", SystemOfRecord = "Config repo", FreshnessSloMinutes = 60 }],
             Gates = new() { MinDecidedReviews = 100, MinQuality = 0.90, MaxP95LatencyMs = 800, MaxErrorRate = 0.02 },
             ReasonTags = ["wrong-topic", "wrong-urgency", "spam", "unreadable"],
+            BreakdownAttribute = "segment",
             OnCallUserId = onCall, Members = Members(), CreatedAt = now, UpdatedAt = now,
         };
     }

@@ -16,6 +16,8 @@ public sealed record EventQuery
     /// <summary>true: only events routed to review; false: only events that were not.</summary>
     public bool? Routed { get; init; }
     public string? Text { get; init; }
+    /// <summary>Exact error code (the dashboard's failure patterns link here).</summary>
+    public string? ErrorCode { get; init; }
 }
 
 /// <summary>Keyset cursor: the last row of the previous page (newest first).</summary>
@@ -48,6 +50,10 @@ public sealed class EventExplorerService(IDbContextFactory<AppDbContext> dbFacto
         if (!string.IsNullOrEmpty(f.Outcome))
         {
             q = q.Where(e => e.Outcome == f.Outcome);
+        }
+        if (!string.IsNullOrWhiteSpace(f.ErrorCode))
+        {
+            q = q.Where(e => e.ErrorCode == f.ErrorCode.Trim());
         }
         if (!string.IsNullOrWhiteSpace(f.ModelVersion))
         {

@@ -27,6 +27,28 @@ public static class EventJson
         return doc.RootElement.EnumerateObject().Select(p => (p.Name, p.Value.GetString() ?? "")).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>One attribute's value from the stored attributes object; null when absent or no name is given.</summary>
+    public static string? Attribute(string? json, string? name)
+    {
+        if (json is null || string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = reader.ValueTextEquals(name);
+            reader.Read();
+            if (match && reader.TokenType == JsonTokenType.String)
+            {
+                return reader.GetString();
+            }
+            reader.Skip();
+        }
+        return null;
+    }
+
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

@@ -76,6 +76,7 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
             rows.Add(new EventRow(path.Id, fields, now, redacted, route, now.AddMinutes(path.ReviewSlaMinutes), submitter.ApiKeyId)
             {
                 ReplayOf = quarantineId,
+                Segment = EventJson.Attribute(fields.AttributesJson, path.BreakdownAttribute),
             });
             rowIndexes.Add(i);
         }

@@ -11,6 +11,9 @@ public sealed record EventRow(
 {
     /// <summary>When the row replays a quarantined item, that item is removed in the same transaction.</summary>
     public long? ReplayOf { get; init; }
+
+    /// <summary>The event's value of the path's breakdown attribute, rolled up as its own segment.</summary>
+    public string? Segment { get; init; }
 }
 
 /// <summary>A rejected item to keep (or, on replay, an existing one to update).</summary>
@@ -253,11 +256,11 @@ public sealed class IngestionWriter : BackgroundService
         {
             var f = row.Fields;
             var key = Dashboards.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
-            if (!rollups.TryGetValue(key, out var d))
+            Dashboards.RollupCounting.AddEvent(Dashboards.RollupCounting.At(rollups, key), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
+            if (row.Segment is { } segment)
             {
-                rollups[key] = d = new Dashboards.RollupDelta();
+                Dashboards.RollupCounting.AddEvent(Dashboards.RollupCounting.At(rollups, key.ForSegment(segment)), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
             }
-            Dashboards.RollupCounting.AddEvent(d, f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
             if (f.Outcome is Outcomes.Error or Outcomes.Timeout)
             {
                 Dashboards.FailurePatternStore.Add(failures,

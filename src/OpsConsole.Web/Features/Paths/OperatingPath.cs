@@ -35,6 +35,8 @@ public sealed class OperatingPath
     public List<ContextSource> ContextSources { get; set; } = [];
     public RolloutGates Gates { get; set; } = new();
     public List<string> ReasonTags { get; set; } = [];
+    /// <summary>The attribute (segment, tenant…) whose values dashboards break the path down by; none when null.</summary>
+    public string? BreakdownAttribute { get; set; }
     public PathRedaction Redaction { get; set; } = new();
 
     public bool KillSwitchOn { get; set; }

@@ -7,7 +7,10 @@ namespace OpsConsole.Web.Features.Paths;
 /// <summary>What the hot paths (ingestion, decisions) need to know about a path.</summary>
 public sealed record PathRouting(
     int Id, string Slug, double ConfidenceThreshold, double QaSampleRate, int ReviewSlaMinutes,
-    bool KillSwitchOn, int RolloutPercent, long ConfigVersion, FallbackMode FallbackMode, Redactor Redactor);
+    bool KillSwitchOn, int RolloutPercent, long ConfigVersion, FallbackMode FallbackMode, Redactor Redactor)
+{
+    public string? BreakdownAttribute { get; init; }
+}
 
 /// <summary>
 /// An in-memory snapshot of every path's routing settings, so a batch of events costs no path
@@ -47,7 +50,10 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
             var previous = s?.BySlug;
             var bySlug = paths.ToDictionary(p => p.Slug, p => new PathRouting(
                 p.Id, p.Slug, p.ConfidenceThreshold, p.QaSampleRate, p.ReviewSlaMinutes, p.KillSwitchOn, p.RolloutPercent,
-                p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p)), StringComparer.Ordinal);
+                p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p))
+            {
+                BreakdownAttribute = p.BreakdownAttribute,
+            }, StringComparer.Ordinal);
             _snapshot = new Snapshot(bySlug, stamp);
             return bySlug;
         }

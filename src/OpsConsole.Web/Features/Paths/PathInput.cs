@@ -23,6 +23,7 @@ public sealed class PathInput
     public RolloutGates Gates { get; set; } = new();
     public List<string> ReasonTags { get; set; } = [];
     public PathRedaction Redaction { get; set; } = new();
+    public string? BreakdownAttribute { get; set; }
 
     public static PathInput From(OperatingPath p) => new()
     {
@@ -58,6 +59,7 @@ public sealed class PathInput
             LastDriftNotAlert = p.Gates.LastDriftNotAlert,
         },
         ReasonTags = [.. p.ReasonTags],
+        BreakdownAttribute = p.BreakdownAttribute,
         Redaction = new()
         {
             Emails = p.Redaction.Emails,
@@ -73,6 +75,9 @@ public static partial class PathValidator
 {
     public const int MaxListItems = 50;
     public const int MaxItemLength = 200;
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex AttributeName();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
     private static partial Regex SlugPattern();
@@ -124,6 +129,8 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
+        Check(string.IsNullOrEmpty(input.BreakdownAttribute) || AttributeName().IsMatch(input.BreakdownAttribute), nameof(PathInput.BreakdownAttribute),
+            "Breakdown attribute must be an attribute name of at most 64 letters, digits, '_', '-' or '.'.");
 
         CheckList(errors, input.Redaction.CustomPatterns, "Redaction.CustomPatterns");
         for (var i = 0; i < input.Redaction.CustomPatterns.Count && !errors.ContainsKey("Redaction.CustomPatterns"); i++)

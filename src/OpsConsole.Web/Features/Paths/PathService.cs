@@ -145,6 +145,12 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         }
         var before = Snapshot(PathInput.From(path), users);
         input.Slug = path.Slug;
+        if (path.BreakdownAttribute != NullIfEmpty(input.BreakdownAttribute))
+        {
+            // Segment buckets hold values of the old attribute; the new breakdown starts from now
+            // (rebuild-rollups recomputes it over the stored events).
+            await db.PathRollups.Where(r => r.PathId == path.Id && r.Segment != "").ExecuteDeleteAsync(ct);
+        }
         Apply(input, path);
         path.UpdatedAt = time.GetUtcNow().UtcDateTime;
         write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
@@ -179,6 +185,8 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         }
     }
 
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
     private static void Apply(PathInput input, OperatingPath path)
     {
         path.Name = input.Name.Trim();
@@ -196,6 +204,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
         path.Gates = input.Gates;
         path.ReasonTags = input.ReasonTags;
         path.Redaction = input.Redaction;
+        path.BreakdownAttribute = NullIfEmpty(input.BreakdownAttribute);
 
         var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
             .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
@@ -220,7 +229,7 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
             OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
             Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
             i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
-            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction,
+            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute,
         };
     }
 

@@ -150,8 +150,8 @@ public sealed class ReviewQueueService(
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var context = await db.ReviewItems.Where(r => r.Id == itemId)
-            .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { e.EventId, e.Output, e.ModelVersion, e.PromptVersion })
-            .Join(db.Paths, x => item.PathId, p => p.Id, (x, p) => new { x.EventId, x.Output, x.ModelVersion, x.PromptVersion, p.Slug, p.ReasonTags, p.ReviewersPerItem })
+            .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { e.EventId, e.Output, e.ModelVersion, e.PromptVersion, e.AttributesJson })
+            .Join(db.Paths, x => item.PathId, p => p.Id, (x, p) => new { x.EventId, x.Output, x.ModelVersion, x.PromptVersion, x.AttributesJson, p.Slug, p.ReasonTags, p.ReviewersPerItem, p.BreakdownAttribute })
             .FirstAsync(ct);
         if (Validate(input, context.Output, context.ReasonTags) is { } problem)
         {
@@ -227,12 +227,9 @@ public sealed class ReviewQueueService(
         }
         if (final)
         {
-            var delta = new Dashboards.RollupDelta();
-            Dashboards.RollupCounting.AddDecision(delta, finalStatus, item.Reason);
-            Dashboards.RollupCounting.Apply(db, new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>
-            {
-                [Dashboards.RollupKey.For(item.PathId, context.ModelVersion, now)] = delta,
-            });
+            var segment = Ingestion.EventJson.Attribute(context.AttributesJson, context.BreakdownAttribute);
+            Dashboards.RollupCounting.Apply(db, Dashboards.RollupCounting.Decision(
+                Dashboards.RollupKey.For(item.PathId, context.ModelVersion, now), segment, finalStatus, item.Reason));
         }
         // A reopened item's labels from earlier rounds stay, marked as superseded by this round's.
         await db.Labels.Where(l => l.ReviewItemId == itemId && l.Round < current.Round && l.SupersededByLabelId == null)
@@ -275,13 +272,11 @@ public sealed class ReviewQueueService(
             return ReviewResult.Fail("Only a decided item can be reopened; this one is " + item.Status + ".");
         }
         // The decision being undone leaves the quality figures of the bucket it was counted in.
-        var model = await db.InferenceEvents.Where(e => e.Id == item.EventRowId).Select(e => e.ModelVersion).FirstAsync(ct);
-        var undo = new Dashboards.RollupDelta();
-        Dashboards.RollupCounting.AddDecision(undo, item.Status, item.Reason, sign: -1);
-        Dashboards.RollupCounting.Apply(db, new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>
-        {
-            [Dashboards.RollupKey.For(item.PathId, model, item.DecidedAt!.Value)] = undo,
-        });
+        var decided = await db.InferenceEvents.Where(e => e.Id == item.EventRowId)
+            .Join(db.Paths, e => e.PathId, p => p.Id, (e, p) => new { e.ModelVersion, e.AttributesJson, p.BreakdownAttribute }).FirstAsync(ct);
+        Dashboards.RollupCounting.Apply(db, Dashboards.RollupCounting.Decision(
+            Dashboards.RollupKey.For(item.PathId, decided.ModelVersion, item.DecidedAt!.Value),
+            Ingestion.EventJson.Attribute(decided.AttributesJson, decided.BreakdownAttribute), item.Status, item.Reason, sign: -1));
         var slug = await db.Paths.Where(p => p.Id == item.PathId).Select(p => p.Slug).FirstAsync(ct);
         write.Record(AuditActor.From(user), "review.reopen", "review", itemId.ToString(), slug,
             new { status = item.Status, decidedBy = item.DecidedByName }, new { status = ReviewStatuses.Pending, round = item.Round + 1 });

@@ -1,4 +1,5 @@
 using Hangfire;
+using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Ingestion;
 
 namespace OpsConsole.Web.Infrastructure.Jobs;
@@ -34,6 +35,7 @@ public static class JobsFeature
         var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
         jobs.AddOrUpdate<QuarantineCleanupJob>(QuarantineCleanupJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly());
         jobs.AddOrUpdate<Features.Review.ReviewSlaJob>(Features.Review.ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.MapDashboardJobs(jobs);
         return app;
     }
 }

@@ -87,6 +87,6 @@ public class DashboardMetricsTests
         var checks = DashboardService.Evaluate(m, new OpsConsole.Web.Features.Paths.PathSlo { P95LatencyMs = 4000 });
         Assert.Equal(SloState.Breached, checks.Single(c => c.Name == "p95").State);
         Assert.Equal(SloState.NoData, checks.Single(c => c.Name == "cost").State);
-        Assert.Equal(SloState.Breached, new PathHealth("p", m, checks).Worst);
+        Assert.Equal(SloState.Breached, new PathHealth("p", m, checks, 0, 0).Worst);
     }
 }
