@@ -21,6 +21,13 @@ public static class PageExtensions
         await page.WaitForInteractiveAsync();
     }
 
+    /// <summary>Opens a page of the already signed-in context and waits until it is interactive.</summary>
+    public static async Task OpenAsync(this IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.WaitForInteractiveAsync();
+    }
+
     public static Task ScreenshotAsync(this IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png"), FullPage = true });
 }

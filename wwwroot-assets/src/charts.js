@@ -4,12 +4,13 @@
 
 const charts = new WeakMap();
 
+// ApexCharts' own dark theme would replace foreColor and background, so the palette is set here.
 function themed(options, dark) {
   const text = dark ? '#cbd5e1' : '#334155';
   return {
+    noData: { text: 'No data in this range', style: { color: text } },
     ...options,
     chart: { background: 'transparent', foreColor: text, toolbar: { show: false }, animations: { enabled: false }, ...(options.chart || {}) },
-    theme: { mode: dark ? 'dark' : 'light' },
     grid: { borderColor: dark ? '#334155' : '#e2e8f0', ...(options.grid || {}) },
     tooltip: { theme: dark ? 'dark' : 'light', ...(options.tooltip || {}) },
   };
