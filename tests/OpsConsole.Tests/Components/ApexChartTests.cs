@@ -41,4 +41,22 @@ public sealed class ApexChartTests : ComponentTestBase
         chart.Render(p => p.Add(x => x.Options, options));
         chart.WaitForAssertion(() => Assert.Single(module.Invocations));
     }
+
+    [Fact]
+    public void DarkMode_FromTheLayout_ReThemesTheChart()
+    {
+        var module = JSInterop.SetupModule("./lib/opsconsole/charts.js");
+        module.SetupVoid("create", _ => true).SetVoidResult();
+        module.SetupVoid("update", _ => true).SetVoidResult();
+        var options = new { series = new[] { 1 } };
+
+        var host = Render<Microsoft.AspNetCore.Components.CascadingValue<bool>>(p => p
+            .Add(x => x.Name, "DarkMode").Add(x => x.Value, false)
+            .AddChildContent<ApexChart>(c => c.Add(x => x.Options, options)));
+        host.WaitForAssertion(() => Assert.False((bool)module.Invocations.Single(i => i.Identifier == "create").Arguments[2]!));
+
+        host.Render(p => p.Add(x => x.Name, "DarkMode").Add(x => x.Value, true)
+            .AddChildContent<ApexChart>(c => c.Add(x => x.Options, options)));
+        host.WaitForAssertion(() => Assert.True((bool)module.Invocations.Single(i => i.Identifier == "update").Arguments[2]!));
+    }
 }

@@ -47,5 +47,9 @@ public static class DashboardCards
     private static string Delta(double? now, double? then, Func<double, string> format) =>
         now is { } a && then is { } b ? $"{format(a - b)} vs previous" : "no previous data";
 
-    public static string Age(TimeSpan age) => age.TotalMinutes < 1 ? "under a minute" : age.TotalHours < 1 ? $"{age.TotalMinutes:0} min" : age.TotalDays < 1 ? $"{age.TotalHours:0.#} h" : $"{age.TotalDays:0.#} d";
+    public static string Age(TimeSpan age) =>
+        age.TotalMinutes < 1 ? "under a minute"
+        : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min"
+        : age.TotalDays < 1 ? $"{(int)age.TotalHours} h {age.Minutes} min"
+        : $"{(int)age.TotalDays} d {age.Hours} h";
 }

@@ -31,6 +31,11 @@ public sealed class RollupTests : IntegrationTest
                 e["modelVersion"] = r.Next(2) == 0 ? "m-a" : "m-b";
                 e["latencyMs"] = Math.Round(50 + r.NextDouble() * 3000, 1);
                 e["occurredAt"] = DateTime.UtcNow.AddMinutes(-r.Next(0, 90)).ToString("O");
+                // The demo path breaks down by "segment": most events carry one, some do not.
+                if (r.Next(4) > 0)
+                {
+                    e["attributes"] = new JsonObject { ["segment"] = r.Next(3) == 0 ? "enterprise" : "smb" };
+                }
                 events.Add(e);
             }
             // A retried batch: every event of it again, stored and counted once.
@@ -62,12 +67,13 @@ public sealed class RollupTests : IntegrationTest
         var expected = await RollupCounting.ComputeAsync(db, pathId, Ct);
         var stored = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
 
-        Assert.Equal(240, stored.Sum(x => x.Events));
-        Assert.Equal(12, stored.Sum(x => x.Approved + x.Corrected + x.Rejected));
+        Assert.Equal(240, stored.Where(x => x.Segment == "").Sum(x => x.Events));
+        Assert.Equal(12, stored.Where(x => x.Segment == "").Sum(x => x.Approved + x.Corrected + x.Rejected));
+        Assert.InRange(stored.Where(x => x.Segment != "").Sum(x => x.Events), 120, 239);
         Assert.Equal(expected.Count, stored.Count);
         foreach (var row in stored)
         {
-            var e = expected[new RollupKey(row.PathId, row.ModelVersion, row.BucketStart)];
+            var e = expected[new RollupKey(row.PathId, row.ModelVersion, row.BucketStart, row.Segment)];
             Assert.Equal(
                 (e.Events, e.Ok, e.Errors, e.Timeouts, e.Fallbacks, e.InputTokens, e.OutputTokens, e.RoutedLowConfidence, e.RoutedError, e.RoutedQaSample),
                 (row.Events, row.Ok, row.Errors, row.Timeouts, row.Fallbacks, row.InputTokens, row.OutputTokens, row.RoutedLowConfidence, row.RoutedError, row.RoutedQaSample));
@@ -82,7 +88,7 @@ public sealed class RollupTests : IntegrationTest
         var all = await dashboard.MetricsAsync(pathId, DateTime.UtcNow.AddHours(-3), DateTime.UtcNow.AddMinutes(1), null, Ct);
         var modelA = await dashboard.MetricsAsync(pathId, DateTime.UtcNow.AddHours(-3), DateTime.UtcNow.AddMinutes(1), "m-a", Ct);
         Assert.Equal(240, all.Volume);
-        Assert.Equal(stored.Where(x => x.ModelVersion == "m-a").Sum(x => x.Events), modelA.Volume);
+        Assert.Equal(stored.Where(x => x.ModelVersion == "m-a" && x.Segment == "").Sum(x => x.Events), modelA.Volume);
         Assert.Equal(12, all.Decided);
 
         // The rebuild command produces the same rows.
@@ -90,6 +96,7 @@ public sealed class RollupTests : IntegrationTest
         var rebuilt = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
         Assert.Equal(stored.Sum(x => x.Events), rebuilt.Sum(x => x.Events));
         Assert.Equal(stored.Sum(x => x.Rejected), rebuilt.Sum(x => x.Rejected));
+        Assert.Equal(stored.Where(x => x.Segment == "smb").Sum(x => x.Approved + x.Corrected + x.Rejected), rebuilt.Where(x => x.Segment == "smb").Sum(x => x.Approved + x.Corrected + x.Rejected));
     }
 
     [Fact]

@@ -24,6 +24,10 @@ public sealed class EventExplorerTests : IntegrationTest
                 output: i == 77 ? "Routed to the 100%_special queue" : $"queue {i % 4}");
             e["occurredAt"] = start.AddMinutes(i).ToString("O");
             e["modelVersion"] = i < 60 ? "triage-v1" : "triage-v2";
+            if (i % 15 == 0)
+            {
+                e["errorCode"] = i < 60 ? "upstream_503" : "rate_limited";
+            }
             events.Add(e);
         }
         await Ingest.PostOkAsync(Factory.CreateClient(), Ingest.Batch([.. events]));
@@ -67,6 +71,15 @@ public sealed class EventExplorerTests : IntegrationTest
         Assert.All(routed, e => Assert.NotNull(e.ReviewReason));
         // ticket-triage's threshold is 0.60: confidences 0.0–0.5 go to review.
         Assert.True(routed.Count >= 72);
+    }
+
+    [Fact]
+    public async Task Search_ByErrorCode_AsTheDashboardLinksIt()
+    {
+        // Errors at i = 0, 15, 30, 45 (v1) and 60, 75, 90, 105 (v2).
+        Assert.Equal(["x-045", "x-030", "x-015", "x-000"], (await AllAsync(new EventQuery { ErrorCode = "upstream_503" })).Select(e => e.EventId));
+        Assert.Equal(4, (await AllAsync(new EventQuery { ErrorCode = " rate_limited " })).Count);
+        Assert.Empty(await AllAsync(new EventQuery { ErrorCode = "upstream" }));
     }
 
     [Fact]
