@@ -25,13 +25,19 @@ public sealed class BenchOptions
     /// <summary>Hub connections of the second push phase (the first always has one).</summary>
     public int PushClients { get; private set; } = 100;
 
-    public bool RunIngestion => !PushOnly;
-    public bool RunPush => PushOnly || !SkipPush;
+    /// <summary>Run only the dashboard benchmark (<c>--dashboard</c>).</summary>
+    public bool DashboardOnly { get; private set; }
+    /// <summary>Leave the dashboard benchmark out of the default run (<c>--skip-dashboard</c>).</summary>
+    public bool SkipDashboard { get; private set; }
+
+    public bool RunIngestion => !PushOnly && !DashboardOnly;
+    public bool RunPush => PushOnly || (!SkipPush && !DashboardOnly);
+    public bool RunDashboard => DashboardOnly || (!SkipDashboard && !PushOnly);
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -69,6 +75,12 @@ public sealed class BenchOptions
                 case "--skip-push":
                     o.SkipPush = true;
                     break;
+                case "--dashboard":
+                    o.DashboardOnly = true;
+                    break;
+                case "--skip-dashboard":
+                    o.SkipDashboard = true;
+                    break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);
                     break;
@@ -84,6 +96,10 @@ public sealed class BenchOptions
         if (o.PushOnly && o.SkipPush)
         {
             throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
+        }
+        if ((o.DashboardOnly && (o.SkipDashboard || o.PushOnly)))
+        {
+            throw new ArgumentException($"--dashboard runs only the dashboard benchmark: it excludes --skip-dashboard and --push.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

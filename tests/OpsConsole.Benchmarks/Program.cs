@@ -4,7 +4,8 @@ using OpsConsole.Benchmarks;
 
 // Ingestion benchmark: a raw SQLite baseline, the app end to end over HTTP, the config-watcher
 // check and explorer query latency on a large path; then the SignalR push benchmark (review
-// items reaching connected reviewers). Figures go to stdout, progress to stderr.
+// items reaching connected reviewers); then the dashboard benchmark (a month of one path, from
+// rollups and from raw rows). Figures go to stdout, progress to stderr.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -22,7 +23,8 @@ catch (ArgumentException ex)
 using var cts = new CancellationTokenSource();
 // A hung app must not keep the benchmark (and the machine) busy forever: 30 minutes for the
 // ingestion part as before, plus the push part's own budget when it runs.
-var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero);
+var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
+    + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -47,6 +49,10 @@ try
     if (options.RunPush)
     {
         await new PushBenchmark(options, work).RunAsync(cts.Token);
+    }
+    if (options.RunDashboard)
+    {
+        await new DashboardBenchmark(work).RunAsync(cts.Token);
     }
     return 0;
 }

@@ -974,6 +974,8 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasIndex("EventRowId")
                         .IsUnique();
 
+                    b.HasIndex("PathId", "Status", "CreatedAt");
+
                     b.HasIndex("PathId", "Status", "Priority", "DueAt");
 
                     b.ToTable("ReviewItems");

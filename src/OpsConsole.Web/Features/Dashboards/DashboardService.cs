@@ -36,8 +36,17 @@ public static class DashboardWindow
     /// <summary>An open dashboard reloads at most this often while data arrives.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>The next whole minute: a window up to it includes the bucket of the current minute.</summary>
-    public static DateTime End(DateTime now) => RollupKey.Floor(now, 1).AddMinutes(1);
+    /// <summary>
+    /// Where a window of <paramref name="span"/> ending now ends: the next whole minute for views
+    /// under a day, else the next whole hour. Windows and their intervals then start on bucket
+    /// boundaries of the data they read (minute buckets for the last 3 h, hour buckets for 70 days,
+    /// day buckets before), so every figure counts exactly the events inside the window.
+    /// </summary>
+    public static DateTime End(DateTime now, TimeSpan span)
+    {
+        var minutes = span >= TimeSpan.FromDays(1) ? 60 : 1;
+        return RollupKey.Floor(now, minutes).AddMinutes(minutes);
+    }
 }
 
 /// <summary>What figures are broken down by.</summary>

@@ -12,8 +12,8 @@ public static class DashboardsFeature
     public static WebApplicationBuilder AddDashboards(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DashboardOptions>().Bind(builder.Configuration.GetSection(DashboardOptions.Section))
-            .Validate(o => o.MinuteBucketsHours >= 2 && o.HourBucketsDays >= 2 && o.HourBucketsDays * 24 > o.MinuteBucketsHours,
-                "OpsConsole:Dashboards: MinuteBucketsHours must be at least 2 and HourBucketsDays at least 2 and longer than the minute buckets.")
+            .Validate(o => o.MinuteBucketsHours >= 2 && o.HourBucketsDays >= 62 && o.HourBucketsDays * 24 > o.MinuteBucketsHours,
+                "OpsConsole:Dashboards: MinuteBucketsHours must be at least 2 (the 1-hour view and its previous hour) and HourBucketsDays at least 62 (the 30-day view and its previous period).")
             .ValidateOnStart();
         builder.Services.AddSingleton<DashboardService>();
         builder.Services.AddSingleton<FailurePatternService>();

@@ -16,7 +16,11 @@ public sealed class LatencySketch
     /// <summary>Values at or below this count as zero (sub-microsecond latencies carry no information).</summary>
     private const double MinValue = 1e-3;
 
-    private readonly SortedDictionary<int, long> _buckets = [];
+    // Bucket counts in a dense array: index i of the sketch lives at _counts[i - _offset]. Latencies
+    // from 1 µs to days span about 1,500 indices, so dense beats a sorted map for merging thousands
+    // of buckets on every dashboard load.
+    private long[] _counts = [];
+    private int _offset;
 
     public long Count { get; private set; }
     public long ZeroCount { get; private set; }
@@ -33,21 +37,23 @@ public sealed class LatencySketch
             ZeroCount += count;
             return;
         }
-        var index = (int)Math.Ceiling(Math.Log(value) / LogGamma);
-        _buckets[index] = _buckets.GetValueOrDefault(index) + count;
+        Increment((int)Math.Ceiling(Math.Log(value) / LogGamma), count);
     }
 
     public void Merge(LatencySketch other)
     {
         Count += other.Count;
         ZeroCount += other.ZeroCount;
-        foreach (var (index, count) in other._buckets)
+        for (var i = 0; i < other._counts.Length; i++)
         {
-            _buckets[index] = _buckets.GetValueOrDefault(index) + count;
+            if (other._counts[i] != 0)
+            {
+                Increment(i + other._offset, other._counts[i]);
+            }
         }
     }
 
-    /// <summary>The value at quantile <paramref name="q"/> (rank ⌊q·(n−1)⌋ of the sorted values), or null when empty.</summary>
+    /// <summary>The value at rank ⌊q·(n−1)⌋, within the relative accuracy; null when empty.</summary>
     public double? Quantile(double q)
     {
         if (Count == 0 || q is < 0 or > 1)
@@ -60,28 +66,45 @@ public sealed class LatencySketch
             return 0;
         }
         var seen = ZeroCount;
-        foreach (var (index, count) in _buckets)
+        var last = 0;
+        for (var i = 0; i < _counts.Length; i++)
         {
-            seen += count;
+            if (_counts[i] == 0)
+            {
+                continue;
+            }
+            last = i + _offset;
+            seen += _counts[i];
             if (seen > rank)
             {
-                // The bucket (γ^(i−1), γ^i] is represented by the value whose relative error to both ends is α.
-                return 2 * Math.Pow(Gamma, index) / (Gamma + 1);
+                return Representative(last);
             }
         }
-        return 2 * Math.Pow(Gamma, _buckets.Keys.Last()) / (Gamma + 1);
+        return Representative(last);
     }
 
-    /// <summary>A compact binary form for a rollup column: zero count, then (bucket index, count) pairs.</summary>
+    // The bucket (γ^(i−1), γ^i] is represented by the value whose relative error to both ends is α.
+    private static double Representative(int index) => 2 * Math.Pow(Gamma, index) / (Gamma + 1);
+
+    /// <summary>8 bytes zero count, then (int32 index, int64 count) per non-empty bucket in index order.</summary>
     public byte[] ToBytes()
     {
-        var bytes = new byte[8 + _buckets.Count * 12];
+        var buckets = 0;
+        foreach (var c in _counts)
+        {
+            buckets += c != 0 ? 1 : 0;
+        }
+        var bytes = new byte[8 + buckets * 12];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, ZeroCount);
         var offset = 8;
-        foreach (var (index, count) in _buckets)
+        for (var i = 0; i < _counts.Length; i++)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), index);
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset + 4), count);
+            if (_counts[i] == 0)
+            {
+                continue;
+            }
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), i + _offset);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset + 4), _counts[i]);
             offset += 12;
         }
         return bytes;
@@ -99,9 +122,8 @@ public sealed class LatencySketch
         Count += zero;
         for (var offset = 8; offset < bytes.Length; offset += 12)
         {
-            var index = BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]);
             var count = BinaryPrimitives.ReadInt64LittleEndian(bytes[(offset + 4)..]);
-            _buckets[index] = _buckets.GetValueOrDefault(index) + count;
+            Increment(BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]), count);
             Count += count;
         }
     }
@@ -109,19 +131,28 @@ public sealed class LatencySketch
     public static LatencySketch FromBytes(ReadOnlySpan<byte> bytes)
     {
         var sketch = new LatencySketch();
-        if (bytes.Length < 8 || (bytes.Length - 8) % 12 != 0)
-        {
-            throw new FormatException("Not a latency sketch.");
-        }
-        sketch.ZeroCount = BinaryPrimitives.ReadInt64LittleEndian(bytes);
-        sketch.Count = sketch.ZeroCount;
-        for (var offset = 8; offset < bytes.Length; offset += 12)
-        {
-            var count = BinaryPrimitives.ReadInt64LittleEndian(bytes[(offset + 4)..]);
-            sketch._buckets[BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..])] = count;
-            sketch.Count += count;
-        }
+        sketch.MergeBytes(bytes);
         return sketch;
+    }
+
+    private void Increment(int index, long count)
+    {
+        if (_counts.Length == 0)
+        {
+            _counts = new long[256];
+            _offset = index - 128;
+        }
+        else if (index < _offset || index >= _offset + _counts.Length)
+        {
+            // Grow to cover the new index with room on that side; existing counts keep their indices.
+            var low = Math.Min(_offset, index - 64);
+            var high = Math.Max(_offset + _counts.Length, index + 65);
+            var grown = new long[Math.Max(high - low, _counts.Length * 2)];
+            Array.Copy(_counts, 0, grown, _offset - low, _counts.Length);
+            _counts = grown;
+            _offset = low;
+        }
+        _counts[index - _offset] += count;
     }
 }
 

@@ -9,11 +9,18 @@ public sealed class DashboardOptions
 {
     public const string Section = "OpsConsole:Dashboards";
 
-    /// <summary>Minute buckets older than this are merged into hour buckets.</summary>
-    public int MinuteBucketsHours { get; set; } = 48;
+    /// <summary>
+    /// Minute buckets older than this are merged into hour buckets. Only the 1-hour view (and its
+    /// previous hour) reads minutes; every longer view starts on the hour, so a month is ~720 rows
+    /// per model version rather than tens of thousands.
+    /// </summary>
+    public int MinuteBucketsHours { get; set; } = 3;
 
-    /// <summary>Hour buckets older than this are merged into day buckets.</summary>
-    public int HourBucketsDays { get; set; } = 35;
+    /// <summary>
+    /// Hour buckets older than this are merged into day buckets. 70 days keeps a 30-day view and
+    /// its previous period in hours, so that comparison starts at the hour like the view.
+    /// </summary>
+    public int HourBucketsDays { get; set; } = 70;
 }
 
 /// <summary>

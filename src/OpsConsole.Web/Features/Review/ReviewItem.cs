@@ -73,6 +73,8 @@ internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewI
         b.Property(r => r.Note).HasMaxLength(2000);
         b.HasIndex(r => r.EventRowId).IsUnique();
         b.HasIndex(r => new { r.PathId, r.Status, r.Priority, r.DueAt });
+        // Queue depth and the oldest open item per path (dashboards, overview) read this index only.
+        b.HasIndex(r => new { r.PathId, r.Status, r.CreatedAt });
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(r => r.PathId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Ingestion.InferenceEvent>().WithOne().HasForeignKey<ReviewItem>(r => r.EventRowId).OnDelete(DeleteBehavior.Cascade);
     }

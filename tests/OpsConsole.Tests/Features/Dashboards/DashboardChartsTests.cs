@@ -88,3 +88,19 @@ public sealed class DashboardChartsTests
         Assert.Equal((SloState.Ok, "nothing waiting"), (empty.State!.Value, empty.Compare));
     }
 }
+
+/// <summary>Windows start on the boundaries of the buckets they read, so their figures are exact.</summary>
+public sealed class DashboardWindowTests
+{
+    [Theory]
+    [InlineData("2026-11-23T10:17:42Z", 1, "2026-11-23T10:18:00Z")]     // the 1-hour view: next minute
+    [InlineData("2026-11-23T10:17:42Z", 24, "2026-11-23T11:00:00Z")]    // 24 hours and longer: next hour
+    [InlineData("2026-11-23T10:17:42Z", 720, "2026-11-23T11:00:00Z")]
+    [InlineData("2026-11-23T11:00:00Z", 24, "2026-11-23T12:00:00Z")]    // the current hour's bucket is inside
+    public void End_AlignedToTheBucketsOfTheView(string now, int hours, string expected)
+    {
+        var end = DashboardWindow.End(DateTime.Parse(now).ToUniversalTime(), TimeSpan.FromHours(hours));
+        Assert.Equal(DateTime.Parse(expected).ToUniversalTime(), end);
+        Assert.Equal(DateTimeKind.Utc, end.Kind);
+    }
+}

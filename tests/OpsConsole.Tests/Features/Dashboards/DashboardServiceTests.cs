@@ -46,7 +46,8 @@ public sealed class DashboardServiceTests : IntegrationTest
         for (var i = 0; i < 7; i++) events.Add(At($"prev-{i}", now.AddMinutes(-100 + i), "m1", "smb"));
         await Ingest.PostOkAsync(Factory.CreateClient(), Ingest.Batch([.. events]));
         var pathId = await PathIdAsync();
-        var query = new DashboardQuery(pathId, DashboardWindow.End(now) - TimeSpan.FromHours(1), DashboardWindow.End(now), 6);
+        var end = DashboardWindow.End(now, TimeSpan.FromHours(1));
+        var query = new DashboardQuery(pathId, end.AddHours(-1), end, 6);
 
         var byAttribute = await Dashboard.LoadAsync(query with { Breakdown = Breakdown.Attribute }, Ct);
         var byModel = await Dashboard.LoadAsync(query with { Breakdown = Breakdown.ModelVersion }, Ct);
