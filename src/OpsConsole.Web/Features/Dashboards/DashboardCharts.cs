@@ -71,8 +71,8 @@ public static class DashboardCharts
                 Chart([Bars("total", data.Series, m => m.CostTotal, 4), Line("per request", data.Series, m => m.CostPerRequest, decimals: 5), .. Before("per request", m => m.CostPerRequest, decimals: 5)],
                     new object[]
                     {
-                        new { seriesName = "total", min = 0, decimalsInFloat = 2, title = new { text = "total" } },
-                        new { seriesName = "per request", opposite = true, min = 0, decimalsInFloat = 4, title = new { text = "per request" } },
+                        new { seriesName = "total", min = 0, decimalsInFloat = 4, title = new { text = "total" } },
+                        new { seriesName = "per request", opposite = true, min = 0, decimalsInFloat = 6, title = new { text = "per request" } },
                     }.Concat(compare ? [new { seriesName = "per request", show = false, min = 0 }] : Array.Empty<object>()).ToArray(), dashes: Dashed(2, 1))),
             new("failures", "Error, timeout and fallback rates (%)",
                 "Events with outcome error, timeout or fallback ÷ all events in the interval.",
