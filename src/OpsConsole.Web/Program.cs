@@ -5,6 +5,7 @@ using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
@@ -78,6 +79,7 @@ try
         .AddIngestion()
         .AddReview()
         .AddDashboards()
+        .AddControls()
         .AddRealtime()
         .AddNotifications()
         .AddDemoTraffic()
@@ -135,6 +137,7 @@ app.MapIngestion();
 app.MapJobs();
 app.MapRealtime();
 app.MapReview();
+app.MapControls();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

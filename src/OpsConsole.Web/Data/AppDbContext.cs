@@ -22,6 +22,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Features.Dashboards.PathRollup> PathRollups => Set<Features.Dashboards.PathRollup>();
     public DbSet<Features.Dashboards.FailurePatternDay> FailurePatternDays => Set<Features.Dashboards.FailurePatternDay>();
     public DbSet<Features.Incidents.Incident> Incidents => Set<Features.Incidents.Incident>();
+    public DbSet<Features.Controls.RolloutRequest> RolloutRequests => Set<Features.Controls.RolloutRequest>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -349,6 +349,69 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecisionComment")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FromPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Justification")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OverrideReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedById")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedByName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ToPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "State");
+
+                    b.ToTable("RolloutRequests", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Dashboards.FailurePatternDay", b =>
                 {
                     b.Property<long>("Id")
@@ -776,6 +839,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<int>("ReviewersPerItem")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("RolloutChangedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("RolloutPercent")
                         .HasColumnType("INTEGER");
 
@@ -1030,6 +1096,87 @@ namespace OpsConsole.Web.Data.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsMany("OpsConsole.Web.Features.Controls.GateResult", "GatesAtDecision", b1 =>
+                        {
+                            b1.Property<long>("RolloutRequestId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<string>("Evidence")
+                                .IsRequired();
+
+                            b1.Property<string>("Gate")
+                                .IsRequired();
+
+                            b1.Property<bool>("Passed");
+
+                            b1.Property<double?>("Threshold");
+
+                            b1.Property<double?>("Value");
+
+                            b1.Property<string>("Window")
+                                .IsRequired();
+
+                            b1.HasKey("RolloutRequestId", "__synthesizedOrdinal");
+
+                            b1.ToTable("RolloutRequests");
+
+                            b1
+                                .ToJson("GatesAtDecision")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("RolloutRequestId");
+                        });
+
+                    b.OwnsMany("OpsConsole.Web.Features.Controls.GateResult", "GatesAtRequest", b1 =>
+                        {
+                            b1.Property<long>("RolloutRequestId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<string>("Evidence")
+                                .IsRequired();
+
+                            b1.Property<string>("Gate")
+                                .IsRequired();
+
+                            b1.Property<bool>("Passed");
+
+                            b1.Property<double?>("Threshold");
+
+                            b1.Property<double?>("Value");
+
+                            b1.Property<string>("Window")
+                                .IsRequired();
+
+                            b1.HasKey("RolloutRequestId", "__synthesizedOrdinal");
+
+                            b1.ToTable("RolloutRequests");
+
+                            b1
+                                .ToJson("GatesAtRequest")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("RolloutRequestId");
+                        });
+
+                    b.Navigation("GatesAtDecision");
+
+                    b.Navigation("GatesAtRequest");
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Dashboards.FailurePatternDay", b =>

@@ -19,11 +19,17 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string? secret = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        // WebSocket clients cannot always send headers; SignalR passes the key as access_token on hub URLs only.
+        if (secret is null && Request.Path.StartsWithSegments("/hubs") && Request.Query["access_token"].ToString() is { Length: > 0 } token)
+        {
+            secret = token;
+        }
+        if (secret is null)
         {
             return AuthenticateResult.NoResult();
         }
-        var caller = await store.FindAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        var caller = await store.FindAsync(secret, Context.RequestAborted);
         if (caller is null)
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");

@@ -44,6 +44,8 @@ public sealed class OperatingPath
     public string? KillSwitchBy { get; set; }
     public DateTime? KillSwitchAt { get; set; }
     public int RolloutPercent { get; set; }
+    /// <summary>When the percentage last changed: gates read metrics "at the current percentage" from here on.</summary>
+    public DateTime? RolloutChangedAt { get; set; }
 
     /// <summary>Bumps on every change that can alter a decision (kill switch, rollout).</summary>
     public long ConfigVersion { get; set; } = 1;

@@ -32,7 +32,8 @@ public sealed record SaveResult(IReadOnlyDictionary<string, string> Errors)
     public static SaveResult Fail(string field, string message) => new(new Dictionary<string, string> { [field] = message });
 }
 
-public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, PathCatalog catalog, TimeProvider time)
+public sealed class PathService(
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, PathCatalog catalog, Realtime.ConfigChangeNotifier configChanges, TimeProvider time)
 {
     public const string FormError = "_form";
 
@@ -151,11 +152,21 @@ public sealed class PathService(IDbContextFactory<AppDbContext> dbFactory, Audit
             // (rebuild-rollups recomputes it over the stored events).
             await db.PathRollups.Where(r => r.PathId == path.Id && r.Segment != "").ExecuteDeleteAsync(ct);
         }
+        // The fallback is part of every decision answer: changing it is a new config version.
+        var decisionChanged = path.FallbackMode != input.FallbackMode;
+        if (decisionChanged)
+        {
+            path.ConfigVersion++;
+        }
         Apply(input, path);
         path.UpdatedAt = time.GetUtcNow().UtcDateTime;
         write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
         await write.CommitAsync(ct);
         catalog.Invalidate();
+        if (decisionChanged)
+        {
+            configChanges.Publish(slug, path.ConfigVersion);
+        }
         return SaveResult.Ok;
     }
 

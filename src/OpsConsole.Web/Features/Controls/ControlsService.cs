@@ -1,0 +1,389 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Realtime;
+
+namespace OpsConsole.Web.Features.Controls;
+
+/// <summary>The outcome of a control action: done, or refused with a message a person can act on.</summary>
+public sealed record ControlResult(bool Succeeded, string? Error = null, IReadOnlyList<GateResult>? FailingGates = null)
+{
+    public static readonly ControlResult Ok = new(true);
+    public static ControlResult Fail(string error, IReadOnlyList<GateResult>? failing = null) => new(false, error, failing);
+}
+
+/// <summary>What one user may do to one path right now.</summary>
+public sealed record ControlPermissions(bool MayControl, bool MayRequest, bool MayApprove);
+
+/// <summary>The controls panel of a path: switch state, rollout, gates, requests, and the user's rights.</summary>
+public sealed record ControlsView(
+    OperatingPath Path, ControlPermissions Permissions, long EventsLastHour,
+    IReadOnlyList<GateResult> Gates, IReadOnlyList<RolloutRequest> Requests);
+
+/// <summary>
+/// Kill switch, rollout decreases and gated rollout increases with four-eyes approval. Every
+/// change bumps the path's config version in the same audited transaction, and is then pushed
+/// to decision clients and open views (<see cref="ConfigChangeNotifier"/>).
+/// </summary>
+public sealed class ControlsService(
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, DashboardService dashboard,
+    ConfigChangeNotifier notifier, TimeProvider time)
+{
+    public const int MaxReasonLength = 1000;
+    /// <summary>Gates read at most this much history at the current percentage.</summary>
+    public static readonly TimeSpan GateWindow = TimeSpan.FromHours(24);
+
+    public async Task<ControlPermissions> PermissionsAsync(ClaimsPrincipal user, string slug, CancellationToken ct)
+    {
+        if (user.IsInRole(AppRoles.Admin))
+        {
+            return new ControlPermissions(true, true, true);
+        }
+        var m = await access.GetAsync(user.UserId(), slug, ct);
+        var owner = user.IsInRole(AppRoles.PathOwner) && m.IsOwner;
+        var onCall = user.IsInRole(AppRoles.OnCall) && m.IsOnCall;
+        return new ControlPermissions(owner || onCall, owner, owner);
+    }
+
+    public async Task<ControlsView?> GetAsync(string slug, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Slug == slug, ct);
+        if (path is null)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var lastHour = await dashboard.MetricsAsync(path.Id, now.AddHours(-1), now.AddMinutes(1), null, ct);
+        var requests = await db.RolloutRequests.AsNoTracking().Where(r => r.PathId == path.Id)
+            .OrderByDescending(r => r.Id).Take(20).ToListAsync(ct);
+        return new ControlsView(path, await PermissionsAsync(user, slug, ct), lastHour.Volume, await EvaluateGatesAsync(db, path, ct), requests);
+    }
+
+    public async Task<ControlResult> SetKillSwitchAsync(string slug, bool on, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!(await PermissionsAsync(user, slug, ct)).MayControl)
+        {
+            return ControlResult.Fail("Only the path's on-call person, its owners and admins can flip its kill switch.");
+        }
+        if (CheckReason(reason, "a reason") is { } problem)
+        {
+            return ControlResult.Fail(problem);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var actor = AuditActor.From(user);
+        // One conditional update: two people pressing at once give one change, and the loser is told.
+        var changed = await db.Paths.Where(p => p.Slug == slug && p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.KillSwitchOn, on)
+            .SetProperty(p => p.KillSwitchReason, reason!.Trim())
+            .SetProperty(p => p.KillSwitchBy, actor.Name)
+            .SetProperty(p => p.KillSwitchAt, now)
+            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+        if (changed == 0)
+        {
+            var exists = await db.Paths.AnyAsync(p => p.Slug == slug, ct);
+            return ControlResult.Fail(exists ? $"The kill switch is already {(on ? "on" : "off")}." : $"Path '{slug}' no longer exists.");
+        }
+        var version = await db.Paths.Where(p => p.Slug == slug).Select(p => p.ConfigVersion).FirstAsync(ct);
+        write.Record(actor, on ? "path.kill" : "path.restore", "path", slug, slug, new { killSwitch = !on }, new { killSwitch = on, reason = reason!.Trim(), configVersion = version });
+        await write.CommitAsync(ct);
+        notifier.Publish(slug, version);
+        return ControlResult.Ok;
+    }
+
+    /// <summary>Lowers the percentage at once (to 0 included): no approval, a reason.</summary>
+    public async Task<ControlResult> DecreaseRolloutAsync(string slug, int to, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!(await PermissionsAsync(user, slug, ct)).MayControl)
+        {
+            return ControlResult.Fail("Only the path's on-call person, its owners and admins can lower its rollout.");
+        }
+        if (CheckReason(reason, "a reason") is { } problem)
+        {
+            return ControlResult.Fail(problem);
+        }
+        if (to is < 0 or > 100)
+        {
+            return ControlResult.Fail("The percentage must be between 0 and 100.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var path = await db.Paths.AsNoTracking().Where(p => p.Slug == slug).Select(p => new { p.Id, p.RolloutPercent }).FirstOrDefaultAsync(ct);
+        if (path is null)
+        {
+            return ControlResult.Fail($"Path '{slug}' no longer exists.");
+        }
+        if (to >= path.RolloutPercent)
+        {
+            return ControlResult.Fail($"The rollout is at {path.RolloutPercent} %; a decrease must go below it. Increases need a rollout request.");
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var changed = await db.Paths.Where(p => p.Id == path.Id && p.RolloutPercent == path.RolloutPercent).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.RolloutPercent, to)
+            .SetProperty(p => p.RolloutChangedAt, now)
+            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+        if (changed == 0)
+        {
+            return ControlResult.Fail("The rollout changed a moment ago; look at the new percentage and try again.");
+        }
+        var version = await db.Paths.Where(p => p.Id == path.Id).Select(p => p.ConfigVersion).FirstAsync(ct);
+        write.Record(AuditActor.From(user), "rollout.decrease", "path", slug, slug,
+            new { rolloutPercent = path.RolloutPercent }, new { rolloutPercent = to, reason = reason!.Trim(), configVersion = version });
+        await write.CommitAsync(ct);
+        notifier.Publish(slug, version);
+        return ControlResult.Ok;
+    }
+
+    /// <summary>Asks to raise the percentage; the gates are evaluated now and kept with the request.</summary>
+    public async Task<(ControlResult Result, long? RequestId)> RequestIncreaseAsync(string slug, int to, string? justification, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!(await PermissionsAsync(user, slug, ct)).MayRequest)
+        {
+            return (ControlResult.Fail("Only the path's owners and admins can request a rollout increase."), null);
+        }
+        if (CheckReason(justification, "a justification") is { } problem)
+        {
+            return (ControlResult.Fail(problem), null);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Slug == slug, ct);
+        if (path is null)
+        {
+            return (ControlResult.Fail($"Path '{slug}' no longer exists."), null);
+        }
+        if (to <= path.RolloutPercent || to > 100)
+        {
+            return (ControlResult.Fail($"The rollout is at {path.RolloutPercent} %; an increase must go above it, to at most 100 %."), null);
+        }
+        if (await db.RolloutRequests.AnyAsync(r => r.PathId == path.Id && r.State == RolloutRequestStates.Pending, ct))
+        {
+            return (ControlResult.Fail("This path already has a pending rollout request; it must be decided or cancelled first."), null);
+        }
+        var request = new RolloutRequest
+        {
+            PathId = path.Id, FromPercent = path.RolloutPercent, ToPercent = to, Justification = justification!.Trim(),
+            RequestedById = user.UserId() ?? "", RequestedByName = AuditActor.From(user).Name, RequestedAt = time.GetUtcNow().UtcDateTime,
+            GatesAtRequest = [.. await EvaluateGatesAsync(db, path, ct)],
+        };
+        db.RolloutRequests.Add(request);
+        await db.SaveChangesAsync(ct);
+        write.Record(AuditActor.From(user), "rollout.request", "rollout-request", request.Id.ToString(), slug, null,
+            new { from = request.FromPercent, to, justification = request.Justification, gatesPassing = request.GatesAtRequest.All(g => g.Passed) });
+        await write.CommitAsync(ct);
+        notifier.Publish(slug, path.ConfigVersion, decisionChanged: false);
+        return (ControlResult.Ok, request.Id);
+    }
+
+    /// <summary>
+    /// Approves and applies a pending request: an owner of the path or an admin who is not the
+    /// requester. Gates are evaluated again; a failing gate blocks unless an admin writes an override.
+    /// </summary>
+    public async Task<ControlResult> ApproveAsync(long requestId, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (request, path, refusal) = await PendingAsync(db, requestId, user, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        if (path!.RolloutPercent != request!.FromPercent)
+        {
+            return ControlResult.Fail($"The rollout moved to {path.RolloutPercent} % after this request was made from {request.FromPercent} %; reject it and request again.");
+        }
+        var gates = await EvaluateGatesAsync(db, path, ct);
+        var failing = gates.Where(g => !g.Passed).ToList();
+        var overriding = !string.IsNullOrWhiteSpace(overrideReason);
+        if (failing.Count > 0 && !overriding)
+        {
+            return ControlResult.Fail($"{failing.Count} gate{(failing.Count == 1 ? "" : "s")} fail{(failing.Count == 1 ? "s" : "")}: {string.Join(", ", failing.Select(g => g.Gate))}. " +
+                (user.IsInRole(AppRoles.Admin) ? "An admin may override with a written reason." : "Only an admin may override failing gates."), failing);
+        }
+        if (overriding && !user.IsInRole(AppRoles.Admin))
+        {
+            return ControlResult.Fail("Only an admin may override failing gates.");
+        }
+        if (overriding && CheckReason(overrideReason, "an override reason") is { } problem)
+        {
+            return ControlResult.Fail(problem);
+        }
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var applied = await db.Paths.Where(p => p.Id == path.Id && p.RolloutPercent == request.FromPercent).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.RolloutPercent, request.ToPercent)
+            .SetProperty(p => p.RolloutChangedAt, now)
+            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+        var decided = await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct);
+        if (applied == 0 || decided == 0)
+        {
+            return ControlResult.Fail("The rollout or the request changed a moment ago; reload and look again.");
+        }
+        var version = await db.Paths.Where(p => p.Id == path.Id).Select(p => p.ConfigVersion).FirstAsync(ct);
+        var actor = AuditActor.From(user);
+        write.Record(actor, "rollout.approve", "rollout-request", requestId.ToString(), path.Slug,
+            new { rolloutPercent = request.FromPercent, state = RolloutRequestStates.Pending },
+            new { rolloutPercent = request.ToPercent, state = RolloutRequestStates.Applied, comment, requestedBy = request.RequestedByName, configVersion = version });
+        if (failing.Count > 0)
+        {
+            write.Record(actor, "rollout.override", "rollout-request", requestId.ToString(), path.Slug, null,
+                new { reason = overrideReason!.Trim(), failingGates = failing.Select(g => new { g.Gate, g.Evidence }) });
+        }
+        await write.CommitAsync(ct);
+        notifier.Publish(path.Slug, version);
+        return ControlResult.Ok;
+    }
+
+    public async Task<ControlResult> RejectAsync(long requestId, string? comment, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (CheckReason(comment, "a comment") is { } problem)
+        {
+            return ControlResult.Fail(problem);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (request, path, refusal) = await PendingAsync(db, requestId, user, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        await using var write = await audit.BeginAsync(db, ct);
+        var gates = await EvaluateGatesAsync(db, path!, ct);
+        if (await Decide(db, requestId, RolloutRequestStates.Rejected, gates, comment, null, user, ct) == 0)
+        {
+            return ControlResult.Fail("The request was decided a moment ago; reload to see by whom.");
+        }
+        write.Record(AuditActor.From(user), "rollout.reject", "rollout-request", requestId.ToString(), path!.Slug,
+            new { state = RolloutRequestStates.Pending }, new { state = RolloutRequestStates.Rejected, comment = comment!.Trim(), from = request!.FromPercent, to = request.ToPercent });
+        await write.CommitAsync(ct);
+        notifier.Publish(path.Slug, path.ConfigVersion, decisionChanged: false);
+        return ControlResult.Ok;
+    }
+
+    /// <summary>The requester (or an admin) withdraws a pending request.</summary>
+    public async Task<ControlResult> CancelAsync(long requestId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var request = await db.RolloutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
+        if (request is null || (request.RequestedById != user.UserId() && !user.IsInRole(AppRoles.Admin)))
+        {
+            return ControlResult.Fail("Only the requester or an admin can cancel a rollout request.");
+        }
+        var slug = await db.Paths.Where(p => p.Id == request.PathId).Select(p => p.Slug).FirstAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var actor = AuditActor.From(user);
+        var cancelled = await db.RolloutRequests.Where(r => r.Id == requestId && r.State == RolloutRequestStates.Pending).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.State, RolloutRequestStates.Cancelled)
+            .SetProperty(r => r.DecidedById, user.UserId())
+            .SetProperty(r => r.DecidedByName, actor.Name)
+            .SetProperty(r => r.DecidedAt, now), ct);
+        if (cancelled == 0)
+        {
+            return ControlResult.Fail($"The request is {request.State}; only a pending request can be cancelled.");
+        }
+        write.Record(actor, "rollout.cancel", "rollout-request", requestId.ToString(), slug, new { state = RolloutRequestStates.Pending }, new { state = RolloutRequestStates.Cancelled });
+        await write.CommitAsync(ct);
+        notifier.Publish(slug, 0, decisionChanged: false);
+        return ControlResult.Ok;
+    }
+
+    /// <summary>
+    /// The path's gates on live metrics at the current percentage: the last 24 hours, or the time
+    /// since the percentage last changed when that is shorter. An unset threshold is not a gate.
+    /// </summary>
+    public async Task<IReadOnlyList<GateResult>> EvaluateGatesAsync(AppDbContext db, OperatingPath path, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var from = path.RolloutChangedAt is { } changed && changed > now - GateWindow ? changed : now - GateWindow;
+        var window = $"{from:yyyy-MM-dd HH:mm}–{now:HH:mm} UTC at {path.RolloutPercent} %";
+        var m = await dashboard.MetricsAsync(path.Id, from, now.AddMinutes(1), null, ct);
+        var g = path.Gates;
+        var results = new List<GateResult>();
+        void AtLeast(string gate, double? value, double? threshold, Func<double, string> format)
+        {
+            if (threshold is { } t)
+            {
+                results.Add(new GateResult(gate, value is { } v && v >= t, $"{(value is { } x ? format(x) : "no data")} (needs ≥ {format(t)})", value, t, window));
+            }
+        }
+        void AtMost(string gate, double? value, double? threshold, Func<double, string> format)
+        {
+            if (threshold is { } t)
+            {
+                results.Add(new GateResult(gate, value is { } v && v <= t, $"{(value is { } x ? format(x) : "no data")} (needs ≤ {format(t)})", value, t, window));
+            }
+        }
+        AtLeast("decided reviews", m.Decided, g.MinDecidedReviews, v => v.ToString("N0"));
+        AtLeast("quality", m.Quality, g.MinQuality, v => v.ToString("P1"));
+        AtMost("p95 latency", m.LatencyP95, g.MaxP95LatencyMs, v => $"{v:N0} ms");
+        AtMost("cost per request", m.CostPerRequest, g.MaxCostPerRequestUsd, v => $"${v:0.0000}");
+        AtMost("error rate", m.ErrorRate, g.MaxErrorRate, v => v.ToString("P2"));
+        if (g.NoOpenSev1OrSev2)
+        {
+            var open = await db.Incidents.AsNoTracking()
+                .Where(i => i.PathId == path.Id && i.Status != IncidentStatuses.Resolved && (i.Severity == "SEV1" || i.Severity == "SEV2"))
+                .Select(i => i.Severity + " " + i.Title).ToListAsync(ct);
+            results.Add(new GateResult("no open SEV1/SEV2 incident", open.Count == 0,
+                open.Count == 0 ? "none open" : string.Join("; ", open), open.Count, 0, "now"));
+        }
+        if (g.LastDriftNotAlert)
+        {
+            // Drift checks arrive with the scheduled checks; until one has run there is no alert to block on.
+            results.Add(new GateResult("last drift check not alert", true, "no drift check has run yet", null, null, "latest run"));
+        }
+        return results;
+    }
+
+    private async Task<(RolloutRequest? Request, OperatingPath? Path, ControlResult? Refusal)> PendingAsync(AppDbContext db, long requestId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var request = await db.RolloutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
+        if (request is null)
+        {
+            return (null, null, ControlResult.Fail("There is no such rollout request."));
+        }
+        var path = await db.Paths.AsNoTracking().FirstAsync(p => p.Id == request.PathId, ct);
+        if (!(await PermissionsAsync(user, path.Slug, ct)).MayApprove)
+        {
+            return (null, null, ControlResult.Fail("Only an owner of this path or an admin can decide its rollout requests."));
+        }
+        if (request.RequestedById == user.UserId())
+        {
+            return (null, null, ControlResult.Fail("You made this request; a second owner or an admin must decide it."));
+        }
+        if (request.State != RolloutRequestStates.Pending)
+        {
+            return (null, null, ControlResult.Fail($"This request is already {request.State}{(request.DecidedByName is { } by ? " by " + by : "")}."));
+        }
+        return (request, path, null);
+    }
+
+    private async Task<int> Decide(AppDbContext db, long requestId, string state, IReadOnlyList<GateResult> gates, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var request = await db.RolloutRequests.FirstAsync(r => r.Id == requestId, ct);
+        if (request.State != RolloutRequestStates.Pending)
+        {
+            return 0;
+        }
+        request.State = state;
+        request.GatesAtDecision = [.. gates];
+        request.DecidedById = user.UserId();
+        request.DecidedByName = AuditActor.From(user).Name;
+        request.DecidedAt = time.GetUtcNow().UtcDateTime;
+        request.DecisionComment = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim();
+        request.OverrideReason = overrideReason;
+        return await db.SaveChangesAsync(ct);
+    }
+
+    private static string? CheckReason(string? text, string what) =>
+        string.IsNullOrWhiteSpace(text) ? $"Write {what}: it goes into the audit log and tells the next person what happened."
+        : text.Trim().Length > MaxReasonLength ? $"Keep {what} under {MaxReasonLength:N0} characters." : null;
+}
