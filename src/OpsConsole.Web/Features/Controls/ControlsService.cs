@@ -304,7 +304,7 @@ public sealed class ControlsService(
     {
         var now = time.GetUtcNow().UtcDateTime;
         var from = path.RolloutChangedAt is { } changed && changed > now - GateWindow ? changed : now - GateWindow;
-        var window = $"{from:yyyy-MM-dd HH:mm}–{now:HH:mm} UTC at {path.RolloutPercent} %";
+        var window = $"{from:MM-dd HH:mm}–{now:MM-dd HH:mm} UTC at {path.RolloutPercent} %";
         var m = await dashboard.MetricsAsync(path.Id, from, now.AddMinutes(1), null, ct);
         var g = path.Gates;
         var results = new List<GateResult>();

@@ -8,7 +8,11 @@ namespace OpsConsole.Web.Features.Paths;
 
 public sealed record PathSummary(
     string Slug, string Name, string Description, IReadOnlyList<string> Owners, string? OnCall,
-    int ReviewerCount, bool KillSwitchOn, int RolloutPercent, double ConfidenceThreshold);
+    int ReviewerCount, bool KillSwitchOn, int RolloutPercent, double ConfidenceThreshold)
+{
+    public int Id { get; init; }
+    public FallbackMode FallbackMode { get; init; }
+}
 
 public sealed record UserOption(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles)
 {
@@ -48,7 +52,7 @@ public sealed class PathService(
         }
         var rows = await q.OrderBy(p => p.Slug).Select(p => new
         {
-            p.Slug, p.Name, p.Description, p.OnCallUserId, p.KillSwitchOn, p.RolloutPercent, p.ConfidenceThreshold,
+            p.Id, p.Slug, p.Name, p.Description, p.OnCallUserId, p.KillSwitchOn, p.RolloutPercent, p.ConfidenceThreshold, p.FallbackMode,
             Members = p.Members.Select(m => new { m.UserId, m.Kind }).ToList(),
         }).ToListAsync(ct);
         var users = await UserMapAsync(db, ct);
@@ -57,7 +61,11 @@ public sealed class PathService(
             r.Members.Where(m => m.Kind == PathMemberKind.Owner).Select(m => users.GetValueOrDefault(m.UserId)?.Email ?? "?").Order().ToList(),
             r.OnCallUserId is null ? null : users.GetValueOrDefault(r.OnCallUserId)?.Email,
             r.Members.Count(m => m.Kind == PathMemberKind.Reviewer),
-            r.KillSwitchOn, r.RolloutPercent, r.ConfidenceThreshold)).ToList();
+            r.KillSwitchOn, r.RolloutPercent, r.ConfidenceThreshold)
+        {
+            Id = r.Id,
+            FallbackMode = r.FallbackMode,
+        }).ToList();
     }
 
     public async Task<PathDetail?> GetAsync(string slug, CancellationToken ct)
