@@ -30,14 +30,21 @@ public sealed class BenchOptions
     /// <summary>Leave the dashboard benchmark out of the default run (<c>--skip-dashboard</c>).</summary>
     public bool SkipDashboard { get; private set; }
 
-    public bool RunIngestion => !PushOnly && !DashboardOnly;
-    public bool RunPush => PushOnly || (!SkipPush && !DashboardOnly);
-    public bool RunDashboard => DashboardOnly || (!SkipDashboard && !PushOnly);
+    /// <summary>Run only the decision benchmarks (<c>--decision</c>): endpoint, local evaluation, kill-switch propagation.</summary>
+    public bool DecisionOnly { get; private set; }
+    /// <summary>Leave the decision benchmarks out of the default run (<c>--skip-decision</c>).</summary>
+    public bool SkipDecision { get; private set; }
+
+    private bool Only => PushOnly || DashboardOnly || DecisionOnly;
+    public bool RunIngestion => !Only;
+    public bool RunPush => PushOnly || (!SkipPush && !Only);
+    public bool RunDashboard => DashboardOnly || (!SkipDashboard && !Only);
+    public bool RunDecision => DecisionOnly || (!SkipDecision && !Only);
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -81,6 +88,12 @@ public sealed class BenchOptions
                 case "--skip-dashboard":
                     o.SkipDashboard = true;
                     break;
+                case "--decision":
+                    o.DecisionOnly = true;
+                    break;
+                case "--skip-decision":
+                    o.SkipDecision = true;
+                    break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);
                     break;
@@ -97,9 +110,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
         }
-        if ((o.DashboardOnly && (o.SkipDashboard || o.PushOnly)))
+        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
         {
-            throw new ArgumentException($"--dashboard runs only the dashboard benchmark: it excludes --skip-dashboard and --push.\n{Usage}");
+            throw new ArgumentException($"--push, --dashboard and --decision each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

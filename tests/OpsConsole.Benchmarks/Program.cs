@@ -24,7 +24,7 @@ using var cts = new CancellationTokenSource();
 // A hung app must not keep the benchmark (and the machine) busy forever: 30 minutes for the
 // ingestion part as before, plus the push part's own budget when it runs.
 var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
-    + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero);
+    + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -53,6 +53,10 @@ try
     if (options.RunDashboard)
     {
         await new DashboardBenchmark(work).RunAsync(cts.Token);
+    }
+    if (options.RunDecision)
+    {
+        await new DecisionBenchmark(options, work).RunAsync(cts.Token);
     }
     return 0;
 }
