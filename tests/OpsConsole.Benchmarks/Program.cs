@@ -57,6 +57,8 @@ try
     if (options.RunDecision)
     {
         await new DecisionBenchmark(options, work).RunAsync(cts.Token);
+        await new KillSwitchPropagationBenchmark(work).RunAsync(cts.Token);
+        IsEnabledBenchmark.Run();
     }
     return 0;
 }

@@ -50,7 +50,7 @@ public static class DecisionApi
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unit too long", detail: "unit must be at most 512 characters.");
         }
-        return TypedResults.Json(Rollout.Decide(ToConfig(path), unit), DecisionJson.Default.Decision);
+        return TypedResults.Json(Rollout.Decide(path.Decision, unit), DecisionJson.Default.Decision);
     }
 
     private static async Task<IResult> ConfigAsync(HttpContext http, ApiKeyStore keys, PathCatalog catalog)
@@ -61,7 +61,7 @@ public static class DecisionApi
             return problem;
         }
         var paths = (await catalog.GetAllAsync(http.RequestAborted)).Values.Where(p => caller!.MayUse(p.Slug))
-            .OrderBy(p => p.Slug, StringComparer.Ordinal).Select(ToConfig).ToList();
+            .OrderBy(p => p.Slug, StringComparer.Ordinal).Select(p => p.Decision).ToList();
         var version = VersionOf(paths);
         var etag = $"\"{version}\"";
         http.Response.Headers.ETag = etag;
@@ -73,7 +73,6 @@ public static class DecisionApi
         return TypedResults.Json(new ConfigDocument(version, paths), DecisionJson.Default.ConfigDocument);
     }
 
-    public static PathConfig ToConfig(PathRouting p) => new(p.Slug, p.KillSwitchOn, p.RolloutPercent, p.ConfigVersion, FallbackName(p.FallbackMode));
 
     public static string FallbackName(FallbackMode mode) => mode switch
     {

@@ -10,6 +10,10 @@ public sealed record PathRouting(
     bool KillSwitchOn, int RolloutPercent, long ConfigVersion, FallbackMode FallbackMode, Redactor Redactor)
 {
     public string? BreakdownAttribute { get; init; }
+
+    /// <summary>What decides the path, built once per snapshot: the decision API allocates nothing for it per request.</summary>
+    public OpsConsole.Client.PathConfig Decision { get; } =
+        new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, Controls.DecisionApi.FallbackName(FallbackMode));
 }
 
 /// <summary>
