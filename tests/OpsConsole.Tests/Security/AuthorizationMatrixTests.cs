@@ -62,6 +62,11 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /error"] = ("GET", "/error", [O, O, O, O, O, O]),
         ["GET /not-found"] = ("GET", "/not-found", [O, O, O, O, O, O]),
         ["POST /api/v1/events"] = ("POST", "/api/v1/events", [L, L, L, L, L, L]), // a key, never a session
+        ["GET /api/v1/paths/{slug}/decision"] = ("GET", "/api/v1/paths/support-reply-draft/decision?unit=u", [L, L, L, L, L, L]), // a key, never a session
+        ["GET /api/v1/config"] = ("GET", "/api/v1/config", [L, L, L, L, L, L]),
+        ["GET /api/v1/ping"] = ("GET", "/api/v1/ping", [O, O, O, O, O, O]),
+        ["ANY /hubs/config/negotiate"] = ("POST", "/hubs/config/negotiate?negotiateVersion=1", [L, L, L, L, L, L]),
+        ["ANY /hubs/config"] = ("GET", "/hubs/config", [L, L, L, L, L, L]),
         ["GET /api/v1/audit/verify"] = ("GET", "/api/v1/audit/verify", [L, O, F, F, F, F]),
         ["ANY /health/live"] = ("GET", "/health/live", [O, O, O, O, O, O]),
         ["ANY /health/ready"] = ("GET", "/health/ready", [O, O, O, O, O, O]),
