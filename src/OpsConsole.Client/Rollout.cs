@@ -54,6 +54,24 @@ public static class Rollout
         return new Decision(path.Slug, on, on ? DecisionReasons.InRollout : path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout,
             bucket, path.RolloutPercent, path.ConfigVersion, path.Fallback);
     }
+
+    /// <summary>
+    /// The <see cref="Decision.Enabled"/> of <see cref="Decide"/> without building the decision: no
+    /// allocation, and no hash at all when the answer does not depend on the bucket (kill switch,
+    /// 0 % or 100 %). Kept in step with <see cref="Decide"/> by a test over many units and percentages.
+    /// </summary>
+    public static bool IsEnabled(PathConfig path, string? unit)
+    {
+        if (path.KillSwitch || path.RolloutPercent <= 0)
+        {
+            return false;
+        }
+        if (path.RolloutPercent >= 100)
+        {
+            return true;
+        }
+        return !string.IsNullOrEmpty(unit) && Bucket(path.Slug, unit) <= path.RolloutPercent;
+    }
 }
 
 /// <summary>Why a decision came out as it did.</summary>
