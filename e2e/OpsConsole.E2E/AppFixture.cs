@@ -96,7 +96,8 @@ public sealed class AppFixture : IAsyncLifetime
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = width, Height = height } });
-        context.SetDefaultTimeout(15_000);
+        // Generous: a 2-core CI machine runs the console, Chromium and the test together.
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
