@@ -68,6 +68,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["ANY /hubs/config/negotiate"] = ("POST", "/hubs/config/negotiate?negotiateVersion=1", [L, L, L, L, L, L]),
         ["ANY /hubs/config"] = ("GET", "/hubs/config", [L, L, L, L, L, L]),
         ["GET /api/v1/audit/verify"] = ("GET", "/api/v1/audit/verify", [L, O, F, F, F, F]),
+        ["ANY /hangfire/{**path}"] = ("GET", "/hangfire", [L, O, F, F, F, F]), // Hangfire's dashboard: admins only
         ["ANY /health/live"] = ("GET", "/health/live", [O, O, O, O, O, O]),
         ["ANY /health/ready"] = ("GET", "/health/ready", [O, O, O, O, O, O]),
         ["GET /openapi/{documentName}.json"] = ("GET", "/openapi/v1.json", [O, O, O, O, O, O]),

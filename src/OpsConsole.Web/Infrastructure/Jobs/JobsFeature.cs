@@ -10,6 +10,8 @@ namespace OpsConsole.Web.Infrastructure.Jobs;
 /// </summary>
 public static class JobsFeature
 {
+    public const string DashboardPath = "/hangfire";
+
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         builder.Services.AddHangfire(c => c
@@ -36,6 +38,13 @@ public static class JobsFeature
         jobs.AddOrUpdate<QuarantineCleanupJob>(QuarantineCleanupJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly());
         jobs.AddOrUpdate<Features.Review.ReviewSlaJob>(Features.Review.ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         app.MapDashboardJobs(jobs);
+        app.MapHangfireDashboard(DashboardPath, new Hangfire.DashboardOptions
+        {
+            Authorization = [new HangfireDashboardAuthorization()],
+            DashboardTitle = "OpsConsole jobs",
+            AppPath = "/",
+            DisplayStorageConnectionString = false,
+        }).RequireAuthorization(Infrastructure.Security.Policies.Admin);
         return app;
     }
 }
