@@ -7,6 +7,7 @@ using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Notifications;
@@ -80,6 +81,7 @@ try
         .AddReview()
         .AddDashboards()
         .AddControls()
+        .AddDrift()
         .AddRealtime()
         .AddNotifications()
         .AddDemoTraffic()

@@ -23,6 +23,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Features.Dashboards.FailurePatternDay> FailurePatternDays => Set<Features.Dashboards.FailurePatternDay>();
     public DbSet<Features.Incidents.Incident> Incidents => Set<Features.Incidents.Incident>();
     public DbSet<Features.Controls.RolloutRequest> RolloutRequests => Set<Features.Controls.RolloutRequest>();
+    public DbSet<Features.Drift.DriftCheckRun> DriftCheckRuns => Set<Features.Drift.DriftCheckRun>();
+    public DbSet<Features.Incidents.IncidentEntry> IncidentEntries => Set<Features.Incidents.IncidentEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

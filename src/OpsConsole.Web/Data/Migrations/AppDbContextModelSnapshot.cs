@@ -545,6 +545,48 @@ namespace OpsConsole.Web.Data.Migrations
                     b.ToTable("PathRollups", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Drift.DriftCheckRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CurrentFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CurrentTo")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RanAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReferenceFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReferenceKind")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReferenceTo")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "CurrentFrom", "CurrentTo", "ReferenceFrom", "ReferenceTo")
+                        .IsUnique();
+
+                    b.ToTable("DriftCheckRuns", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Incidents.Incident", b =>
                 {
                     b.Property<long>("Id")
@@ -555,6 +597,14 @@ namespace OpsConsole.Web.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("AssigneeUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cause")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EscalatedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("PathId")
@@ -592,7 +642,43 @@ namespace OpsConsole.Web.Data.Migrations
 
                     b.HasIndex("PathId", "Status");
 
+                    b.HasIndex("PathId", "Cause", "Status");
+
                     b.ToTable("Incidents", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Incidents.IncidentEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "At");
+
+                    b.ToTable("IncidentEntries", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Ingestion.InferenceEvent", b =>
@@ -1197,6 +1283,49 @@ namespace OpsConsole.Web.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Drift.DriftCheckRun", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsMany("OpsConsole.Web.Features.Drift.DriftStatistic", "Statistics", b1 =>
+                        {
+                            b1.Property<long>("DriftCheckRunId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<string>("Detail")
+                                .IsRequired();
+
+                            b1.Property<string>("Name")
+                                .IsRequired();
+
+                            b1.Property<double?>("Threshold");
+
+                            b1.Property<double?>("Value");
+
+                            b1.Property<string>("Verdict")
+                                .IsRequired();
+
+                            b1.HasKey("DriftCheckRunId", "__synthesizedOrdinal");
+
+                            b1.ToTable("DriftCheckRuns");
+
+                            b1
+                                .ToJson("Statistics")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("DriftCheckRunId");
+                        });
+
+                    b.Navigation("Statistics");
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Incidents.Incident", b =>
                 {
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
@@ -1207,6 +1336,15 @@ namespace OpsConsole.Web.Data.Migrations
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()
                         .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Incidents.IncidentEntry", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Incidents.Incident", null)
+                        .WithMany()
+                        .HasForeignKey("IncidentId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1257,6 +1395,40 @@ namespace OpsConsole.Web.Data.Migrations
 
                             b1
                                 .ToJson("ContextSources")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("OperatingPathId");
+                        });
+
+                    b.OwnsOne("OpsConsole.Web.Features.Paths.DriftPolicy", "Drift", b1 =>
+                        {
+                            b1.Property<int>("OperatingPathId");
+
+                            b1.Property<bool>("ContainOnDriftAlert");
+
+                            b1.Property<bool>("ContainOnErrorBreach");
+
+                            b1.Property<int?>("ContainToPercent");
+
+                            b1.Property<double>("CostRatioAlert");
+
+                            b1.Property<int>("CurrentWindowHours");
+
+                            b1.Property<int>("IntervalMinutes");
+
+                            b1.Property<double>("LatencyRatioAlert");
+
+                            b1.Property<DateTime?>("PinnedFrom");
+
+                            b1.Property<DateTime?>("PinnedTo");
+
+                            b1.HasKey("OperatingPathId");
+
+                            b1.ToTable("Paths");
+
+                            b1
+                                .ToJson("Drift")
                                 .HasColumnType("TEXT");
 
                             b1.WithOwner()
@@ -1374,6 +1546,9 @@ namespace OpsConsole.Web.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("ContextSources");
+
+                    b.Navigation("Drift")
+                        .IsRequired();
 
                     b.Navigation("Gates")
                         .IsRequired();

@@ -224,6 +224,11 @@ public sealed class ControlsService(
             .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
             .SetProperty(p => p.UpdatedAt, now), ct);
         var decided = await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct);
+        // The week before the increase becomes the drift baseline: drift is then measured against what was approved.
+        var pinned = await db.Paths.FirstAsync(p => p.Id == path.Id, ct);
+        pinned.Drift.PinnedFrom = now.AddDays(-7);
+        pinned.Drift.PinnedTo = now;
+        await db.SaveChangesAsync(ct);
         if (applied == 0 || decided == 0)
         {
             return ControlResult.Fail("The rollout or the request changed a moment ago; reload and look again.");

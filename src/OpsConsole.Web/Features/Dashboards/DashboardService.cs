@@ -30,6 +30,9 @@ public sealed record PathHealth(string Slug, PathMetrics Metrics, IReadOnlyList<
     public SloState Worst => Checks.Count == 0 ? SloState.NoData : Checks.Max(c => c.State);
 }
 
+/// <summary>A window's figures and its merged latency sketch (drift checks compare two of them).</summary>
+public sealed record DashboardWindowData(PathMetrics Metrics, LatencySketch Latency);
+
 /// <summary>Where dashboard windows end and how often an open dashboard refreshes.</summary>
 public static class DashboardWindow
 {
@@ -98,6 +101,19 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
             q = q.Where(r => r.ModelVersion == modelVersion);
         }
         return Compute(await q.ToListAsync(ct));
+    }
+
+    /// <summary>The whole path's figures and latency sketch for [from, to), from rollups.</summary>
+    public async Task<DashboardWindowData> WindowAsync(int pathId, DateTime from, DateTime to, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to).ToListAsync(ct);
+        var latency = new LatencySketch();
+        foreach (var r in rows)
+        {
+            latency.MergeBytes(r.Latency);
+        }
+        return new DashboardWindowData(Compute(rows), latency);
     }
 
     /// <summary>

@@ -128,6 +128,46 @@ public sealed class LatencySketch
         }
     }
 
+    /// <summary>
+    /// Counts of two sketches over the same buckets (zero bucket first, then every index either
+    /// uses, in order): the binned samples a two-sample test compares.
+    /// </summary>
+    public static (long[] A, long[] B) Aligned(LatencySketch a, LatencySketch b)
+    {
+        static (int Low, int High) Range(LatencySketch s)
+        {
+            int low = int.MaxValue, high = int.MinValue;
+            for (var i = 0; i < s._counts.Length; i++)
+            {
+                if (s._counts[i] != 0)
+                {
+                    low = Math.Min(low, i + s._offset);
+                    high = Math.Max(high, i + s._offset);
+                }
+            }
+            return (low, high);
+        }
+        var (la, ha) = Range(a);
+        var (lb, hb) = Range(b);
+        var low = Math.Min(la, lb);
+        var high = Math.Max(ha, hb);
+        var width = high >= low ? high - low + 1 : 0;
+        long[] Dense(LatencySketch s)
+        {
+            var dense = new long[width + 1];
+            dense[0] = s.ZeroCount;
+            for (var i = 0; i < s._counts.Length; i++)
+            {
+                if (s._counts[i] != 0)
+                {
+                    dense[i + s._offset - low + 1] = s._counts[i];
+                }
+            }
+            return dense;
+        }
+        return (Dense(a), Dense(b));
+    }
+
     public static LatencySketch FromBytes(ReadOnlySpan<byte> bytes)
     {
         var sketch = new LatencySketch();

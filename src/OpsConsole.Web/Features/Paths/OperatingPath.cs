@@ -34,6 +34,7 @@ public sealed class OperatingPath
     public PathBoundaries Boundaries { get; set; } = new();
     public List<ContextSource> ContextSources { get; set; } = [];
     public RolloutGates Gates { get; set; } = new();
+    public DriftPolicy Drift { get; set; } = new();
     public List<string> ReasonTags { get; set; } = [];
     /// <summary>The attribute (segment, tenant…) whose values dashboards break the path down by; none when null.</summary>
     public string? BreakdownAttribute { get; set; }
@@ -69,6 +70,27 @@ public sealed class PathSlo
     public double? CostPerRequestUsd { get; set; }
     public double? QualityTarget { get; set; }
     public double? MaxErrorRate { get; set; }
+}
+
+/// <summary>How a path's drift is checked, and what the system may do by itself when it alerts.</summary>
+public sealed class DriftPolicy
+{
+    /// <summary>Minutes between checks (the job runs every 15 minutes; a path may ask for a multiple).</summary>
+    public int IntervalMinutes { get; set; } = 15;
+    public int CurrentWindowHours { get; set; } = 24;
+    /// <summary>A baseline the owners chose ("use this period"); else the 7 days ending 24 h ago.</summary>
+    public DateTime? PinnedFrom { get; set; }
+    public DateTime? PinnedTo { get; set; }
+    /// <summary>Current p95 ÷ reference p95 above this is an alert (80 % of it a warning).</summary>
+    public double LatencyRatioAlert { get; set; } = 1.5;
+    /// <summary>Current cost per request ÷ reference above this is an alert (80 % of it a warning).</summary>
+    public double CostRatioAlert { get; set; } = 1.5;
+    /// <summary>Automatic containment on a drift alert.</summary>
+    public bool ContainOnDriftAlert { get; set; }
+    /// <summary>Automatic containment when the error rate breaches the path's SLO.</summary>
+    public bool ContainOnErrorBreach { get; set; }
+    /// <summary>Null: trip the kill switch; a number: lower the rollout to it.</summary>
+    public int? ContainToPercent { get; set; }
 }
 
 /// <summary>What the AI may touch, and which of its actions a person must confirm.</summary>

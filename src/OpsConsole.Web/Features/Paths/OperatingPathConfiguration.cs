@@ -23,6 +23,7 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.OwnsOne(p => p.Slo, o => o.ToJson());
         b.OwnsOne(p => p.Boundaries, o => o.ToJson());
         b.OwnsOne(p => p.Gates, o => o.ToJson());
+        b.OwnsOne(p => p.Drift, o => o.ToJson());
         b.OwnsMany(p => p.ContextSources, o => o.ToJson());
         b.OwnsOne(p => p.Redaction, o => o.ToJson());
 

@@ -1,0 +1,150 @@
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Paths;
+
+namespace OpsConsole.Web.Features.Drift;
+
+/// <summary>The windows of one check: what is compared with what.</summary>
+public sealed record DriftWindows(DateTime ReferenceFrom, DateTime ReferenceTo, DateTime CurrentFrom, DateTime CurrentTo, string ReferenceKind);
+
+/// <summary>
+/// Checks a path for drift (DESIGN.md "Drift checks") from its rollups: the current window against
+/// a pinned baseline or the 7 days ending where the current window starts. Windows end on a
+/// 15-minute boundary, so every run within one slot (a retry, an overlap, a catch-up after
+/// downtime) checks the same windows and stores one run; alerts go to <see cref="Incidents.IncidentService"/>.
+/// </summary>
+public sealed class DriftCheckService(
+    IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard, Incidents.IncidentService incidents, TimeProvider time, ILogger<DriftCheckService> log)
+{
+    public const int SlotMinutes = 15;
+    public const long MinEvents = 100;
+    public const long MinDecided = 30;
+    public const double PsiWarn = 0.1, PsiAlert = 0.25, KsAlertP = 0.01, QualityAlertP = 0.01, QualityWarnP = 0.05;
+
+    /// <summary>The windows checked at <paramref name="now"/>: current = the last N hours up to the slot boundary.</summary>
+    public static DriftWindows WindowsAt(DateTime now, DriftPolicy policy)
+    {
+        var end = RollupKey.Floor(now, SlotMinutes);
+        var currentFrom = end.AddHours(-Math.Max(1, policy.CurrentWindowHours));
+        if (policy.PinnedFrom is { } pf && policy.PinnedTo is { } pt && pt > pf)
+        {
+            return new DriftWindows(pf, pt, currentFrom, end, "pinned");
+        }
+        // The 7 days ending 24 h ago (where a 24 h current window starts).
+        return new DriftWindows(end.AddDays(-8), end.AddDays(-1), currentFrom, end, "rolling");
+    }
+
+    /// <summary>Runs the check of one path for the current slot; returns the stored run (new or the one already there).</summary>
+    public async Task<DriftCheckRun?> CheckAsync(int pathId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Id == pathId, ct);
+        if (path is null)
+        {
+            return null;
+        }
+        var w = WindowsAt(time.GetUtcNow().UtcDateTime, path.Drift);
+        var existing = await FindAsync(db, pathId, w, ct);
+        if (existing is not null)
+        {
+            return existing;
+        }
+        var reference = await dashboard.WindowAsync(pathId, w.ReferenceFrom, w.ReferenceTo, ct);
+        var current = await dashboard.WindowAsync(pathId, w.CurrentFrom, w.CurrentTo, ct);
+        var stats = Evaluate(reference, current, path);
+        var computed = stats.Where(s => s.Verdict != DriftVerdicts.InsufficientData).ToList();
+        var run = new DriftCheckRun
+        {
+            PathId = pathId, ReferenceFrom = w.ReferenceFrom, ReferenceTo = w.ReferenceTo, CurrentFrom = w.CurrentFrom, CurrentTo = w.CurrentTo,
+            ReferenceKind = w.ReferenceKind, RanAt = time.GetUtcNow().UtcDateTime, Statistics = [.. stats],
+            Verdict = computed.Count == 0 ? DriftVerdicts.InsufficientData : computed.MaxBy(s => DriftVerdicts.Rank(s.Verdict))!.Verdict,
+        };
+        db.DriftCheckRuns.Add(run);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // An overlapping run stored these windows first: that run stands (and raised any incident).
+            await using var fresh = await dbFactory.CreateDbContextAsync(ct);
+            return await FindAsync(fresh, pathId, w, ct) ?? throw new InvalidOperationException("The drift run could not be stored.");
+        }
+        if (run.Verdict == DriftVerdicts.Alert)
+        {
+            var alerts = string.Join("; ", run.Statistics.Where(s => s.Verdict == DriftVerdicts.Alert).Select(s => $"{s.Name} {s.Detail}"));
+            await incidents.RaiseAsync(pathId, "drift", $"Drift alert on {path.Slug}", "SEV2", "drift",
+                $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, ct);
+        }
+        var errors = run.Statistics.FirstOrDefault(s => s.Name == "error rate");
+        if (errors?.Verdict == DriftVerdicts.Alert && path.Drift.ContainOnErrorBreach)
+        {
+            await incidents.RaiseAsync(pathId, "slo:errors", $"Error rate over SLO on {path.Slug}", "SEV2", "slo", $"error rate {errors.Detail}", contain: true, ct);
+        }
+        log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
+        return run;
+    }
+
+    private static Task<DriftCheckRun?> FindAsync(AppDbContext db, int pathId, DriftWindows w, CancellationToken ct) =>
+        db.DriftCheckRuns.AsNoTracking().FirstOrDefaultAsync(r => r.PathId == pathId && r.CurrentFrom == w.CurrentFrom && r.CurrentTo == w.CurrentTo
+            && r.ReferenceFrom == w.ReferenceFrom && r.ReferenceTo == w.ReferenceTo, ct);
+
+    /// <summary>Every statistic of DESIGN.md for two windows; too little data gives insufficient_data, never an alarm.</summary>
+    public static IReadOnlyList<DriftStatistic> Evaluate(DashboardWindowData reference, DashboardWindowData current, OperatingPath path)
+    {
+        var list = new List<DriftStatistic>();
+        var enough = reference.Metrics.Volume >= MinEvents && current.Metrics.Volume >= MinEvents;
+        string Samples() => $"({reference.Metrics.Volume:N0} vs {current.Metrics.Volume:N0} events)";
+
+        var psi = enough ? DriftStatistics.Psi(DriftStatistics.Rebin(reference.Metrics.ConfidenceHistogram, 10), DriftStatistics.Rebin(current.Metrics.ConfidenceHistogram, 10), MinEvents) : null;
+        list.Add(psi is { } p
+            ? new DriftStatistic("confidence PSI", p, PsiAlert, p >= PsiAlert ? DriftVerdicts.Alert : p >= PsiWarn ? DriftVerdicts.Warn : DriftVerdicts.Ok, $"{p:0.000} (warn {PsiWarn}, alert {PsiAlert})")
+            : Insufficient("confidence PSI", Samples()));
+
+        var ksConfidence = enough ? DriftStatistics.KolmogorovSmirnov(reference.Metrics.ConfidenceHistogram, current.Metrics.ConfidenceHistogram, MinEvents) : null;
+        list.Add(Ks("confidence KS", ksConfidence, Samples()));
+        var (refLatency, curLatency) = LatencySketch.Aligned(reference.Latency, current.Latency);
+        var ksLatency = enough ? DriftStatistics.KolmogorovSmirnov(refLatency, curLatency, MinEvents) : null;
+        list.Add(Ks("latency KS", ksLatency, Samples()));
+
+        var refApproved = (long)Math.Round((reference.Metrics.Quality ?? 0) * reference.Metrics.Decided);
+        var curApproved = (long)Math.Round((current.Metrics.Quality ?? 0) * current.Metrics.Decided);
+        var z = DriftStatistics.TwoProportionZ(refApproved, reference.Metrics.Decided, curApproved, current.Metrics.Decided, MinDecided);
+        list.Add(z is { } q
+            ? new DriftStatistic("quality change", q.CurrentRate - q.ReferenceRate, QualityAlertP,
+                q.Z < 0 && q.PValue < QualityAlertP ? DriftVerdicts.Alert : q.Z < 0 && q.PValue < QualityWarnP ? DriftVerdicts.Warn : DriftVerdicts.Ok,
+                $"{q.ReferenceRate:P1} → {q.CurrentRate:P1}, z {q.Z:0.00}, p {q.PValue:0.0000}")
+            : Insufficient("quality change", $"({reference.Metrics.Decided} vs {current.Metrics.Decided} decided reviews, need {MinDecided})"));
+
+        if (current.Metrics.Volume >= MinEvents && current.Metrics.ErrorRate is { } er && path.Slo.MaxErrorRate is { } maxEr)
+        {
+            list.Add(new DriftStatistic("error rate", er, maxEr, er > maxEr ? DriftVerdicts.Alert : er > 0.8 * maxEr ? DriftVerdicts.Warn : DriftVerdicts.Ok,
+                $"{er:P2} (was {reference.Metrics.ErrorRate:P2}; limit {maxEr:P2})"));
+        }
+        else
+        {
+            list.Add(Insufficient("error rate", path.Slo.MaxErrorRate is null ? "(no error-rate SLO set)" : Samples()));
+        }
+        list.Add(Ratio("p95 latency ratio", enough ? current.Metrics.LatencyP95 : null, reference.Metrics.LatencyP95, path.Drift.LatencyRatioAlert, v => $"{v:N0} ms", Samples()));
+        list.Add(Ratio("cost per request ratio", enough ? current.Metrics.CostPerRequest : null, reference.Metrics.CostPerRequest, path.Drift.CostRatioAlert, v => $"${v:0.0000}", Samples()));
+        return list;
+
+        static DriftStatistic Insufficient(string name, string why) => new(name, null, null, DriftVerdicts.InsufficientData, "too few samples " + why);
+
+        static DriftStatistic Ks(string name, DriftStatistics.KsResult? ks, string samples) => ks is { } k
+            ? new DriftStatistic(name, k.Statistic, KsAlertP, k.PValue < KsAlertP ? DriftVerdicts.Alert : DriftVerdicts.Ok, $"D {k.Statistic:0.000}, p {k.PValue:0.0000} (alert at p < {KsAlertP})")
+            : Insufficient(name, samples);
+
+        static DriftStatistic Ratio(string name, double? current, double? reference, double alert, Func<double, string> format, string samples)
+        {
+            if (current is not { } c || reference is not { } r || r <= 0)
+            {
+                return Insufficient(name, samples);
+            }
+            var ratio = c / r;
+            return new DriftStatistic(name, ratio, alert, ratio > alert ? DriftVerdicts.Alert : ratio > 1 + (alert - 1) * 0.8 ? DriftVerdicts.Warn : DriftVerdicts.Ok,
+                $"{ratio:0.00}× ({format(r)} → {format(c)}; alert above {alert:0.00}×)");
+        }
+    }
+}

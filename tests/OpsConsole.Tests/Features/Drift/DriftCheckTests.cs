@@ -1,0 +1,163 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Client;
+using OpsConsole.Tests.Features.Ingestion;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Drift;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Paths;
+
+namespace OpsConsole.Tests.Features.Drift;
+
+/// <summary>Drift checks on rollups: one stored run per window, incidents opened once, containment once.</summary>
+public sealed class DriftCheckTests : IntegrationTest
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private DriftCheckService Drift => Factory.Services.GetRequiredService<DriftCheckService>();
+
+    private Task<int> PathIdAsync(string slug = "ticket-triage") =>
+        Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == slug).Select(p => p.Id).SingleAsync(Ct));
+
+    /// <summary>Rollups every 15 minutes over a window (windows are slot-aligned, so none overlap): confidences centred on <paramref name="confidence"/>, latencies around <paramref name="latencyMs"/>.</summary>
+    private async Task SeedAsync(int pathId, DateTime from, DateTime to, double confidence, double latencyMs, int perSlot = 10, double errorRate = 0)
+    {
+        var r = new Random(pathId * 31 + (int)confidence * 100);
+        var rows = new List<PathRollup>();
+        for (var at = from; at < to; at = at.AddMinutes(15))
+        {
+            var d = new RollupDelta();
+            for (var i = 0; i < perSlot; i++)
+            {
+                var outcome = r.NextDouble() < errorRate ? "error" : "ok";
+                RollupCounting.AddEvent(d, outcome, 0.001, 100, 20, latencyMs * (0.8 + 0.4 * r.NextDouble()), Math.Clamp(confidence + (r.NextDouble() - 0.5) * 0.1, 0, 1), null);
+            }
+            rows.Add(new PathRollup
+            {
+                PathId = pathId, ModelVersion = "m", BucketStart = at, BucketMinutes = 1, Events = d.Events, Ok = d.Ok, Errors = d.Errors, CostUsd = d.CostUsd,
+                Latency = d.Latency.ToBytes(), Confidence = RollupDelta.HistogramBytes(d.Confidence),
+            });
+        }
+        await Db.QueryAsync(Factory, async db =>
+        {
+            db.PathRollups.AddRange(rows);
+            return await db.SaveChangesAsync(Ct);
+        });
+    }
+
+    private async Task DriftedAsync(int pathId)
+    {
+        var w = DriftCheckService.WindowsAt(DateTime.UtcNow, new DriftPolicy());
+        await SeedAsync(pathId, w.ReferenceFrom, w.ReferenceTo, confidence: 0.85, latencyMs: 300);
+        await SeedAsync(pathId, w.CurrentFrom, w.CurrentTo, confidence: 0.45, latencyMs: 900);
+    }
+
+    [Fact]
+    public void Windows_NormalisedToTheSlot_ReferenceIsTheWeekBefore()
+    {
+        var policy = new DriftPolicy();
+        var a = DriftCheckService.WindowsAt(new DateTime(2026, 11, 23, 10, 14, 59, DateTimeKind.Utc), policy);
+        var b = DriftCheckService.WindowsAt(new DateTime(2026, 11, 23, 10, 0, 1, DateTimeKind.Utc), policy);
+        Assert.Equal(a, b); // anywhere in one 15-minute slot: the same windows
+        Assert.Equal(new DateTime(2026, 11, 23, 10, 0, 0, DateTimeKind.Utc), a.CurrentTo);
+        Assert.Equal(a.CurrentTo.AddHours(-24), a.CurrentFrom);
+        Assert.Equal((a.CurrentTo.AddDays(-8), a.CurrentTo.AddDays(-1), "rolling"), (a.ReferenceFrom, a.ReferenceTo, a.ReferenceKind));
+        var pinned = DriftCheckService.WindowsAt(a.CurrentTo, new DriftPolicy { PinnedFrom = new DateTime(2026, 10, 1), PinnedTo = new DateTime(2026, 10, 8) });
+        Assert.Equal(("pinned", new DateTime(2026, 10, 1)), (pinned.ReferenceKind, pinned.ReferenceFrom));
+    }
+
+    [Fact]
+    public async Task Check_NoData_InsufficientDataNotAnAlarm()
+    {
+        var run = await Drift.CheckAsync(await PathIdAsync(), Ct);
+        Assert.Equal(DriftVerdicts.InsufficientData, run!.Verdict);
+        Assert.All(run.Statistics, s => Assert.Equal(DriftVerdicts.InsufficientData, s.Verdict));
+        Assert.Equal(0, await Db.QueryAsync(Factory, db => db.Incidents.CountAsync(Ct)));
+    }
+
+    [Fact]
+    public async Task Check_SameDistributions_Ok()
+    {
+        var pathId = await PathIdAsync();
+        var w = DriftCheckService.WindowsAt(DateTime.UtcNow, new DriftPolicy());
+        await SeedAsync(pathId, w.ReferenceFrom, w.ReferenceTo, 0.85, 300);
+        await SeedAsync(pathId, w.CurrentFrom, w.CurrentTo, 0.85, 300);
+        var run = await Drift.CheckAsync(pathId, Ct);
+        Assert.Equal(DriftVerdicts.Ok, Assert.Single(run!.Statistics, s => s.Name == "confidence PSI").Verdict);
+        Assert.NotEqual(DriftVerdicts.Alert, run.Verdict);
+    }
+
+    [Fact]
+    public async Task Check_TwiceAndConcurrently_OneRun_AlertOpensOneIncident_AssignedToOnCall()
+    {
+        var pathId = await PathIdAsync();
+        await DriftedAsync(pathId);
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Drift.CheckAsync(pathId, Ct)));
+        var again = await Drift.CheckAsync(pathId, Ct);
+
+        Assert.Single(runs.Select(r => r!.Id).Append(again!.Id).Distinct());
+        Assert.Equal(1, await Db.QueryAsync(Factory, db => db.DriftCheckRuns.CountAsync(Ct)));
+        Assert.Equal(DriftVerdicts.Alert, again.Verdict);
+        Assert.Equal(DriftVerdicts.Alert, again.Statistics.Single(s => s.Name == "confidence PSI").Verdict);
+        Assert.Equal(DriftVerdicts.Alert, again.Statistics.Single(s => s.Name == "latency KS").Verdict);
+        var incident = await Db.QueryAsync(Factory, db => db.Incidents.SingleAsync(Ct));
+        Assert.Equal(("drift", IncidentStatuses.Triggered, await Principals.IdOfAsync(Factory, "oncall@opsconsole.local")), (incident.Cause, incident.Status, incident.AssigneeUserId));
+        // The on-call person hears of it.
+        Assert.True(await Db.QueryAsync(Factory, db => db.Notifications.AnyAsync(n => n.UserId == incident.AssigneeUserId && n.Kind == "incident", Ct)));
+    }
+
+    [Fact]
+    public async Task Raise_SecondAlert_AppendsToTheOpenIncident_NewOneOnlyAfterResolve()
+    {
+        var pathId = await PathIdAsync();
+        var incidents = Factory.Services.GetRequiredService<IncidentService>();
+        var first = await incidents.RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "first alert", contain: false, Ct);
+        var second = await incidents.RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "second alert", contain: false, Ct);
+        var otherCause = await incidents.RaiseAsync(pathId, "slo:p95", "p95", "SEV3", "slo", "slow", contain: false, Ct);
+
+        Assert.True(first.Opened);
+        Assert.False(second.Opened);
+        Assert.Equal(first.IncidentId, second.IncidentId);
+        Assert.NotEqual(first.IncidentId, otherCause.IncidentId);
+        var timeline = await Db.QueryAsync(Factory, db => db.IncidentEntries.Where(e => e.IncidentId == first.IncidentId).OrderBy(e => e.Id).Select(e => e.Text).ToListAsync(Ct));
+        Assert.Equal(["first alert", "second alert"], timeline);
+
+        await Db.QueryAsync(Factory, db => db.Incidents.Where(i => i.Id == first.IncidentId).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, IncidentStatuses.Resolved), Ct));
+        Assert.True((await incidents.RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "after resolve", contain: false, Ct)).Opened);
+    }
+
+    [Fact]
+    public async Task Containment_OnDriftAlert_KillSwitchOnce_DecisionOff_Audited()
+    {
+        var pathId = await PathIdAsync();
+        await Db.QueryAsync(Factory, async db =>
+        {
+            var path = await db.Paths.SingleAsync(p => p.Id == pathId, Ct);
+            path.Drift.ContainOnDriftAlert = true;
+            return await db.SaveChangesAsync(Ct);
+        });
+        await DriftedAsync(pathId);
+        var version = await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Id == pathId).Select(p => p.ConfigVersion).SingleAsync(Ct));
+
+        await Drift.CheckAsync(pathId, Ct);
+        // A later alert while contained adds to the timeline and does not flip again.
+        var again = await Factory.Services.GetRequiredService<IncidentService>().RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "still drifting", contain: true, Ct);
+
+        Assert.False(again.Contained);
+        var path = await Db.QueryAsync(Factory, db => db.Paths.AsNoTracking().SingleAsync(p => p.Id == pathId, Ct));
+        Assert.True(path.KillSwitchOn);
+        Assert.Equal(("system", version + 1), (path.KillSwitchBy, path.ConfigVersion));
+        using var api = Factory.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Ingest.DemoKey);
+        var d = await api.GetFromJsonAsync<Decision>("/api/v1/paths/ticket-triage/decision?unit=u-1", Ct);
+        Assert.Equal((false, DecisionReasons.KillSwitch), (d!.Enabled, d.Reason));
+        var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(a => a.PathSlug == "ticket-triage" && a.Action == "path.kill").ToListAsync(Ct));
+        Assert.Equal("system", Assert.Single(audit).ActorName);
+        var kinds = await Db.QueryAsync(Factory, db => db.IncidentEntries.Select(e => e.Kind).ToListAsync(Ct));
+        Assert.Equal(1, kinds.Count(k => k == "contained"));
+    }
+}
