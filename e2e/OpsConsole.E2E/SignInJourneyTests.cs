@@ -4,12 +4,12 @@ public sealed class SignInJourneyTests(AppFixture app) : IClassFixture<AppFixtur
 {
     public static TheoryData<string, string[]> DemoUsers => new()
     {
-        { "admin@opsconsole.local", ["paths", "review", "audit", "keys", "users", "quarantine"] },
-        { "owner@opsconsole.local", ["paths", "review", "audit", "keys"] },
-        { "owner2@opsconsole.local", ["paths", "review", "audit", "keys"] },
-        { "oncall@opsconsole.local", ["paths"] },
-        { "reviewer@opsconsole.local", ["paths", "review"] },
-        { "viewer@opsconsole.local", ["paths"] },
+        { "admin@opsconsole.local", ["paths", "incidents", "review", "audit", "keys", "users", "quarantine"] },
+        { "owner@opsconsole.local", ["paths", "incidents", "review", "audit", "keys"] },
+        { "owner2@opsconsole.local", ["paths", "incidents", "review", "audit", "keys"] },
+        { "oncall@opsconsole.local", ["paths", "incidents"] },
+        { "reviewer@opsconsole.local", ["paths", "incidents", "review"] },
+        { "viewer@opsconsole.local", ["paths", "incidents"] },
     };
 
     [Theory]

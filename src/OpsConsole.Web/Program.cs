@@ -8,6 +8,7 @@ using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Drift;
+using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Notifications;
@@ -82,6 +83,7 @@ try
         .AddDashboards()
         .AddControls()
         .AddDrift()
+        .AddIncidents()
         .AddRealtime()
         .AddNotifications()
         .AddDemoTraffic()

@@ -8,11 +8,11 @@ public class NavMenuTests : ComponentTestBase
 {
     public static TheoryData<string, string[]> Expected => new()
     {
-        { AppRoles.Admin, ["paths", "review", "audit", "keys", "users", "quarantine"] },
-        { AppRoles.PathOwner, ["paths", "review", "audit", "keys"] },
-        { AppRoles.OnCall, ["paths"] },
-        { AppRoles.Reviewer, ["paths", "review"] },
-        { AppRoles.Viewer, ["paths"] },
+        { AppRoles.Admin, ["paths", "incidents", "review", "audit", "keys", "users", "quarantine"] },
+        { AppRoles.PathOwner, ["paths", "incidents", "review", "audit", "keys"] },
+        { AppRoles.OnCall, ["paths", "incidents"] },
+        { AppRoles.Reviewer, ["paths", "incidents", "review"] },
+        { AppRoles.Viewer, ["paths", "incidents"] },
     };
 
     [Theory]
@@ -30,7 +30,7 @@ public class NavMenuTests : ComponentTestBase
     {
         SignedInAs(AppRoles.Reviewer, AppRoles.PathOwner);
         var nav = Render<NavMenu>();
-        Assert.Equal(["paths", "review", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
+        Assert.Equal(["paths", "incidents", "review", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
     }
 
     [Fact]

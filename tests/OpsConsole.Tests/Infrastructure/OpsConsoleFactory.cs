@@ -10,13 +10,16 @@ namespace OpsConsole.Tests.Infrastructure;
 /// </summary>
 public class OpsConsoleFactory : WebApplicationFactory<Program>
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "opsconsole-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _dir;
     private readonly Dictionary<string, string?> _settings = new();
+    private bool _keepDatabase;
 
-    public OpsConsoleFactory()
+    /// <param name="existingDatabase">A database file a previous instance left (a console restart); a new one otherwise.</param>
+    public OpsConsoleFactory(string? existingDatabase = null)
     {
+        _dir = existingDatabase is null ? Path.Combine(Path.GetTempPath(), "opsconsole-tests", Guid.NewGuid().ToString("N")) : Path.GetDirectoryName(existingDatabase)!;
         Directory.CreateDirectory(_dir);
-        DatabasePath = Path.Combine(_dir, "opsconsole.db");
+        DatabasePath = existingDatabase ?? Path.Combine(_dir, "opsconsole.db");
         _settings["ConnectionStrings:OpsConsole"] = $"Data Source={DatabasePath}";
         _settings["OpsConsole:Demo:Enabled"] = "true";
         // The simulator needs a real socket; tests that want traffic send it themselves.
@@ -51,10 +54,22 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
     {
     }
 
+    /// <summary>Stops the app like a shutdown, leaving its database for the next instance.</summary>
+    public ValueTask DisposeAsync(bool keepDatabase)
+    {
+        _keepDatabase = keepDatabase;
+        return DisposeAsync();
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_keepDatabase)
+        {
+            GC.SuppressFinalize(this);
+            return;
+        }
         try
         {
             Directory.Delete(_dir, recursive: true);

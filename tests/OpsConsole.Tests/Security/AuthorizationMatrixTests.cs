@@ -44,6 +44,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/events"] = ("GET", "/paths/support-reply-draft/events", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/1", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),
+        ["GET /incidents"] = ("GET", "/incidents", [L, O, O, O, O, O]),
+        ["GET /incidents/{id:long}"] = ("GET", "/incidents/1", [L, O, O, O, O, O]),
         ["GET /keys"] = ("GET", "/keys", [L, O, O, F, F, F]),
         ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
         ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),

@@ -19,7 +19,6 @@ public static class DriftFeature
     public static WebApplicationBuilder AddDrift(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DriftCheckService>();
-        builder.Services.AddSingleton<Incidents.IncidentService>();
         builder.Services.AddTransient<DriftCheckJob>();
         return builder;
     }

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Notifications;
 using OpsConsole.Web.Realtime;
@@ -13,8 +15,11 @@ namespace OpsConsole.Web.Features.Incidents;
 /// manual flip, and never repeated while the path stays contained.
 /// </summary>
 public sealed class IncidentService(
-    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, ConfigChangeNotifier configChanges, NotificationNotifier notifications, TimeProvider time)
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, ConfigChangeNotifier configChanges, NotificationNotifier notifications,
+    PathAccess access, IncidentNotifier changes, TimeProvider time)
 {
+    public static readonly string[] Severities = ["SEV1", "SEV2", "SEV3", "SEV4"];
+
     public const string SystemActor = "system";
 
     /// <summary>What <see cref="RaiseAsync"/> did.</summary>
@@ -85,6 +90,211 @@ public sealed class IncidentService(
             configChanges.Publish(path.Slug, version);
         }
         notifications.Publish(notify);
+        changes.Publish(incident.Id);
         return new RaiseResult(incident.Id, opened, contained);
     }
+
+    /// <summary>Acknowledge, resolve, reassign, reopen, note, open by hand: admins, owners of the path, its on-call person.</summary>
+    public async Task<bool> MayActAsync(ClaimsPrincipal user, string slug, CancellationToken ct)
+    {
+        if (user.IsInRole(AppRoles.Admin))
+        {
+            return true;
+        }
+        var m = await access.GetAsync(user.UserId(), slug, ct);
+        return (user.IsInRole(AppRoles.PathOwner) && m.IsOwner) || (user.IsInRole(AppRoles.OnCall) && m.IsOnCall);
+    }
+
+    public async Task<(string? Error, long? Id)> OpenAsync(string slug, string? title, string severity, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!await MayActAsync(user, slug, ct))
+        {
+            return ("Only the path's owners, its on-call person and admins can open an incident.", null);
+        }
+        if (string.IsNullOrWhiteSpace(title) || title.Trim().Length > 300)
+        {
+            return ("Give the incident a title of at most 300 characters.", null);
+        }
+        if (!Severities.Contains(severity))
+        {
+            return ("Severity must be SEV1, SEV2, SEV3 or SEV4.", null);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().FirstAsync(p => p.Slug == slug, ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var actor = AuditActor.From(user);
+        var incident = new Incident
+        {
+            PathId = path.Id, Title = title.Trim(), Severity = severity, Source = "manual", Cause = "manual:" + Guid.NewGuid().ToString("N")[..8],
+            AssigneeUserId = path.OnCallUserId, TriggeredAt = now,
+        };
+        db.Incidents.Add(incident);
+        await db.SaveChangesAsync(ct);
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = actor.Name, Kind = "opened", Text = $"Opened by hand ({severity})." });
+        if (path.OnCallUserId is { } onCall && onCall != actor.UserId)
+        {
+            db.Notifications.Add(new Notification { UserId = onCall, Kind = "incident", Title = $"{severity} assigned to you: {incident.Title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+        }
+        write.Record(actor, "incident.open", "incident", incident.Id.ToString(), slug, null, new { incident.Title, severity, source = "manual" });
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
+        Changed(incident.Id, path.OnCallUserId);
+        return (null, incident.Id);
+    }
+
+    public Task<string?> AcknowledgeAsync(long id, ClaimsPrincipal user, CancellationToken ct) =>
+        TransitionAsync(id, user, [IncidentStatuses.Triggered], IncidentStatuses.Acknowledged, "acknowledged", null, ct);
+
+    public Task<string?> ResolveAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
+        string.IsNullOrWhiteSpace(note) ? Task.FromResult<string?>("Say how it was resolved: the note goes on the timeline.")
+        : TransitionAsync(id, user, [IncidentStatuses.Triggered, IncidentStatuses.Acknowledged], IncidentStatuses.Resolved, "resolved", note.Trim(), ct);
+
+    public Task<string?> ReopenAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
+        TransitionAsync(id, user, [IncidentStatuses.Resolved], IncidentStatuses.Triggered, "reopened", string.IsNullOrWhiteSpace(note) ? null : note.Trim(), ct);
+
+    private async Task<string?> TransitionAsync(long id, ClaimsPrincipal user, string[] from, string to, string kind, string? note, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (incident is null)
+        {
+            return "There is no such incident.";
+        }
+        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
+        if (!await MayActAsync(user, slug, ct))
+        {
+            return "Only the path's owners, its on-call person and admins can change this incident.";
+        }
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var actor = AuditActor.From(user);
+        // Conditional on the current state: a double click or two people at once change it once.
+        var changed = await db.Incidents.Where(i => i.Id == id && from.Contains(i.Status)).ExecuteUpdateAsync(s => s
+            .SetProperty(i => i.Status, to)
+            .SetProperty(i => i.AcknowledgedAt, i => to == IncidentStatuses.Acknowledged ? now : to == IncidentStatuses.Resolved ? (i.AcknowledgedAt ?? now) : i.AcknowledgedAt)
+            .SetProperty(i => i.ResolvedAt, i => to == IncidentStatuses.Resolved ? now : to == IncidentStatuses.Triggered ? null : i.ResolvedAt), ct);
+        if (changed == 0)
+        {
+            return $"The incident is {incident.Status}; it cannot be {kind} now.";
+        }
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = kind, Text = note ?? $"{char.ToUpperInvariant(kind[0])}{kind[1..]}." });
+        write.Record(actor, "incident." + kind, "incident", id.ToString(), slug, new { status = incident.Status }, new { status = to, note });
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
+        Changed(id, null);
+        return null;
+    }
+
+    public async Task<string?> ReassignAsync(long id, string assigneeUserId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var incident = await db.Incidents.FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (incident is null)
+        {
+            return "There is no such incident.";
+        }
+        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
+        if (!await MayActAsync(user, slug, ct))
+        {
+            return "Only the path's owners, its on-call person and admins can reassign this incident.";
+        }
+        var assignee = await db.Users.Where(u => u.Id == assigneeUserId && !u.IsSystem).Select(u => u.Email).FirstOrDefaultAsync(ct);
+        if (assignee is null)
+        {
+            return "Choose a user to assign it to.";
+        }
+        await using var write = await audit.BeginAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var actor = AuditActor.From(user);
+        var before = incident.AssigneeUserId;
+        incident.AssigneeUserId = assigneeUserId;
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = "reassigned", Text = $"Assigned to {assignee}." });
+        db.Notifications.Add(new Notification { UserId = assigneeUserId, Kind = "incident", Title = $"{incident.Severity} assigned to you: {incident.Title}", Link = $"/incidents/{id}", CreatedAt = now });
+        write.Record(actor, "incident.reassign", "incident", id.ToString(), slug, new { assignee = before }, new { assignee });
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
+        Changed(id, assigneeUserId);
+        return null;
+    }
+
+    public async Task<string?> AddNoteAsync(long id, string? text, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Trim().Length > 4000)
+        {
+            return "Write a note of at most 4,000 characters.";
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (incident is null)
+        {
+            return "There is no such incident.";
+        }
+        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
+        if (!await MayActAsync(user, slug, ct))
+        {
+            return "Only the path's owners, its on-call person and admins can add notes.";
+        }
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = time.GetUtcNow().UtcDateTime, Actor = AuditActor.From(user).Name, Kind = "note", Text = text.Trim() });
+        await db.SaveChangesAsync(ct);
+        Changed(id, null);
+        return null;
+    }
+
+    /// <summary>
+    /// Escalates incidents left unacknowledged past the timeout: marks them, puts it on the timeline
+    /// and notifies the path's owners. Reads what is due from the database, so a restart in
+    /// between (Hangfire's storage is in memory) loses nothing; the conditional update makes a
+    /// second sweep a no-op. Returns how many were escalated.
+    /// </summary>
+    public async Task<int> EscalateDueAsync(TimeSpan ackTimeout, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var due = now - ackTimeout;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var candidates = await db.Incidents.AsNoTracking()
+            .Where(i => i.Status == IncidentStatuses.Triggered && i.EscalatedAt == null && i.TriggeredAt <= due).ToListAsync(ct);
+        var escalated = 0;
+        foreach (var incident in candidates)
+        {
+            await using var write = await audit.BeginAsync(db, ct);
+            var changed = await db.Incidents.Where(i => i.Id == incident.Id && i.Status == IncidentStatuses.Triggered && i.EscalatedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.EscalatedAt, now), ct);
+            if (changed == 0)
+            {
+                continue;
+            }
+            var path = await db.Paths.AsNoTracking().Where(p => p.Id == incident.PathId).Select(p => new { p.Slug, Owners = p.Members.Where(m => m.Kind == Paths.PathMemberKind.Owner).Select(m => m.UserId).ToList() }).FirstAsync(ct);
+            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "escalated",
+                Text = $"Not acknowledged within {ackTimeout.TotalMinutes:0} minutes: escalated to the path's owners." });
+            foreach (var owner in path.Owners.Append(incident.AssigneeUserId).OfType<string>().Distinct())
+            {
+                db.Notifications.Add(new Notification { UserId = owner, Kind = "escalation", Title = $"Escalated {incident.Severity}: {incident.Title} (not acknowledged)", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+            }
+            write.Record(AuditActor.System, "incident.escalate", "incident", incident.Id.ToString(), path.Slug, null, new { ackTimeoutMinutes = ackTimeout.TotalMinutes });
+            await db.SaveChangesAsync(ct);
+            await write.CommitAsync(ct);
+            notifications.Publish(path.Owners);
+            Changed(incident.Id, null);
+            escalated++;
+        }
+        return escalated;
+    }
+
+    private void Changed(long id, string? notifyUser)
+    {
+        changes.Publish(id);
+        if (notifyUser is not null)
+        {
+            notifications.Publish([notifyUser]);
+        }
+    }
+}
+
+/// <summary>Tells open incident views that one changed (in-process).</summary>
+public sealed class IncidentNotifier
+{
+    public event Action<long>? Changed;
+
+    public void Publish(long incidentId) => Changed?.Invoke(incidentId);
 }

@@ -11,7 +11,7 @@ using OpsConsole.Web.Features.Review;
 namespace OpsConsole.Tests.Features.Review;
 
 /// <summary>The app with a clock the test moves: lease expiry without waiting.</summary>
-public sealed class FakeClockFactory : OpsConsoleFactory
+public sealed class FakeClockFactory(string? existingDatabase = null) : OpsConsoleFactory(existingDatabase)
 {
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
