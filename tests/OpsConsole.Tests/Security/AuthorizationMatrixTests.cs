@@ -43,6 +43,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/dashboard"] = ("GET", "/paths/support-reply-draft/dashboard", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events"] = ("GET", "/paths/support-reply-draft/events", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/1", [L, O, O, O, O, O]),
+        ["GET /paths/{slug}/drift/{id:long}"] = ("GET", "/paths/support-reply-draft/drift/1", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),
         ["GET /incidents"] = ("GET", "/incidents", [L, O, O, O, O, O]),
         ["GET /incidents/{id:long}"] = ("GET", "/incidents/1", [L, O, O, O, O, O]),
