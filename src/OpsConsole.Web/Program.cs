@@ -9,6 +9,7 @@ using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Notifications;
@@ -84,6 +85,7 @@ try
         .AddControls()
         .AddDrift()
         .AddIncidents()
+        .AddWebhooks()
         .AddRealtime()
         .AddNotifications()
         .AddDemoTraffic()

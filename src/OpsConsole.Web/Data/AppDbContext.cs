@@ -25,6 +25,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Features.Controls.RolloutRequest> RolloutRequests => Set<Features.Controls.RolloutRequest>();
     public DbSet<Features.Drift.DriftCheckRun> DriftCheckRuns => Set<Features.Drift.DriftCheckRun>();
     public DbSet<Features.Incidents.IncidentEntry> IncidentEntries => Set<Features.Incidents.IncidentEntry>();
+    public DbSet<Features.Webhooks.WebhookDelivery> WebhookDeliveries => Set<Features.Webhooks.WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

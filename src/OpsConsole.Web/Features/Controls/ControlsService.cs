@@ -94,6 +94,8 @@ public sealed class ControlsService(
         }
         var version = await db.Paths.Where(p => p.Slug == slug).Select(p => p.ConfigVersion).FirstAsync(ct);
         write.Record(actor, on ? "path.kill" : "path.restore", "path", slug, slug, new { killSwitch = !on }, new { killSwitch = on, reason = reason!.Trim(), configVersion = version });
+        var changedPath = await db.Paths.AsNoTracking().FirstAsync(p => p.Slug == slug, ct);
+        Webhooks.Outbox.Add(db, changedPath, Webhooks.WebhookEvents.KillSwitchChanged, new { killSwitch = on, reason = reason!.Trim(), by = actor.Name, configVersion = version }, now);
         await write.CommitAsync(ct);
         notifier.Publish(slug, version);
         return ControlResult.Ok;

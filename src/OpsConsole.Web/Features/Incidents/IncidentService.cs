@@ -44,6 +44,7 @@ public sealed class IncidentService(
             db.Incidents.Add(incident);
             await db.SaveChangesAsync(ct);
             write.Record(AuditActor.System, "incident.open", "incident", incident.Id.ToString(), path.Slug, null, new { title, severity, source, cause });
+            Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.IncidentOpened, new { incident = incident.Id, title, severity, source, detail }, now);
         }
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = opened ? "opened" : "alert", Text = detail });
 
@@ -75,6 +76,7 @@ public sealed class IncidentService(
                 write.Record(AuditActor.System, target is null ? "path.kill" : "rollout.decrease", "path", path.Slug, path.Slug, null,
                     new { automatic = true, incident = incident.Id, action, configVersion = version });
                 db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "contained", Text = $"Automatic containment: {action} (the path's policy)." });
+                Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.KillSwitchChanged, new { killSwitch = path.KillSwitchOn, rolloutPercent = path.RolloutPercent, by = SystemActor, automatic = true, incident = incident.Id }, now);
             }
         }
         var notify = new List<string>();
@@ -137,6 +139,7 @@ public sealed class IncidentService(
             db.Notifications.Add(new Notification { UserId = onCall, Kind = "incident", Title = $"{severity} assigned to you: {incident.Title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
         }
         write.Record(actor, "incident.open", "incident", incident.Id.ToString(), slug, null, new { incident.Title, severity, source = "manual" });
+        Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.IncidentOpened, new { incident = incident.Id, title = incident.Title, severity, source = "manual", by = actor.Name }, now);
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
         Changed(incident.Id, path.OnCallUserId);
@@ -180,6 +183,12 @@ public sealed class IncidentService(
         }
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = kind, Text = note ?? $"{char.ToUpperInvariant(kind[0])}{kind[1..]}." });
         write.Record(actor, "incident." + kind, "incident", id.ToString(), slug, new { status = incident.Status }, new { status = to, note });
+        if (to is IncidentStatuses.Acknowledged or IncidentStatuses.Resolved)
+        {
+            var path = await db.Paths.AsNoTracking().FirstAsync(p => p.Id == incident.PathId, ct);
+            Webhooks.Outbox.Add(db, path, to == IncidentStatuses.Acknowledged ? Webhooks.WebhookEvents.IncidentAcknowledged : Webhooks.WebhookEvents.IncidentResolved,
+                new { incident = id, title = incident.Title, status = to, by = actor.Name, note }, now);
+        }
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
         Changed(id, null);

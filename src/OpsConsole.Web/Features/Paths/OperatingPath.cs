@@ -35,6 +35,9 @@ public sealed class OperatingPath
     public List<ContextSource> ContextSources { get; set; } = [];
     public RolloutGates Gates { get; set; } = new();
     public DriftPolicy Drift { get; set; } = new();
+    /// <summary>Where incident and kill-switch events are POSTed (signed with <see cref="WebhookSecret"/>); none when null.</summary>
+    public string? WebhookUrl { get; set; }
+    public string? WebhookSecret { get; set; }
     public List<string> ReasonTags { get; set; } = [];
     /// <summary>The attribute (segment, tenant…) whose values dashboards break the path down by; none when null.</summary>
     public string? BreakdownAttribute { get; set; }

@@ -16,6 +16,8 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.Property(p => p.FallbackMode).HasConversion<string>().HasMaxLength(20);
         b.Property(p => p.KillSwitchReason).HasMaxLength(1000);
         b.Property(p => p.BreakdownAttribute).HasMaxLength(64);
+        b.Property(p => p.WebhookUrl).HasMaxLength(2000);
+        b.Property(p => p.WebhookSecret).HasMaxLength(200);
         b.Property(p => p.ConfigVersion).IsConcurrencyToken();
         b.HasOne<AppUser>().WithMany().HasForeignKey(p => p.OnCallUserId).OnDelete(DeleteBehavior.SetNull);
 

@@ -24,6 +24,8 @@ public sealed class PathInput
     public List<string> ReasonTags { get; set; } = [];
     public PathRedaction Redaction { get; set; } = new();
     public string? BreakdownAttribute { get; set; }
+    public string? WebhookUrl { get; set; }
+    public string? WebhookSecret { get; set; }
 
     public static PathInput From(OperatingPath p) => new()
     {
@@ -60,6 +62,8 @@ public sealed class PathInput
         },
         ReasonTags = [.. p.ReasonTags],
         BreakdownAttribute = p.BreakdownAttribute,
+        WebhookUrl = p.WebhookUrl,
+        WebhookSecret = p.WebhookSecret,
         Redaction = new()
         {
             Emails = p.Redaction.Emails,
@@ -129,6 +133,10 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
+        Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || (Uri.TryCreate(input.WebhookUrl.Trim(), UriKind.Absolute, out var hook) && hook.Scheme is "https" or "http" && input.WebhookUrl.Length <= 2000),
+            nameof(PathInput.WebhookUrl), "Webhook URL must be an absolute http(s) address.");
+        Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || input.WebhookSecret is { Length: >= 16 and <= 200 }, nameof(PathInput.WebhookSecret),
+            "A webhook needs a secret of 16–200 characters: receivers check the signature with it.");
         Check(string.IsNullOrEmpty(input.BreakdownAttribute) || AttributeName().IsMatch(input.BreakdownAttribute), nameof(PathInput.BreakdownAttribute),
             "Breakdown attribute must be an attribute name of at most 64 letters, digits, '_', '-' or '.'.");
 

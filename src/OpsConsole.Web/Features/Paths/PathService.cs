@@ -224,6 +224,8 @@ public sealed class PathService(
         path.ReasonTags = input.ReasonTags;
         path.Redaction = input.Redaction;
         path.BreakdownAttribute = NullIfEmpty(input.BreakdownAttribute);
+        path.WebhookUrl = string.IsNullOrWhiteSpace(input.WebhookUrl) ? null : input.WebhookUrl.Trim();
+        path.WebhookSecret = path.WebhookUrl is null ? null : input.WebhookSecret;
 
         var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
             .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
@@ -249,6 +251,8 @@ public sealed class PathService(
             Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
             i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
             i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute,
+            // The secret itself never goes into the audit log.
+            i.WebhookUrl, WebhookSecretSet = !string.IsNullOrEmpty(i.WebhookSecret),
         };
     }
 

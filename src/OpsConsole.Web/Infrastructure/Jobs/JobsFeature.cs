@@ -39,6 +39,7 @@ public static class JobsFeature
         jobs.AddOrUpdate<Features.Review.ReviewSlaJob>(Features.Review.ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         app.MapDashboardJobs(jobs);
         Features.Incidents.IncidentsFeature.MapIncidentJobs(jobs);
+        Features.Webhooks.WebhooksFeature.MapWebhookJobs(jobs);
         Features.Drift.DriftFeature.ScheduleAsync(app.Services, jobs, CancellationToken.None).GetAwaiter().GetResult();
         app.MapHangfireDashboard(DashboardPath, new Hangfire.DashboardOptions
         {

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+
+namespace OpsConsole.Web.Features.Webhooks;
+
+/// <summary>
+/// Sends due outbox rows: a JSON POST signed with HMAC-SHA256 of the body under the path's secret
+/// (<c>X-OpsConsole-Signature: sha256=&lt;hex&gt;</c>), retried with exponential backoff. A 2xx marks
+/// it delivered; anything else schedules the next attempt; after <see cref="MaxAttempts"/> it is
+/// marked failed. The receiver sees a delivery id and should treat repeats as one.
+/// </summary>
+public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory, IHttpClientFactory http, TimeProvider time, ILogger<WebhookDispatcher> log)
+{
+    public const string ClientName = "webhooks";
+    public const string Id = "webhook-dispatch";
+    public const int MaxAttempts = 12;
+    public const string SignatureHeader = "X-OpsConsole-Signature";
+
+    public static string Sign(string secret, string body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
+
+    /// <summary>The wait after a failed attempt: 30 s, 1 min, 2 min … capped at one hour.</summary>
+    public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, Math.Max(0, attempts - 1))));
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var due = await db.Set<WebhookDelivery>().Where(d => d.DeliveredAt == null && d.FailedAt == null && d.NextAttemptAt <= now)
+            .OrderBy(d => d.Id).Take(100).ToListAsync(ct);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+        var pathIds = due.Select(d => d.PathId).Distinct().ToList();
+        var targets = await db.Paths.AsNoTracking().Where(p => pathIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.WebhookUrl, p.WebhookSecret), ct);
+        var client = http.CreateClient(ClientName);
+        var sent = 0;
+        foreach (var d in due)
+        {
+            var (url, secret) = targets.GetValueOrDefault(d.PathId);
+            d.Attempts++;
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                (d.FailedAt, d.LastError) = (now, "The path no longer has a webhook URL.");
+                continue;
+            }
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(d.PayloadJson, Encoding.UTF8, "application/json") };
+                request.Headers.Add(SignatureHeader, Sign(secret ?? "", d.PayloadJson));
+                request.Headers.Add("X-OpsConsole-Event", d.Event);
+                request.Headers.Add("X-OpsConsole-Delivery", d.Id.ToString(CultureInfo.InvariantCulture));
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
+                using var response = await client.SendAsync(request, cts.Token);
+                d.LastStatus = (int)response.StatusCode;
+                if (response.IsSuccessStatusCode)
+                {
+                    (d.DeliveredAt, d.LastError) = (now, null);
+                    sent++;
+                    continue;
+                }
+                d.LastError = $"HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                d.LastError = ex.Message.Length > 900 ? ex.Message[..900] : ex.Message;
+            }
+            if (d.Attempts >= MaxAttempts)
+            {
+                d.FailedAt = now;
+                log.LogWarning("Webhook delivery {Id} to path {PathId} failed after {Attempts} attempts: {Error}", d.Id, d.PathId, d.Attempts, d.LastError);
+            }
+            else
+            {
+                d.NextAttemptAt = now + Backoff(d.Attempts);
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        return sent;
+    }
+}

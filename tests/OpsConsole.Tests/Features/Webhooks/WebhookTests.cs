@@ -1,0 +1,126 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Features.Review;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Controls;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Webhooks;
+
+namespace OpsConsole.Tests.Features.Webhooks;
+
+/// <summary>Outgoing webhooks: written with the change, signed, retried with backoff, and kept across a restart.</summary>
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private const string Secret = "whsec-0123456789abcdef";
+
+    /// <summary>The receiver: answers with the queued statuses (200 when none are left) and keeps what it got.</summary>
+    private sealed class Receiver : HttpMessageHandler
+    {
+        public Queue<HttpStatusCode> Answers { get; } = new();
+        public List<(string Body, string Signature, string Event)> Received { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var body = await request.Content!.ReadAsStringAsync(ct);
+            Received.Add((body, request.Headers.GetValues(WebhookDispatcher.SignatureHeader).Single(), request.Headers.GetValues("X-OpsConsole-Event").Single()));
+            return new HttpResponseMessage(Answers.Count > 0 ? Answers.Dequeue() : HttpStatusCode.OK);
+        }
+    }
+
+    private sealed class Factory(Receiver receiver, string? db = null) : OpsConsoleFactory(db)
+    {
+        public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+        protected override void ConfigureTestServices(IServiceCollection services)
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddHttpClient(WebhookDispatcher.ClientName).ConfigurePrimaryHttpMessageHandler(() => receiver);
+        }
+    }
+
+    private readonly Receiver _receiver = new();
+    private Factory _factory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _factory = new Factory(_receiver);
+        _factory.CreateClient().Dispose();
+        await Db.QueryAsync(_factory, db => db.Paths.Where(p => p.Slug == "ticket-triage")
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.WebhookUrl, "https://hooks.example.org/opsconsole").SetProperty(p => p.WebhookSecret, Secret), Ct));
+    }
+
+    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+
+    private WebhookDispatcher Dispatcher => _factory.Services.GetRequiredService<WebhookDispatcher>();
+
+    [Fact]
+    public async Task KillSwitch_WritesADelivery_SignedSoTheReceiverCanVerify()
+    {
+        var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
+        Assert.True((await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("ticket-triage", true, "bad labels", oncall, Ct)).Succeeded);
+        // Written in the kill switch's own transaction, before anything is sent.
+        Assert.Equal(1, await Db.QueryAsync(_factory, db => db.WebhookDeliveries.CountAsync(d => d.Event == WebhookEvents.KillSwitchChanged && d.DeliveredAt == null, Ct)));
+
+        Assert.Equal(1, await Dispatcher.RunAsync(Ct));
+
+        var (body, signature, @event) = Assert.Single(_receiver.Received);
+        Assert.Equal(WebhookEvents.KillSwitchChanged, @event);
+        // What a receiver does: HMAC-SHA256 of the raw body under the shared secret.
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(expected, signature);
+        Assert.NotEqual("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData("wrong-secret-000000"u8.ToArray(), Encoding.UTF8.GetBytes(body))), signature);
+        Assert.Contains("\"killSwitch\":true", body);
+        Assert.Contains("\"path\":\"ticket-triage\"", body);
+        Assert.Equal(0, await Dispatcher.RunAsync(Ct)); // delivered once
+    }
+
+    [Fact]
+    public async Task FailingReceiver_RetriedWithBackoff_ThenDelivered()
+    {
+        _receiver.Answers.Enqueue(HttpStatusCode.InternalServerError);
+        _receiver.Answers.Enqueue(HttpStatusCode.BadGateway);
+        var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
+        var (_, id) = await _factory.Services.GetRequiredService<IncidentService>().OpenAsync("ticket-triage", "Queue mix-up", "SEV3", oncall, Ct);
+
+        Assert.Equal(0, await Dispatcher.RunAsync(Ct));            // 500
+        Assert.Equal(0, await Dispatcher.RunAsync(Ct));            // not due yet: backoff
+        _factory.Clock.Advance(WebhookDispatcher.Backoff(1));
+        Assert.Equal(0, await Dispatcher.RunAsync(Ct));            // 502
+        _factory.Clock.Advance(WebhookDispatcher.Backoff(2));
+        Assert.Equal(1, await Dispatcher.RunAsync(Ct));            // 200
+
+        Assert.Equal(3, _receiver.Received.Count);
+        Assert.All(_receiver.Received, r => Assert.Equal(WebhookEvents.IncidentOpened, r.Event));
+        var d = await Db.QueryAsync(_factory, db => db.WebhookDeliveries.SingleAsync(Ct));
+        Assert.Equal((3, 200), (d.Attempts, d.LastStatus));
+        Assert.NotNull(d.DeliveredAt);
+        Assert.Contains($"\"incident\":{id}", d.PayloadJson);
+    }
+
+    [Fact]
+    public async Task PendingDelivery_SentAfterARestart()
+    {
+        var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
+        await _factory.Services.GetRequiredService<IncidentService>().OpenAsync("ticket-triage", "Before the restart", "SEV2", oncall, Ct);
+        // Nothing was sent before the console stopped.
+        var db = _factory.DatabasePath;
+        await _factory.DisposeAsync(keepDatabase: true);
+        _factory = new Factory(_receiver, db);
+        _factory.CreateClient().Dispose();
+
+        Assert.Equal(1, await Dispatcher.RunAsync(Ct));
+        Assert.Contains("Before the restart", Assert.Single(_receiver.Received).Body);
+    }
+
+    [Fact]
+    public void Backoff_GrowsAndIsCapped()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), WebhookDispatcher.Backoff(1));
+        Assert.Equal(TimeSpan.FromSeconds(60), WebhookDispatcher.Backoff(2));
+        Assert.Equal(TimeSpan.FromHours(1), WebhookDispatcher.Backoff(20));
+    }
+}
