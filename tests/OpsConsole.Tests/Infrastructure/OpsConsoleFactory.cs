@@ -14,8 +14,13 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings = new();
     private bool _keepDatabase;
 
+    public OpsConsoleFactory()
+        : this(null)
+    {
+    }
+
     /// <param name="existingDatabase">A database file a previous instance left (a console restart); a new one otherwise.</param>
-    public OpsConsoleFactory(string? existingDatabase = null)
+    protected OpsConsoleFactory(string? existingDatabase)
     {
         _dir = existingDatabase is null ? Path.Combine(Path.GetTempPath(), "opsconsole-tests", Guid.NewGuid().ToString("N")) : Path.GetDirectoryName(existingDatabase)!;
         Directory.CreateDirectory(_dir);

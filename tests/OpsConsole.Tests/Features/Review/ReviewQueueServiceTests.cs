@@ -11,8 +11,13 @@ using OpsConsole.Web.Features.Review;
 namespace OpsConsole.Tests.Features.Review;
 
 /// <summary>The app with a clock the test moves: lease expiry without waiting.</summary>
-public sealed class FakeClockFactory(string? existingDatabase = null) : OpsConsoleFactory(existingDatabase)
+public sealed class FakeClockFactory(string? existingDatabase) : OpsConsoleFactory(existingDatabase)
 {
+    public FakeClockFactory()
+        : this(null)
+    {
+    }
+
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
     protected override void ConfigureTestServices(IServiceCollection services) =>
