@@ -77,14 +77,63 @@ public sealed class DriftCheckService(
             await incidents.RaiseAsync(pathId, "drift", $"Drift alert on {path.Slug}", "SEV2", "drift",
                 $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, ct);
         }
-        var errors = run.Statistics.FirstOrDefault(s => s.Name == "error rate");
-        if (errors?.Verdict == DriftVerdicts.Alert && path.Drift.ContainOnErrorBreach)
-        {
-            await incidents.RaiseAsync(pathId, "slo:errors", $"Error rate over SLO on {path.Slug}", "SEV2", "slo", $"error rate {errors.Detail}", contain: true, ct);
-        }
+        await SloBreachesAsync(db, path, run, w, ct);
+        await ErrorSpikeAsync(path, w.CurrentTo, ct);
         log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
         return run;
     }
+
+    /// <summary>
+    /// An SLO breach (p95 latency, error rate, quality) counts once it shows on two consecutive
+    /// checks: one noisy window does not page anyone. The error-rate breach may contain the path.
+    /// </summary>
+    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, CancellationToken ct)
+    {
+        var previous = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id && r.CurrentTo < w.CurrentTo)
+            .OrderByDescending(r => r.CurrentTo).FirstOrDefaultAsync(ct);
+        if (previous is null)
+        {
+            return;
+        }
+        var now = await dashboard.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
+        var before = await dashboard.WindowAsync(path.Id, previous.CurrentFrom, previous.CurrentTo, ct);
+        (string Cause, string Name, Func<PathMetrics, bool> Breached, string Detail)[] checks =
+        [
+            ("slo:p95", "p95 latency", m => m.Volume >= MinEvents && m.LatencyP95 > path.Slo.P95LatencyMs, $"p95 {now.Metrics.LatencyP95:N0} ms over the {path.Slo.P95LatencyMs} ms SLO"),
+            ("slo:errors", "error rate", m => m.Volume >= MinEvents && m.ErrorRate > path.Slo.MaxErrorRate, $"error rate {now.Metrics.ErrorRate:P2} over the {path.Slo.MaxErrorRate:P2} SLO"),
+            ("slo:quality", "quality", m => m.Decided >= MinDecided && m.Quality < path.Slo.QualityTarget, $"quality {now.Metrics.Quality:P1} under the {path.Slo.QualityTarget:P0} target"),
+        ];
+        foreach (var (cause, name, breached, detail) in checks)
+        {
+            if (breached(now.Metrics) && breached(before.Metrics))
+            {
+                await incidents.RaiseAsync(path.Id, cause, $"{name} SLO breached on {path.Slug}", "SEV3", "slo",
+                    $"{detail} on two consecutive checks (windows ending {previous.CurrentTo:HH:mm} and {w.CurrentTo:HH:mm} UTC).",
+                    contain: cause == "slo:errors" && path.Drift.ContainOnErrorBreach, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An error spike: the last slot's error rate at least 5 % and three times the day's, with
+    /// enough events to mean it. It opens (or adds to) one incident, and may contain the path.
+    /// </summary>
+    private async Task ErrorSpikeAsync(OperatingPath path, DateTime slotEnd, CancellationToken ct)
+    {
+        var slot = await dashboard.WindowAsync(path.Id, slotEnd.AddMinutes(-SlotMinutes), slotEnd, ct);
+        var day = await dashboard.WindowAsync(path.Id, slotEnd.AddDays(-1), slotEnd.AddMinutes(-SlotMinutes), ct);
+        if (IsErrorSpike(slot.Metrics, day.Metrics))
+        {
+            await incidents.RaiseAsync(path.Id, "error-spike", $"Error spike on {path.Slug}", "SEV2", "error-spike",
+                $"{slot.Metrics.ErrorRate:P1} errors in the 15 minutes to {slotEnd:HH:mm} UTC ({slot.Metrics.Volume:N0} events) against {day.Metrics.ErrorRate ?? 0:P1} over the day before.",
+                contain: path.Drift.ContainOnErrorBreach, ct);
+        }
+    }
+
+    public const long MinSpikeEvents = 30;
+
+    public static bool IsErrorSpike(PathMetrics slot, PathMetrics day) =>
+        slot.Volume >= MinSpikeEvents && slot.ErrorRate is { } r && r >= 0.05 && r >= 3 * (day.ErrorRate ?? 0);
 
     private static Task<DriftCheckRun?> FindAsync(AppDbContext db, int pathId, DriftWindows w, CancellationToken ct) =>
         db.DriftCheckRuns.AsNoTracking().FirstOrDefaultAsync(r => r.PathId == pathId && r.CurrentFrom == w.CurrentFrom && r.CurrentTo == w.CurrentTo

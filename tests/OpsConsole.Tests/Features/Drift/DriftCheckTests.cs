@@ -160,4 +160,39 @@ public sealed class DriftCheckTests : IntegrationTest
         var kinds = await Db.QueryAsync(Factory, db => db.IncidentEntries.Select(e => e.Kind).ToListAsync(Ct));
         Assert.Equal(1, kinds.Count(k => k == "contained"));
     }
+
+    [Fact]
+    public async Task SloBreach_OnTwoConsecutiveChecks_OpensOneSloIncident_NotOnOne()
+    {
+        var pathId = await PathIdAsync(); // ticket-triage: p95 SLO 800 ms
+        var w = DriftCheckService.WindowsAt(DateTime.UtcNow, new DriftPolicy());
+        await SeedAsync(pathId, w.CurrentFrom.AddMinutes(-15), w.CurrentTo, confidence: 0.85, latencyMs: 1500);
+
+        await Drift.CheckAsync(pathId, Ct); // the first check sees the breach once: no SLO incident yet
+        Assert.False(await Db.QueryAsync(Factory, db => db.Incidents.AnyAsync(i => i.Cause == "slo:p95", Ct)));
+
+        // The check of the slot before had run too (as it would have 15 minutes earlier).
+        await Db.QueryAsync(Factory, async db =>
+        {
+            db.DriftCheckRuns.Add(new DriftCheckRun { PathId = pathId, CurrentFrom = w.CurrentFrom.AddMinutes(-15), CurrentTo = w.CurrentTo.AddMinutes(-15),
+                ReferenceFrom = w.ReferenceFrom.AddMinutes(-15), ReferenceTo = w.ReferenceTo.AddMinutes(-15), RanAt = DateTime.UtcNow, Verdict = DriftVerdicts.Ok });
+            await db.DriftCheckRuns.Where(r => r.CurrentTo == w.CurrentTo).ExecuteDeleteAsync(Ct);
+            return await db.SaveChangesAsync(Ct);
+        });
+        await Drift.CheckAsync(pathId, Ct);
+
+        var incident = await Db.QueryAsync(Factory, db => db.Incidents.SingleAsync(i => i.Cause == "slo:p95", Ct));
+        Assert.Equal(("slo", "SEV3"), (incident.Source, incident.Severity));
+    }
+
+    [Theory]
+    [InlineData(40, 0.50, 0.01, true)]   // half the last slot failed against 1 % over the day
+    [InlineData(40, 0.04, 0.00, false)]  // under 5 %: noise
+    [InlineData(40, 0.10, 0.05, false)]  // not three times the day's rate
+    [InlineData(10, 0.90, 0.00, false)]  // too few events to mean anything
+    public void ErrorSpike_Thresholds(long events, double slotRate, double dayRate, bool spike)
+    {
+        static PathMetrics M(long volume, double rate) => new(volume, 0, null, 0, null, null, null, null, null, null, null, 0, null, null, volume > 0 ? rate : null, null, null, new long[20]);
+        Assert.Equal(spike, DriftCheckService.IsErrorSpike(M(events, slotRate), M(1000, dayRate)));
+    }
 }
