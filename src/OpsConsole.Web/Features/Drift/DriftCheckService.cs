@@ -22,6 +22,28 @@ public sealed class DriftCheckService(
     public const long MinDecided = 30;
     public const double PsiWarn = 0.1, PsiAlert = 0.25, KsAlertP = 0.01, QualityAlertP = 0.01, QualityWarnP = 0.05;
 
+    /// <summary>"Use this period": owners (and admins) pin the drift reference; audited.</summary>
+    public async Task<string?> PinBaselineAsync(string slug, DateTime from, DateTime to, System.Security.Claims.ClaimsPrincipal user, Paths.PathService paths, Audit.AuditLog audit, CancellationToken ct)
+    {
+        if (!await paths.CanEditAsync(user, slug, ct))
+        {
+            return "Only the path's owners and admins can pin its drift baseline.";
+        }
+        if (to <= from || to - from < TimeSpan.FromHours(1))
+        {
+            return "A baseline needs at least an hour of data.";
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var path = await db.Paths.FirstAsync(p => p.Slug == slug, ct);
+        var before = new { path.Drift.PinnedFrom, path.Drift.PinnedTo };
+        path.Drift.PinnedFrom = from;
+        path.Drift.PinnedTo = to;
+        write.Record(Audit.AuditActor.From(user), "drift.pin-baseline", "path", slug, slug, before, new { PinnedFrom = from, PinnedTo = to });
+        await write.CommitAsync(ct);
+        return null;
+    }
+
     /// <summary>The windows checked at <paramref name="now"/>: current = the last N hours up to the slot boundary.</summary>
     public static DriftWindows WindowsAt(DateTime now, DriftPolicy policy)
     {

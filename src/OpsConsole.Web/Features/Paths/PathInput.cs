@@ -24,6 +24,7 @@ public sealed class PathInput
     public List<string> ReasonTags { get; set; } = [];
     public PathRedaction Redaction { get; set; } = new();
     public string? BreakdownAttribute { get; set; }
+    public DriftPolicy Drift { get; set; } = new();
     public string? WebhookUrl { get; set; }
     public string? WebhookSecret { get; set; }
 
@@ -62,6 +63,12 @@ public sealed class PathInput
         },
         ReasonTags = [.. p.ReasonTags],
         BreakdownAttribute = p.BreakdownAttribute,
+        Drift = new()
+        {
+            IntervalMinutes = p.Drift.IntervalMinutes, CurrentWindowHours = p.Drift.CurrentWindowHours, PinnedFrom = p.Drift.PinnedFrom, PinnedTo = p.Drift.PinnedTo,
+            LatencyRatioAlert = p.Drift.LatencyRatioAlert, CostRatioAlert = p.Drift.CostRatioAlert, ContainOnDriftAlert = p.Drift.ContainOnDriftAlert,
+            ContainOnErrorBreach = p.Drift.ContainOnErrorBreach, ContainToPercent = p.Drift.ContainToPercent,
+        },
         WebhookUrl = p.WebhookUrl,
         WebhookSecret = p.WebhookSecret,
         Redaction = new()
@@ -133,6 +140,11 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
+        Check(input.Drift.IntervalMinutes is 15 or 30 or 45 or 60, "Drift.IntervalMinutes", "Drift checks run every 15, 30, 45 or 60 minutes.");
+        Check(input.Drift.CurrentWindowHours is >= 1 and <= 168, "Drift.CurrentWindowHours", "The current window must be 1 to 168 hours.");
+        Check(input.Drift.LatencyRatioAlert is > 1 and <= 100, "Drift.LatencyRatioAlert", "The p95 ratio alert must be above 1.");
+        Check(input.Drift.CostRatioAlert is > 1 and <= 100, "Drift.CostRatioAlert", "The cost ratio alert must be above 1.");
+        Check(input.Drift.ContainToPercent is null or >= 0 and < 100, "Drift.ContainToPercent", "Containment lowers the rollout to 0–99 %; leave it empty to trip the kill switch.");
         Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || (Uri.TryCreate(input.WebhookUrl.Trim(), UriKind.Absolute, out var hook) && hook.Scheme is "https" or "http" && input.WebhookUrl.Length <= 2000),
             nameof(PathInput.WebhookUrl), "Webhook URL must be an absolute http(s) address.");
         Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || input.WebhookSecret is { Length: >= 16 and <= 200 }, nameof(PathInput.WebhookSecret),

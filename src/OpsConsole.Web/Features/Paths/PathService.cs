@@ -224,6 +224,7 @@ public sealed class PathService(
         path.ReasonTags = input.ReasonTags;
         path.Redaction = input.Redaction;
         path.BreakdownAttribute = NullIfEmpty(input.BreakdownAttribute);
+        path.Drift = input.Drift;
         path.WebhookUrl = string.IsNullOrWhiteSpace(input.WebhookUrl) ? null : input.WebhookUrl.Trim();
         path.WebhookSecret = path.WebhookUrl is null ? null : input.WebhookSecret;
 
@@ -250,7 +251,7 @@ public sealed class PathService(
             OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
             Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
             i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
-            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute,
+            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute, i.Drift,
             // The secret itself never goes into the audit log.
             i.WebhookUrl, WebhookSecretSet = !string.IsNullOrEmpty(i.WebhookSecret),
         };
