@@ -80,6 +80,16 @@ public sealed class IncidentService(
             }
         }
         var notify = new List<string>();
+        if (contained)
+        {
+            // Automatic actions are told to the people who chose them: the owners, and the on-call person.
+            var owners = await db.PathMembers.Where(m => m.PathId == pathId && m.Kind == Paths.PathMemberKind.Owner).Select(m => m.UserId).ToListAsync(ct);
+            foreach (var user in owners.Append(path.OnCallUserId).OfType<string>().Distinct())
+            {
+                notify.Add(user);
+                db.Notifications.Add(new Notification { UserId = user, Kind = "automatic-action", Title = $"{path.Slug} contained automatically: {title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+            }
+        }
         if (opened && incident.AssigneeUserId is { } assignee)
         {
             notify.Add(assignee);

@@ -159,6 +159,9 @@ public sealed class DriftCheckTests : IntegrationTest
         Assert.Equal("system", Assert.Single(audit).ActorName);
         var kinds = await Db.QueryAsync(Factory, db => db.IncidentEntries.Select(e => e.Kind).ToListAsync(Ct));
         Assert.Equal(1, kinds.Count(k => k == "contained"));
+        // The owners who chose the policy hear of the automatic action.
+        var ownerId = await Principals.IdOfAsync(Factory, "owner@opsconsole.local");
+        Assert.Equal(1, await Db.QueryAsync(Factory, db => db.Notifications.CountAsync(n => n.UserId == ownerId && n.Kind == "automatic-action", Ct)));
     }
 
     [Fact]
