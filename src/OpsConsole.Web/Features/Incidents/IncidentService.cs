@@ -169,15 +169,10 @@ public sealed class IncidentService(
     private async Task<string?> TransitionAsync(long id, ClaimsPrincipal user, string[] from, string to, string kind, string? note, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null)
+        var (incident, slug, refusal) = await ActableAsync(db, id, user, tracked: false, ct);
+        if (refusal is not null)
         {
-            return "There is no such incident.";
-        }
-        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
-        if (!await MayActAsync(user, slug, ct))
-        {
-            return "Only the path's owners, its on-call person and admins can change this incident.";
+            return refusal;
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
@@ -208,15 +203,10 @@ public sealed class IncidentService(
     public async Task<string?> ReassignAsync(long id, string assigneeUserId, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var incident = await db.Incidents.FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null)
+        var (incident, slug, refusal) = await ActableAsync(db, id, user, tracked: true, ct);
+        if (refusal is not null)
         {
-            return "There is no such incident.";
-        }
-        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
-        if (!await MayActAsync(user, slug, ct))
-        {
-            return "Only the path's owners, its on-call person and admins can reassign this incident.";
+            return refusal;
         }
         var assignee = await db.Users.Where(u => u.Id == assigneeUserId && !u.IsSystem).Select(u => u.Email).FirstOrDefaultAsync(ct);
         if (assignee is null)
@@ -244,15 +234,10 @@ public sealed class IncidentService(
             return "Write a note of at most 4,000 characters.";
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null)
+        var (_, _, refusal) = await ActableAsync(db, id, user, tracked: false, ct);
+        if (refusal is not null)
         {
-            return "There is no such incident.";
-        }
-        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
-        if (!await MayActAsync(user, slug, ct))
-        {
-            return "Only the path's owners, its on-call person and admins can add notes.";
+            return refusal;
         }
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = time.GetUtcNow().UtcDateTime, Actor = AuditActor.From(user).Name, Kind = "note", Text = text.Trim() });
         await db.SaveChangesAsync(ct);
@@ -298,6 +283,20 @@ public sealed class IncidentService(
             escalated++;
         }
         return escalated;
+    }
+
+    /// <summary>The incident and its path's slug when the user may act on it; else a refusal to show.</summary>
+    private async Task<(Incident Incident, string Slug, string? Refusal)> ActableAsync(AppDbContext db, long id, ClaimsPrincipal user, bool tracked, CancellationToken ct)
+    {
+        var incident = await (tracked ? db.Incidents : db.Incidents.AsNoTracking()).FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (incident is null)
+        {
+            return (null!, "", "There is no such incident.");
+        }
+        var slug = await db.Paths.Where(p => p.Id == incident.PathId).Select(p => p.Slug).FirstAsync(ct);
+        return await MayActAsync(user, slug, ct)
+            ? (incident, slug, null)
+            : (incident, slug, "Only the path's owners, its on-call person and admins can change this incident.");
     }
 
     private void Changed(long id, string? notifyUser)
