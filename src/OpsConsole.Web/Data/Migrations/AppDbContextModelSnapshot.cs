@@ -557,6 +557,9 @@ namespace OpsConsole.Web.Data.Migrations
                     b.Property<DateTime>("CurrentTo")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Handled")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("PathId")
                         .HasColumnType("INTEGER");
 

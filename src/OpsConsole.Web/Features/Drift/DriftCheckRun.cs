@@ -30,6 +30,11 @@ public sealed class DriftCheckRun
     public DateTime RanAt { get; set; }
     public string Verdict { get; set; } = DriftVerdicts.InsufficientData;
     public List<DriftStatistic> Statistics { get; set; } = [];
+    /// <summary>
+    /// Set once the run's incidents and containment are done. A run stored by an attempt that then
+    /// failed is picked up by the retry, which does the rest instead of skipping it.
+    /// </summary>
+    public bool Handled { get; set; }
 }
 
 internal sealed class DriftCheckRunConfiguration : IEntityTypeConfiguration<DriftCheckRun>

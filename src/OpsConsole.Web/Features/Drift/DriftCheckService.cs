@@ -70,6 +70,10 @@ public sealed class DriftCheckService(
         var existing = await FindAsync(db, pathId, w, ct);
         if (existing is not null)
         {
+            if (!existing.Handled)
+            {
+                await HandleAsync(db, path, existing, w, ct);
+            }
             return existing;
         }
         var reference = await dashboard.WindowAsync(pathId, w.ReferenceFrom, w.ReferenceTo, ct);
@@ -93,6 +97,15 @@ public sealed class DriftCheckService(
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             return await FindAsync(fresh, pathId, w, ct) ?? throw new InvalidOperationException("The drift run could not be stored.");
         }
+        await HandleAsync(db, path, run, w, ct);
+        log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
+        return run;
+    }
+
+    /// <summary>What a run leads to: incidents (deduplicated per path and cause) and containment; then marks it handled.</summary>
+    private async Task HandleAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, CancellationToken ct)
+    {
+        var pathId = path.Id;
         if (run.Verdict == DriftVerdicts.Alert)
         {
             var alerts = string.Join("; ", run.Statistics.Where(s => s.Verdict == DriftVerdicts.Alert).Select(s => $"{s.Name} {s.Detail}"));
@@ -101,8 +114,8 @@ public sealed class DriftCheckService(
         }
         await SloBreachesAsync(db, path, run, w, ct);
         await ErrorSpikeAsync(path, w.CurrentTo, ct);
-        log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
-        return run;
+        await db.DriftCheckRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Handled, true), ct);
+        run.Handled = true;
     }
 
     /// <summary>

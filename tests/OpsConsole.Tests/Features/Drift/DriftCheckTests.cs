@@ -198,4 +198,25 @@ public sealed class DriftCheckTests : IntegrationTest
         static PathMetrics M(long volume, double rate) => new(volume, 0, null, 0, null, null, null, null, null, null, null, 0, null, null, volume > 0 ? rate : null, null, null, new long[20]);
         Assert.Equal(spike, DriftCheckService.IsErrorSpike(M(events, slotRate), M(1000, dayRate)));
     }
+
+    [Fact]
+    public async Task Job_ThrowsAfterStoringTheRun_RetryRaisesTheIncident_StillOneRun()
+    {
+        var pathId = await PathIdAsync();
+        await DriftedAsync(pathId);
+        // The incident write fails this time (as a database hiccup would): the job throws after storing its run.
+        await Db.ExecuteAsync(Factory, "CREATE TRIGGER fail_incidents BEFORE INSERT ON Incidents BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+        var job = Factory.Services.GetRequiredService<DriftCheckJob>();
+        await Assert.ThrowsAnyAsync<Exception>(() => job.RunAsync(pathId, Ct));
+        Assert.False(await Db.QueryAsync(Factory, db => db.DriftCheckRuns.Select(r => r.Handled).SingleAsync(Ct)));
+
+        // Hangfire retries the job: the stored run is picked up and its incident raised.
+        await Db.ExecuteAsync(Factory, "DROP TRIGGER fail_incidents;");
+        await job.RunAsync(pathId, Ct);
+        await job.RunAsync(pathId, Ct);
+
+        Assert.Equal(1, await Db.QueryAsync(Factory, db => db.DriftCheckRuns.CountAsync(Ct)));
+        Assert.True(await Db.QueryAsync(Factory, db => db.DriftCheckRuns.Select(r => r.Handled).SingleAsync(Ct)));
+        Assert.Equal(1, await Db.QueryAsync(Factory, db => db.Incidents.CountAsync(i => i.Cause == "drift", Ct)));
+    }
 }
