@@ -82,4 +82,50 @@ public sealed class IncidentJourneyTests(AppFixture app) : IClassFixture<AppFixt
         await admin.ScreenshotAsync("hangfire-recurring");
         await admin.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task ErrorSpike_WithContainmentOn_KillSwitchTrippedBySystem_InTheAuditLog()
+    {
+        var owner = await app.NewPageAsync();
+        // The owners choose containment in advance.
+        await owner.SignedInAsync("owner@opsconsole.local", "/paths/ticket-triage/edit");
+        await owner.GetByLabel("Contain on an error-rate breach or spike").CheckAsync();
+        await owner.ClickAsync("[data-testid=save-path]");
+        await owner.WaitForURLAsync("**/paths/ticket-triage");
+        await owner.WaitForInteractiveAsync();
+
+        // Half of the last completed 15-minute slot's events failed.
+        var now = DateTime.UtcNow;
+        var slotEnd = new DateTime(now.Ticks - now.Ticks % TimeSpan.FromMinutes(15).Ticks, DateTimeKind.Utc);
+        var events = Enumerable.Range(0, 60).Select(i => new System.Text.Json.Nodes.JsonObject
+        {
+            ["eventId"] = $"spike-{Guid.NewGuid():N}",
+            ["path"] = "ticket-triage",
+            ["occurredAt"] = slotEnd.AddMinutes(-5).AddSeconds(i).ToString("O"),
+            ["outcome"] = i % 2 == 0 ? "error" : "ok",
+            ["errorCode"] = i % 2 == 0 ? "upstream_503" : null,
+            ["output"] = i % 2 == 0 ? null : "queue 2",
+            ["latencyMs"] = 300,
+        });
+        using (var response = await EventsApi.PostAsync(app.BaseUrl, EventsApi.DemoKey, events))
+        {
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        await owner.OpenAsync("/paths/ticket-triage/dashboard");
+        await owner.ClickAsync("[data-testid=drift-check-now]");
+        await owner.OpenAsync("/paths/ticket-triage");
+        await owner.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
+        Assert.Contains("system", await owner.Locator("[data-testid=kill-last]").TextContentAsync());
+
+        await owner.OpenAsync("/audit");
+        var entry = owner.Locator("[data-testid=audit-list] .mud-expand-panel", new() { HasTextString = "path.kill" }).First;
+        await entry.WaitForAsync();
+        Assert.Contains("system", await entry.TextContentAsync());
+        await owner.ScreenshotAsync("audit-automatic-kill");
+
+        await owner.OpenAsync("/incidents");
+        await owner.Locator("[data-testid=incident-link]", new() { HasTextString = "Error spike on ticket-triage" }).WaitForAsync();
+        await owner.Context.CloseAsync();
+    }
 }
