@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -218,5 +219,45 @@ public sealed class DriftCheckTests : IntegrationTest
         Assert.Equal(1, await Db.QueryAsync(Factory, db => db.DriftCheckRuns.CountAsync(Ct)));
         Assert.True(await Db.QueryAsync(Factory, db => db.DriftCheckRuns.Select(r => r.Handled).SingleAsync(Ct)));
         Assert.Equal(1, await Db.QueryAsync(Factory, db => db.Incidents.CountAsync(i => i.Cause == "drift", Ct)));
+    }
+
+    [Fact]
+    public async Task DemoTriageModelChange_DetectedByTheCheck()
+    {
+        // The demo generator's own ticket-triage traffic: triage-v1 for the reference week, triage-v2 in the last day.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var generator = new OpsConsole.Web.Features.Demo.DemoTrafficGenerator(new Random(7), clock, clock.GetUtcNow().UtcDateTime, TimeSpan.FromDays(1));
+        var w = DriftCheckService.WindowsAt(DateTime.UtcNow, new DriftPolicy());
+        JsonNode[] Triage(DateTime from, DateTime to, int count)
+        {
+            var list = new List<JsonNode>();
+            var step = (to - from) / count;
+            while (list.Count < count)
+            {
+                var e = generator.Next(from + step * list.Count);
+                if ((string?)e["path"] == "ticket-triage")
+                {
+                    e["occurredAt"] = (from + step * list.Count).ToString("O");
+                    list.Add(e);
+                }
+            }
+            return [.. list];
+        }
+        var client = Factory.CreateClient();
+        foreach (var chunk in Triage(w.ReferenceFrom, w.ReferenceTo, 600).Chunk(300))
+        {
+            await Ingest.PostOkAsync(client, Ingest.Batch(chunk));
+        }
+        clock.Advance(TimeSpan.FromDays(2)); // past the generator's switch
+        foreach (var chunk in Triage(w.CurrentFrom, w.CurrentTo, 400).Chunk(200))
+        {
+            await Ingest.PostOkAsync(client, Ingest.Batch(chunk));
+        }
+
+        var run = await Drift.CheckAsync(await PathIdAsync(), Ct);
+
+        Assert.Equal(DriftVerdicts.Alert, run!.Verdict);
+        Assert.Equal(DriftVerdicts.Alert, run.Statistics.Single(s => s.Name == "confidence PSI").Verdict);
+        Assert.True(await Db.QueryAsync(Factory, db => db.Incidents.AnyAsync(i => i.Cause == "drift", Ct)));
     }
 }
