@@ -72,7 +72,7 @@ public sealed class DriftCheckService(
         {
             if (!existing.Handled)
             {
-                await HandleAsync(db, path, existing, w, ct);
+                await HandleAsync(db, path, existing, w, current: null, ct);
             }
             return existing;
         }
@@ -97,13 +97,14 @@ public sealed class DriftCheckService(
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             return await FindAsync(fresh, pathId, w, ct) ?? throw new InvalidOperationException("The drift run could not be stored.");
         }
-        await HandleAsync(db, path, run, w, ct);
+        await HandleAsync(db, path, run, w, current, ct);
         log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
         return run;
     }
 
     /// <summary>What a run leads to: incidents (deduplicated per path and cause) and containment; then marks it handled.</summary>
-    private async Task HandleAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, CancellationToken ct)
+    /// <param name="current">The current window's figures when the caller has just read them (a retry reads them again).</param>
+    private async Task HandleAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
     {
         var pathId = path.Id;
         if (run.Verdict == DriftVerdicts.Alert)
@@ -112,7 +113,7 @@ public sealed class DriftCheckService(
             await incidents.RaiseAsync(pathId, "drift", $"Drift alert on {path.Slug}", "SEV2", "drift",
                 $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, ct);
         }
-        await SloBreachesAsync(db, path, run, w, ct);
+        await SloBreachesAsync(db, path, w, current, ct);
         await ErrorSpikeAsync(path, w.CurrentTo, ct);
         await db.DriftCheckRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Handled, true), ct);
         run.Handled = true;
@@ -122,7 +123,7 @@ public sealed class DriftCheckService(
     /// An SLO breach (p95 latency, error rate, quality) counts once it shows on two consecutive
     /// checks: one noisy window does not page anyone. The error-rate breach may contain the path.
     /// </summary>
-    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, CancellationToken ct)
+    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
     {
         var previous = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id && r.CurrentTo < w.CurrentTo)
             .OrderByDescending(r => r.CurrentTo).FirstOrDefaultAsync(ct);
@@ -130,7 +131,7 @@ public sealed class DriftCheckService(
         {
             return;
         }
-        var now = await dashboard.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
+        var now = current ?? await dashboard.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
         var before = await dashboard.WindowAsync(path.Id, previous.CurrentFrom, previous.CurrentTo, ct);
         (string Cause, string Name, Func<PathMetrics, bool> Breached, string Detail)[] checks =
         [

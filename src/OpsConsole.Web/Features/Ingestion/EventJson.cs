@@ -34,19 +34,28 @@ public static class EventJson
         {
             return null;
         }
-        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        // Called for every ingested event of a path with a breakdown attribute: a pooled buffer, not a new array each time.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxByteCount(json.Length));
+        try
         {
-            var match = reader.ValueTextEquals(name);
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(json, buffer)));
             reader.Read();
-            if (match && reader.TokenType == JsonTokenType.String)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                return reader.GetString();
+                var match = reader.ValueTextEquals(name);
+                reader.Read();
+                if (match && reader.TokenType == JsonTokenType.String)
+                {
+                    return reader.GetString();
+                }
+                reader.Skip();
             }
-            reader.Skip();
+            return null;
         }
-        return null;
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static string? Str(JsonElement e, string name) =>
