@@ -114,6 +114,9 @@ public sealed class IncidentJourneyTests(AppFixture app) : IClassFixture<AppFixt
 
         await owner.OpenAsync("/paths/ticket-triage/dashboard");
         await owner.ClickAsync("[data-testid=drift-check-now]");
+        await owner.Locator("[data-testid=drift-latest]").WaitForAsync();
+        await owner.Locator("[data-testid=drift-panel]").ScrollIntoViewIfNeededAsync();
+        await owner.ScreenshotAsync("dashboard-drift-panel");
         await owner.OpenAsync("/paths/ticket-triage");
         await owner.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
         Assert.Contains("system", await owner.Locator("[data-testid=kill-last]").TextContentAsync());
