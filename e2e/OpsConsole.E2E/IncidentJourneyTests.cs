@@ -8,7 +8,8 @@ public sealed class IncidentJourneyTests(AppFixture app) : IClassFixture<AppFixt
     {
         var oncall = await app.NewPageAsync();
         await oncall.SignedInAsync("oncall@opsconsole.local", "/incidents");
-        await oncall.Locator("[data-testid=incidents-empty]").WaitForAsync();
+        // The list is on screen (empty or holding other tests' incidents: they share one console) before the owner acts.
+        await oncall.Locator("[data-testid=incidents-empty], [data-testid=incidents-table]").First.WaitForAsync();
 
         var owner = await app.NewPageAsync();
         await owner.SignedInAsync("owner@opsconsole.local", "/incidents");
