@@ -10,14 +10,15 @@ public sealed record DriftWindows(DateTime ReferenceFrom, DateTime ReferenceTo, 
 
 /// <summary>
 /// Checks a path for drift (DESIGN.md "Drift checks") from its rollups: the current window against
-/// a pinned baseline or the 7 days ending where the current window starts. Windows end on a
-/// 15-minute boundary, so every run within one slot (a retry, an overlap, a catch-up after
+/// a pinned baseline or the 7 days ending 24 h before the check. Windows end on a boundary of the
+/// path's check interval (15 minutes by default), so every run within one slot (a retry, an overlap, a catch-up after
 /// downtime) checks the same windows and stores one run; alerts go to <see cref="Incidents.IncidentService"/>.
 /// </summary>
 public sealed class DriftCheckService(
     IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard, Incidents.IncidentService incidents, TimeProvider time, ILogger<DriftCheckService> log)
 {
-    public const int SlotMinutes = 15;
+    /// <summary>An error spike is judged on the last 15 minutes, whatever the path's check interval.</summary>
+    public const int SpikeMinutes = 15;
     public const long MinEvents = 100;
     public const long MinDecided = 30;
     public const double PsiWarn = 0.1, PsiAlert = 0.25, KsAlertP = 0.01, QualityAlertP = 0.01, QualityWarnP = 0.05;
@@ -47,7 +48,7 @@ public sealed class DriftCheckService(
     /// <summary>The windows checked at <paramref name="now"/>: current = the last N hours up to the slot boundary.</summary>
     public static DriftWindows WindowsAt(DateTime now, DriftPolicy policy)
     {
-        var end = RollupKey.Floor(now, SlotMinutes);
+        var end = RollupKey.Floor(now, DriftSchedule.Normalize(policy.IntervalMinutes));
         var currentFrom = end.AddHours(-Math.Max(1, policy.CurrentWindowHours));
         if (policy.PinnedFrom is { } pf && policy.PinnedTo is { } pt && pt > pf)
         {
@@ -151,13 +152,13 @@ public sealed class DriftCheckService(
     }
 
     /// <summary>
-    /// An error spike: the last slot's error rate at least 5 % and three times the day's, with
+    /// An error spike: the last 15 minutes' error rate at least 5 % and three times the day's, with
     /// enough events to mean it. It opens (or adds to) one incident, and may contain the path.
     /// </summary>
     private async Task ErrorSpikeAsync(OperatingPath path, DateTime slotEnd, CancellationToken ct)
     {
-        var slot = await dashboard.WindowAsync(path.Id, slotEnd.AddMinutes(-SlotMinutes), slotEnd, ct);
-        var day = await dashboard.WindowAsync(path.Id, slotEnd.AddDays(-1), slotEnd.AddMinutes(-SlotMinutes), ct);
+        var slot = await dashboard.WindowAsync(path.Id, slotEnd.AddMinutes(-SpikeMinutes), slotEnd, ct);
+        var day = await dashboard.WindowAsync(path.Id, slotEnd.AddDays(-1), slotEnd.AddMinutes(-SpikeMinutes), ct);
         if (IsErrorSpike(slot.Metrics, day.Metrics))
         {
             await incidents.RaiseAsync(path.Id, "error-spike", $"Error spike on {path.Slug}", "SEV2", "error-spike",

@@ -19,23 +19,41 @@ public static class DriftFeature
     public static WebApplicationBuilder AddDrift(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DriftCheckService>();
+        builder.Services.AddSingleton<DriftSchedule>();
         builder.Services.AddTransient<DriftCheckJob>();
         return builder;
     }
 
     /// <summary>One recurring job per path, re-registered at every start (Hangfire's storage is in memory).</summary>
-    public static async Task ScheduleAsync(IServiceProvider services, IRecurringJobManager jobs, CancellationToken ct)
+    public static async Task ScheduleAsync(IServiceProvider services, CancellationToken ct)
     {
+        var schedule = services.GetRequiredService<DriftSchedule>();
         await using var db = await services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(ct);
         foreach (var p in await db.Paths.AsNoTracking().Select(p => new { p.Id, p.Slug, p.Drift.IntervalMinutes }).ToListAsync(ct))
         {
-            Schedule(jobs, p.Id, p.Slug, p.IntervalMinutes);
+            schedule.Apply(p.Id, p.Slug, p.IntervalMinutes);
         }
     }
+}
 
-    public static void Schedule(IRecurringJobManager jobs, int pathId, string slug, int intervalMinutes)
+/// <summary>
+/// The per-path cron of the drift check. A path's interval divides the hour, so a check's windows
+/// end on a boundary of it; a created path or a changed interval is scheduled at once, not at the next start.
+/// </summary>
+public sealed class DriftSchedule(IRecurringJobManager jobs)
+{
+    public static readonly IReadOnlyList<int> Intervals = [1, 5, 10, 15, 30, 60];
+
+    /// <summary>A stored interval that is not one of <see cref="Intervals"/> (an older setting) becomes the largest one below it.</summary>
+    public static int Normalize(int minutes) => Intervals.LastOrDefault(i => i <= minutes, Intervals[0]);
+
+    public static string CronOf(int minutes) => Normalize(minutes) switch
     {
-        var minutes = Math.Clamp(intervalMinutes / DriftCheckService.SlotMinutes * DriftCheckService.SlotMinutes, DriftCheckService.SlotMinutes, 60);
-        jobs.AddOrUpdate<DriftCheckJob>(DriftCheckJob.IdOf(slug), j => j.RunAsync(pathId, CancellationToken.None), $"*/{minutes} * * * *");
-    }
+        1 => "* * * * *",
+        60 => "0 * * * *",
+        var m => $"*/{m} * * * *",
+    };
+
+    public void Apply(int pathId, string slug, int intervalMinutes) =>
+        jobs.AddOrUpdate<DriftCheckJob>(DriftCheckJob.IdOf(slug), j => j.RunAsync(pathId, CancellationToken.None), CronOf(intervalMinutes));
 }

@@ -78,7 +78,7 @@ public sealed class PathSlo
 /// <summary>How a path's drift is checked, and what the system may do by itself when it alerts.</summary>
 public sealed class DriftPolicy
 {
-    /// <summary>Minutes between checks (the job runs every 15 minutes; a path may ask for a multiple).</summary>
+    /// <summary>Minutes between checks: 1, 5, 10, 15 (default), 30 or 60; windows end on a boundary of it.</summary>
     public int IntervalMinutes { get; set; } = 15;
     public int CurrentWindowHours { get; set; } = 24;
     /// <summary>A baseline the owners chose ("use this period"); else the 7 days ending 24 h ago.</summary>

@@ -140,7 +140,7 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
-        Check(input.Drift.IntervalMinutes is 15 or 30 or 45 or 60, "Drift.IntervalMinutes", "Drift checks run every 15, 30, 45 or 60 minutes.");
+        Check(Drift.DriftSchedule.Intervals.Contains(input.Drift.IntervalMinutes), "Drift.IntervalMinutes", "Drift checks run every 1, 5, 10, 15, 30 or 60 minutes.");
         Check(input.Drift.CurrentWindowHours is >= 1 and <= 168, "Drift.CurrentWindowHours", "The current window must be 1 to 168 hours.");
         Check(input.Drift.LatencyRatioAlert is > 1 and <= 100, "Drift.LatencyRatioAlert", "The p95 ratio alert must be above 1.");
         Check(input.Drift.CostRatioAlert is > 1 and <= 100, "Drift.CostRatioAlert", "The cost ratio alert must be above 1.");

@@ -37,7 +37,7 @@ public sealed record SaveResult(IReadOnlyDictionary<string, string> Errors)
 }
 
 public sealed class PathService(
-    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, PathCatalog catalog, Realtime.ConfigChangeNotifier configChanges, TimeProvider time)
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, PathCatalog catalog, Realtime.ConfigChangeNotifier configChanges, Drift.DriftSchedule driftSchedule, TimeProvider time)
 {
     public const string FormError = "_form";
 
@@ -120,6 +120,7 @@ public sealed class PathService(
             throw;
         }
         catalog.Invalidate();
+        driftSchedule.Apply(path.Id, path.Slug, path.Drift.IntervalMinutes);
         return SaveResult.Ok;
     }
 
@@ -171,6 +172,7 @@ public sealed class PathService(
         write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
         await write.CommitAsync(ct);
         catalog.Invalidate();
+        driftSchedule.Apply(path.Id, path.Slug, path.Drift.IntervalMinutes);
         if (decisionChanged)
         {
             configChanges.Publish(slug, path.ConfigVersion);

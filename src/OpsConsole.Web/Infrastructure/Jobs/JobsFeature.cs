@@ -40,7 +40,7 @@ public static class JobsFeature
         app.MapDashboardJobs(jobs);
         Features.Incidents.IncidentsFeature.MapIncidentJobs(jobs);
         Features.Webhooks.WebhooksFeature.MapWebhookJobs(jobs);
-        Features.Drift.DriftFeature.ScheduleAsync(app.Services, jobs, CancellationToken.None).GetAwaiter().GetResult();
+        Features.Drift.DriftFeature.ScheduleAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
         app.MapHangfireDashboard(DashboardPath, new Hangfire.DashboardOptions
         {
             Authorization = [new HangfireDashboardAuthorization()],

@@ -70,6 +70,20 @@ public sealed class DriftCheckTests : IntegrationTest
         Assert.Equal(("pinned", new DateTime(2026, 10, 1)), (pinned.ReferenceKind, pinned.ReferenceFrom));
     }
 
+    [Theory]
+    [InlineData(1, "* * * * *", 10, 14)]
+    [InlineData(5, "*/5 * * * *", 10, 10)]
+    [InlineData(60, "0 * * * *", 10, 0)]
+    [InlineData(45, "*/30 * * * *", 10, 0)] // an older stored interval: the largest allowed one below it
+    public void Interval_SetsTheCronAndTheSlotTheWindowsEndOn(int minutes, string cron, int hour, int minute)
+    {
+        Assert.Equal(cron, DriftSchedule.CronOf(minutes));
+        var w = DriftCheckService.WindowsAt(new DateTime(2026, 11, 23, 10, 14, 59, DateTimeKind.Utc), new DriftPolicy { IntervalMinutes = minutes, CurrentWindowHours = 1 });
+        Assert.Equal(new DateTime(2026, 11, 23, hour, minute, 0, DateTimeKind.Utc), w.CurrentTo);
+        Assert.Equal(w.CurrentTo.AddHours(-1), w.CurrentFrom);
+        Assert.Equal(w.CurrentTo.AddDays(-1), w.ReferenceTo);
+    }
+
     [Fact]
     public async Task Check_NoData_InsufficientDataNotAnAlarm()
     {

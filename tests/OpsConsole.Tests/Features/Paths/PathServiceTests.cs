@@ -51,6 +51,44 @@ public sealed class PathServiceTests : IntegrationTest
         Assert.Contains(TestUsers.Owner2, entry.AfterJson);
     }
 
+    /// <summary>Hangfire's view of one recurring job: its cron, or null when none is registered.</summary>
+    private string? CronOf(string jobId)
+    {
+        using var connection = Factory.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection();
+        return Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).FirstOrDefault(j => j.Id == jobId)?.Cron;
+    }
+
+    [Fact]
+    public async Task CreateAndUpdate_ScheduleTheDriftCheckAtOnce_WithThePathsInterval()
+    {
+        // Created in InitializeAsync: its check is on the schedule without a restart.
+        Assert.Equal("*/15 * * * *", CronOf("drift-check:owner2-only"));
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.Drift.IntervalMinutes = 5;
+
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
+
+        Assert.Equal("*/5 * * * *", CronOf("drift-check:ticket-triage"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(45)]
+    [InlineData(120)]
+    public async Task Update_IntervalThatDoesNotDivideTheHour_RefusedScheduleUnchanged(int minutes)
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.Drift.IntervalMinutes = minutes;
+
+        var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
+
+        Assert.Contains("1, 5, 10, 15, 30 or 60", result.Errors["Drift.IntervalMinutes"]);
+        Assert.Equal("*/15 * * * *", CronOf("drift-check:ticket-triage"));
+    }
+
     [Fact]
     public async Task Update_ByOwnerOfOtherPath_Refused()
     {
