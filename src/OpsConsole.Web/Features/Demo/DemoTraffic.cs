@@ -12,6 +12,10 @@ public sealed class DemoTrafficOptions
     public double EventsPerSecond { get; set; } = 4;
     /// <summary>When ticket-triage switches to its new model version, counted from the start.</summary>
     public int DriftAfterMinutes { get; set; } = 10;
+    /// <summary>Days of past traffic posted when the demo database is fresh (0: none).</summary>
+    public int HistoryDays { get; set; } = 8;
+    /// <summary>One past event per path every this many minutes.</summary>
+    public int HistoryEveryMinutes { get; set; } = 10;
 }
 
 /// <summary>
@@ -19,7 +23,7 @@ public sealed class DemoTrafficOptions
 /// new user sees a live console within a minute and the whole ingestion path is exercised.
 /// </summary>
 public sealed class DemoTraffic(
-    IServer server, IHostApplicationLifetime lifetime, IConfiguration config, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
+    IServer server, IHostApplicationLifetime lifetime, IConfiguration config, DemoHistory history, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,7 +41,9 @@ public sealed class DemoTraffic(
         var key = config["OpsConsole:Demo:ApiKey"] ?? DemoOptions.DefaultApiKey;
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        var generator = new DemoTrafficGenerator(new Random(), time, time.GetUtcNow().UtcDateTime, TimeSpan.FromMinutes(options.DriftAfterMinutes));
+        var startedAt = time.GetUtcNow().UtcDateTime;
+        var generator = new DemoTrafficGenerator(new Random(), time, startedAt, TimeSpan.FromMinutes(options.DriftAfterMinutes));
+        await PostHistoryAsync(http, generator, options, startedAt, stoppingToken);
         log.LogInformation("Demo traffic: about {Rate} events/s to {Address} (OpsConsole:Demo:Traffic:Enabled=false turns it off)", options.EventsPerSecond, address);
 
         var random = new Random();
@@ -74,6 +80,27 @@ public sealed class DemoTraffic(
         }
     }
 
+    private async Task PostHistoryAsync(HttpClient http, DemoTrafficGenerator generator, DemoTrafficOptions options, DateTime startedAt, CancellationToken ct)
+    {
+        if (options.HistoryDays <= 0 || !await history.IsFreshAsync(ct))
+        {
+            return;
+        }
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var events = generator.History(startedAt, TimeSpan.FromDays(options.HistoryDays), TimeSpan.FromMinutes(Math.Max(1, options.HistoryEveryMinutes)));
+            var accepted = await DemoHistory.PostAsync(http, events, ct);
+            var decided = await history.ClearBacklogAsync(startedAt, seed: 7, ct);
+            log.LogInformation("Demo history: {Accepted} past events over {Days} days posted, {Decided} of their review items decided by the demo reviewer, in {Seconds:0.0} s",
+                accepted, options.HistoryDays, decided, clock.Elapsed.TotalSeconds);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            log.LogWarning("Demo history could not be posted: {Message}", ex.Message);
+        }
+    }
+
     private async Task<bool> WaitForStartAsync(CancellationToken ct)
     {
         var started = new TaskCompletionSource();
@@ -107,6 +134,7 @@ public static class DemoTrafficFeature
     public static WebApplicationBuilder AddDemoTraffic(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection("OpsConsole:Demo:Traffic").Get<DemoTrafficOptions>() ?? new();
+        builder.Services.AddSingleton<DemoHistory>();
         if (DemoOptions.IsEnabled(builder.Configuration, builder.Environment) && options.Enabled)
         {
             builder.Services.AddHostedService<DemoTraffic>();

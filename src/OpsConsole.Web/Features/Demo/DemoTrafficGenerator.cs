@@ -68,14 +68,45 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
     public JsonObject Next(DateTime now)
     {
         var path = Pick(Paths, PathWeights);
-        var inBurst = path == _burstPath && now <= _burstUntil;
+        var e = Event(path, now, drifted: IsDrifted, inBurst: path == _burstPath && now <= _burstUntil);
+        e["eventId"] = $"demo-{path[..3]}-{now:yyyyMMddHHmmss}-{Interlocked.Increment(ref _sequence)}-{random.Next(1_000_000):D6}";
+        e["occurredAt"] = Timestamp(now.AddMilliseconds(-random.Next(2000)));
+        return e;
+    }
+
+    /// <summary>
+    /// Past traffic for a fresh demo: one event per path every <paramref name="every"/> over
+    /// <paramref name="span"/> up to <paramref name="until"/>, all before the model change and
+    /// without error bursts, so the drift check has a reference week and the dashboards a history.
+    /// Ids are fixed by path and time: posting the same history twice stores it once.
+    /// </summary>
+    public IEnumerable<JsonObject> History(DateTime until, TimeSpan span, TimeSpan every)
+    {
+        var end = new DateTime(until.Ticks - until.Ticks % every.Ticks, DateTimeKind.Utc);
+        for (var at = end - span; at < end; at += every)
+        {
+            foreach (var path in Paths)
+            {
+                var e = Event(path, at, drifted: false, inBurst: false);
+                e["eventId"] = $"demo-history-{path}-{at:yyyyMMddHHmm}";
+                // Spread within the step so minute buckets are not all on one boundary.
+                e["occurredAt"] = Timestamp(at.AddSeconds(random.Next((int)every.TotalSeconds)));
+                yield return e;
+            }
+        }
+    }
+
+    private JsonObject Event(string path, DateTime now, bool drifted, bool inBurst)
+    {
         var e = path switch
         {
             "support-reply-draft" => SupportReply(),
             "invoice-field-extraction" => Invoice(),
-            _ => Triage(),
+            _ => Triage(drifted),
         };
-        var errorRate = inBurst ? 0.35 : 0.01;
+        // Each path's usual failures stay well inside its error-rate SLO (invoice extraction's is 1 %);
+        // bursts are what the console should notice.
+        var errorRate = inBurst ? 0.35 : path == "invoice-field-extraction" ? 0.003 : 0.006;
         if (random.NextDouble() < errorRate)
         {
             var timeout = random.NextDouble() < 0.4;
@@ -90,14 +121,14 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
                 e.Remove("output");
             }
         }
-        e["eventId"] = $"demo-{path[..3]}-{now:yyyyMMddHHmmss}-{Interlocked.Increment(ref _sequence)}-{random.Next(1_000_000):D6}";
         e["path"] = path;
-        e["occurredAt"] = now.AddMilliseconds(-random.Next(2000)).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
         e["unit"] = "user-" + random.Next(1, 500);
         e["traceId"] = Convert.ToHexStringLower(BitConverter.GetBytes(random.NextInt64()));
         e["attributes"] = new JsonObject { ["segment"] = Pick(Segments, [0.6, 0.3, 0.1]), ["tenant"] = "t-" + random.Next(1, 40) };
         return e;
     }
+
+    private static string Timestamp(DateTime at) => at.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
 
     private JsonObject SupportReply()
     {
@@ -144,9 +175,8 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
         };
     }
 
-    private JsonObject Triage()
+    private JsonObject Triage(bool drifted)
     {
-        var drifted = IsDrifted;
         var queue = Queues[random.Next(Queues.Length)];
         var inTokens = 300 + random.Next(500);
         return new JsonObject
@@ -157,7 +187,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
             ["output"] = $"{{\"queue\":\"{queue}\",\"priority\":\"{(random.NextDouble() < 0.2 ? "high" : "normal")}\"}}",
             // After the switch the new model is less sure of itself and falls back to rules more often.
             ["confidence"] = Round(Clamp(drifted ? Normal(0.62, 0.17) : Normal(0.80, 0.09))),
-            ["latencyMs"] = Math.Round(LogNormal(drifted ? 520 : 400, 0.4), 1),
+            ["latencyMs"] = Math.Round(LogNormal(drifted ? 520 : 350, 0.4), 1),
             ["inputTokens"] = inTokens,
             ["outputTokens"] = 12 + random.Next(10),
             ["costUsd"] = Math.Round(inTokens * 0.0000001, 6),

@@ -1,0 +1,99 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Review;
+
+namespace OpsConsole.Web.Features.Demo;
+
+/// <summary>
+/// A fresh demo starts with a week of past traffic, so the drift checks have a reference to compare
+/// with (the 7 days ending 24 h ago) and the 7-day dashboards are not empty. The history goes through
+/// the real events API like the live traffic, and the demo reviewer then decides the review items it
+/// routed, so a new user does not open a queue of week-old items.
+/// </summary>
+public sealed class DemoHistory(
+    IDbContextFactory<AppDbContext> dbFactory, IServiceScopeFactory scopes, ReviewQueueService reviews, ILogger<DemoHistory> log)
+{
+    public const int BatchSize = 1000;
+    public const string ReviewerEmail = "reviewer@opsconsole.local";
+
+    /// <summary>True while no demo path has any event: only a fresh demo database gets a history.</summary>
+    public async Task<bool> IsFreshAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = await db.Paths.Where(p => DemoSeeder.DemoPathSlugs.Contains(p.Slug)).Select(p => p.Id).ToListAsync(ct);
+        return ids.Count > 0 && !await db.InferenceEvents.AnyAsync(e => ids.Contains(e.PathId), ct);
+    }
+
+    /// <summary>Posts <paramref name="events"/> in batches through the events API; returns how many were accepted.</summary>
+    public static async Task<int> PostAsync(HttpClient http, IEnumerable<JsonObject> events, CancellationToken ct)
+    {
+        var accepted = 0;
+        foreach (var chunk in events.Chunk(BatchSize))
+        {
+            using var response = await http.PostAsJsonAsync("/api/v1/events", new JsonObject { ["events"] = new JsonArray(chunk) }, ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            }
+            var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
+            accepted += (int?)body?["accepted"] ?? 0;
+        }
+        return accepted;
+    }
+
+    /// <summary>
+    /// The demo reviewer decides every open item whose event happened before <paramref name="before"/>,
+    /// through the same claim-and-decide rules as a person (mostly approvals, some corrections and
+    /// rejections). The decisions are dated now: they count in today's quality, not the history's.
+    /// </summary>
+    public async Task<int> ClearBacklogAsync(DateTime before, int seed, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        var reviewer = await users.FindByEmailAsync(ReviewerEmail);
+        if (reviewer is null)
+        {
+            return 0;
+        }
+        var principal = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<AppUser>>().CreateAsync(reviewer);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var items = await db.ReviewItems.AsNoTracking()
+            .Where(r => r.Status == ReviewStatuses.Pending)
+            .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, r.PathId, e.OccurredAt, e.Output })
+            .Where(x => x.OccurredAt < before)
+            .Join(db.Paths.Where(p => DemoSeeder.DemoPathSlugs.Contains(p.Slug)), x => x.PathId, p => p.Id, (x, p) => new { x.Id, x.Output, p.ReasonTags })
+            .OrderBy(x => x.Id).ToListAsync(ct);
+        var random = new Random(seed);
+        var decided = 0;
+        foreach (var item in items)
+        {
+            var claim = await reviews.ClaimAsync(item.Id, principal, ct);
+            if (!claim.Succeeded)
+            {
+                continue; // someone already has it: theirs to decide
+            }
+            var roll = random.NextDouble();
+            var input = roll switch
+            {
+                < 0.06 when item.ReasonTags.Count > 0 => new DecisionInput(Decision.Reject, ReasonTags: [item.ReasonTags[random.Next(item.ReasonTags.Count)]], Note: "demo backlog"),
+                < 0.14 when !string.IsNullOrEmpty(item.Output) => new DecisionInput(Decision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo backlog"),
+                _ => new DecisionInput(Decision.Approve, Note: "demo backlog"),
+            };
+            var result = await reviews.DecideAsync(item.Id, input, principal, ct);
+            if (result.Succeeded)
+            {
+                decided++;
+            }
+            else
+            {
+                log.LogWarning("Demo history: item {Id} was not decided: {Message}", item.Id, result.Message);
+                await reviews.ReleaseAsync(item.Id, principal, ct);
+            }
+        }
+        return decided;
+    }
+}
