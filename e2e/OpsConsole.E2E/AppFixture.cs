@@ -9,7 +9,7 @@ namespace OpsConsole.E2E;
 /// Starts the real console as its own process on 127.0.0.1 (a free port, a fresh SQLite file,
 /// demo users and paths), and a headless Debian Chromium driven by Playwright.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public class AppFixture : IAsyncLifetime
 {
     public const string Password = "opsconsole-demo-2026";
 
@@ -51,6 +51,9 @@ public sealed class AppFixture : IAsyncLifetime
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={Path.Combine(_dataDir, "opsconsole.db")}";
         psi.Environment["OpsConsole__Demo__Enabled"] = "true";
+        // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
+        psi.Environment["OpsConsole__Demo__Traffic__HistoryDays"] = "0";
+        Configure(psi.Environment);
         _app = Process.Start(psi)!;
         _app.OutputDataReceived += (_, e) => Append(e.Data);
         _app.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -90,6 +93,11 @@ public sealed class AppFixture : IAsyncLifetime
             Headless = true,
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+    }
+
+    /// <summary>Settings of the console process beyond the defaults above.</summary>
+    protected virtual void Configure(IDictionary<string, string?> environment)
+    {
     }
 
     /// <summary>A fresh browser context (its own cookies) at laptop size.</summary>

@@ -46,8 +46,8 @@ public sealed class DemoHistory(
 
     /// <summary>
     /// The demo reviewer decides every open item whose event happened before <paramref name="before"/>,
-    /// through the same claim-and-decide rules as a person (mostly approvals, some corrections and
-    /// rejections). The decisions are dated now: they count in today's quality, not the history's.
+    /// through the same claim-and-decide rules as a person: approvals at a rate halfway between the
+    /// path's quality target and 100 %, the rest corrections and rejections. The decisions are dated now: they count in today's quality, not the history's.
     /// </summary>
     public async Task<int> ClearBacklogAsync(DateTime before, int seed, CancellationToken ct)
     {
@@ -65,10 +65,11 @@ public sealed class DemoHistory(
             .Where(r => r.Status == ReviewStatuses.Pending)
             .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, r.PathId, e.OccurredAt, e.Output })
             .Where(x => x.OccurredAt < before)
-            .Join(db.Paths.Where(p => DemoSeeder.DemoPathSlugs.Contains(p.Slug)), x => x.PathId, p => p.Id, (x, p) => new { x.Id, x.Output, p.ReasonTags })
+            .Join(db.Paths.Where(p => DemoSeeder.DemoPathSlugs.Contains(p.Slug)), x => x.PathId, p => p.Id, (x, p) => new { x.Id, x.PathId, x.Output, p.ReasonTags, p.Slo.QualityTarget })
             .OrderBy(x => x.Id).ToListAsync(ct);
         var random = new Random(seed);
         var decided = 0;
+        var seen = new Dictionary<int, int>();
         foreach (var item in items)
         {
             var claim = await reviews.ClaimAsync(item.Id, principal, ct);
@@ -76,13 +77,16 @@ public sealed class DemoHistory(
             {
                 continue; // someone already has it: theirs to decide
             }
-            var roll = random.NextDouble();
-            var input = roll switch
-            {
-                < 0.06 when item.ReasonTags.Count > 0 => new DecisionInput(Decision.Reject, ReasonTags: [item.ReasonTags[random.Next(item.ReasonTags.Count)]], Note: "demo backlog"),
-                < 0.14 when !string.IsNullOrEmpty(item.Output) => new DecisionInput(Decision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo backlog"),
-                _ => new DecisionInput(Decision.Approve, Note: "demo backlog"),
-            };
+            // The path was healthy before the demo starts: half of the room its quality target leaves
+            // goes to corrections (two thirds) and rejections (one third), spread evenly over its items.
+            var misses = (1 - (item.QualityTarget ?? 0.9)) / 2;
+            var n = seen[item.PathId] = seen.GetValueOrDefault(item.PathId) + 1;
+            var miss = Math.Floor(n * misses) > Math.Floor((n - 1) * misses);
+            var input = miss && random.NextDouble() < 1 / 3.0 && item.ReasonTags.Count > 0
+                ? new DecisionInput(Decision.Reject, ReasonTags: [item.ReasonTags[random.Next(item.ReasonTags.Count)]], Note: "demo backlog")
+                : miss && !string.IsNullOrEmpty(item.Output)
+                    ? new DecisionInput(Decision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo backlog")
+                    : new DecisionInput(Decision.Approve, Note: "demo backlog");
             var result = await reviews.DecideAsync(item.Id, input, principal, ct);
             if (result.Succeeded)
             {

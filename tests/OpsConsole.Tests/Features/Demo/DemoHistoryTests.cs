@@ -67,9 +67,12 @@ public sealed class DemoHistoryTests : IntegrationTest
         Assert.DoesNotContain(items, i => i.Key is ReviewStatuses.Pending or ReviewStatuses.Claimed);
         Assert.Equal(decided, items.Sum(i => i.Count));
         Assert.True(decided > 100, $"only {decided} review items were routed by a week of history");
-        // Mostly approvals, and every kind of decision, each with its label and audit entry.
-        var approved = items.Single(i => i.Key == ReviewStatuses.Approved).Count;
-        Assert.InRange(approved, decided * 0.75, decided * 0.95);
+        // Mostly approvals (the paths were healthy: quality above each target), and every kind of
+        // decision, each with its label and audit entry.
+        var quality = await Db.QueryAsync(Factory, db => db.ReviewItems.Join(db.Paths, r => r.PathId, p => p.Id, (r, p) => new { p.Slug, p.Slo.QualityTarget, r.Status })
+            .GroupBy(x => new { x.Slug, x.QualityTarget }).Select(g => new { g.Key.Slug, g.Key.QualityTarget, Approved = g.Count(x => x.Status == ReviewStatuses.Approved), All = g.Count() }).ToListAsync(Ct));
+        Assert.Equal(3, quality.Count);
+        Assert.All(quality, q => Assert.True((double)q.Approved / q.All > q.QualityTarget, $"{q.Slug}: {q.Approved}/{q.All} approved, target {q.QualityTarget}"));
         Assert.Contains(items, i => i.Key == ReviewStatuses.Corrected);
         Assert.Contains(items, i => i.Key == ReviewStatuses.Rejected);
         Assert.Equal(decided, await Db.QueryAsync(Factory, db => db.Labels.CountAsync(Ct)));
