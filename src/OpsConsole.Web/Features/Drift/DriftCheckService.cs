@@ -176,7 +176,12 @@ public sealed class DriftCheckService(
         db.DriftCheckRuns.AsNoTracking().FirstOrDefaultAsync(r => r.PathId == pathId && r.CurrentFrom == w.CurrentFrom && r.CurrentTo == w.CurrentTo
             && r.ReferenceFrom == w.ReferenceFrom && r.ReferenceTo == w.ReferenceTo, ct);
 
-    /// <summary>Every statistic of DESIGN.md for two windows; too little data gives insufficient_data, never an alarm.</summary>
+    /// <summary>
+    /// Every statistic of DESIGN.md for two windows; too little data gives insufficient_data, never an
+    /// alarm. Each value is on the scale of its threshold, so both can be drawn on one chart: PSI;
+    /// KS distance D against the D at which p = 0.01 for these sample sizes; the quality z-score
+    /// against −2.58 (two-sided p = 0.01, alert below); error rate against the SLO; ratios against their limits.
+    /// </summary>
     public static IReadOnlyList<DriftStatistic> Evaluate(DashboardWindowData reference, DashboardWindowData current, OperatingPath path)
     {
         var list = new List<DriftStatistic>();
@@ -198,7 +203,7 @@ public sealed class DriftCheckService(
         var curApproved = (long)Math.Round((current.Metrics.Quality ?? 0) * current.Metrics.Decided);
         var z = DriftStatistics.TwoProportionZ(refApproved, reference.Metrics.Decided, curApproved, current.Metrics.Decided, MinDecided);
         list.Add(z is { } q
-            ? new DriftStatistic("quality change", q.CurrentRate - q.ReferenceRate, QualityAlertP,
+            ? new DriftStatistic("quality change", q.Z, -DriftStatistics.NormalTwoSided(QualityAlertP),
                 q.Z < 0 && q.PValue < QualityAlertP ? DriftVerdicts.Alert : q.Z < 0 && q.PValue < QualityWarnP ? DriftVerdicts.Warn : DriftVerdicts.Ok,
                 $"{q.ReferenceRate:P1} → {q.CurrentRate:P1}, z {q.Z:0.00}, p {q.PValue:0.0000}")
             : Insufficient("quality change", $"({reference.Metrics.Decided} vs {current.Metrics.Decided} decided reviews, need {MinDecided})"));
@@ -219,7 +224,7 @@ public sealed class DriftCheckService(
         static DriftStatistic Insufficient(string name, string why) => new(name, null, null, DriftVerdicts.InsufficientData, "too few samples " + why);
 
         static DriftStatistic Ks(string name, DriftStatistics.KsResult? ks, string samples) => ks is { } k
-            ? new DriftStatistic(name, k.Statistic, KsAlertP, k.PValue < KsAlertP ? DriftVerdicts.Alert : DriftVerdicts.Ok, $"D {k.Statistic:0.000}, p {k.PValue:0.0000} (alert at p < {KsAlertP})")
+            ? new DriftStatistic(name, k.Statistic, k.CriticalD(KsAlertP), k.PValue < KsAlertP ? DriftVerdicts.Alert : DriftVerdicts.Ok, $"D {k.Statistic:0.000}, p {k.PValue:0.0000} (alert at p < {KsAlertP})")
             : Insufficient(name, samples);
 
         static DriftStatistic Ratio(string name, double? current, double? reference, double alert, Func<double, string> format, string samples)

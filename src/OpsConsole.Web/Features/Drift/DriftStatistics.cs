@@ -46,7 +46,39 @@ public static class DriftStatistics
         return Enumerable.Range(0, into).Select(i => Enumerable.Range(i * width, width).Sum(j => bins[j])).ToArray();
     }
 
-    public sealed record KsResult(double Statistic, double PValue, long ReferenceCount, long CurrentCount);
+    public sealed record KsResult(double Statistic, double PValue, long ReferenceCount, long CurrentCount)
+    {
+        /// <summary>The D above which the p-value falls below <paramref name="alpha"/> for these sample sizes (same formula, inverted).</summary>
+        public double CriticalD(double alpha)
+        {
+            var sqrt = Math.Sqrt(ReferenceCount * (double)CurrentCount / (ReferenceCount + CurrentCount));
+            return KolmogorovLambda(alpha) / (sqrt + 0.12 + 0.11 / sqrt);
+        }
+    }
+
+    /// <summary>λ with Q(λ) = <paramref name="alpha"/> (1.628 for 0.01).</summary>
+    public static double KolmogorovLambda(double alpha) => Invert(KolmogorovQ, alpha, 0.2, 10);
+
+    /// <summary>z with a two-sided normal tail of <paramref name="alpha"/> (2.576 for 0.01).</summary>
+    public static double NormalTwoSided(double alpha) => Invert(z => 2 * NormalUpperTail(z), alpha, 0, 40);
+
+    /// <summary>Bisection on a decreasing function: x in [lo, hi] with f(x) = target.</summary>
+    private static double Invert(Func<double, double> decreasing, double target, double lo, double hi)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var mid = (lo + hi) / 2;
+            if (decreasing(mid) > target)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return (lo + hi) / 2;
+    }
 
     /// <summary>
     /// Two-sample Kolmogorov–Smirnov test on binned samples sharing bin edges: D is the largest

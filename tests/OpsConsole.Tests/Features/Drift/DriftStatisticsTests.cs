@@ -51,6 +51,39 @@ public sealed class DriftStatisticsTests
         Assert.Null(DriftStatistics.KolmogorovSmirnov([10, 10], [100, 100]));
     }
 
+    [Theory]
+    [InlineData(0.05, 1.3581)]
+    [InlineData(0.01, 1.6276)]
+    public void KolmogorovLambda_InvertsTheTail(double alpha, double published) =>
+        Assert.Equal(published, DriftStatistics.KolmogorovLambda(alpha), 3);
+
+    [Fact]
+    public void NormalTwoSided_PublishedCriticalValues()
+    {
+        Assert.Equal(1.95996, DriftStatistics.NormalTwoSided(0.05), 4);
+        Assert.Equal(2.57583, DriftStatistics.NormalTwoSided(0.01), 4);
+    }
+
+    [Theory]
+    [InlineData(1000, 1000)]
+    [InlineData(200, 5000)]
+    [InlineData(60, 80)]
+    public void Ks_CriticalD_IsWhereThePValueCrossesAlpha(int n1, int n2)
+    {
+        // Two bins: moving k events of the current sample from the first bin to the second makes D = k/n2.
+        var critical = DriftStatistics.KolmogorovSmirnov([n1 / 2, n1 - n1 / 2], [n2 / 2, n2 - n2 / 2])!.CriticalD(0.01);
+        for (var k = 0; k < n2 / 2; k++)
+        {
+            var ks = DriftStatistics.KolmogorovSmirnov([n1 / 2, n1 - n1 / 2], [n2 / 2 - k, n2 - n2 / 2 + k], minSamples: 10)!;
+            Assert.Equal(ks.Statistic > critical + 1e-9, ks.PValue < 0.01);
+        }
+        // ne = n1·n2/(n1+n2): for 1,000 and 1,000 the critical D is 1.6276/(√500 + 0.12 + 0.11/√500) = 0.07238.
+        if (n1 == 1000 && n2 == 1000)
+        {
+            Assert.Equal(0.07238, critical, 4);
+        }
+    }
+
     [Fact]
     public void ZTest_HandComputed_AndNormalTail()
     {
