@@ -28,6 +28,10 @@ public static class PageExtensions
         await page.WaitForInteractiveAsync();
     }
 
-    public static Task ScreenshotAsync(this IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png"), FullPage = true });
+    /// <summary>The whole page; scrolled to the top first, or the fixed app bar is drawn where the view was.</summary>
+    public static async Task ScreenshotAsync(this IPage page, string name)
+    {
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png"), FullPage = true });
+    }
 }

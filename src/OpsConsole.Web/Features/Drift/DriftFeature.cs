@@ -20,6 +20,10 @@ public static class DriftFeature
     {
         builder.Services.AddSingleton<DriftCheckService>();
         builder.Services.AddSingleton<DriftSchedule>();
+        builder.Services.AddTransient<DriftRetentionJob>();
+        builder.Services.AddOptions<DriftOptions>().Bind(builder.Configuration.GetSection(DriftOptions.Section))
+            .Validate(o => o.RetentionDays >= 8, "OpsConsole:Drift:RetentionDays must be at least 8 (a week of history and the day being checked).")
+            .ValidateOnStart();
         builder.Services.AddTransient<DriftCheckJob>();
         return builder;
     }
@@ -27,6 +31,7 @@ public static class DriftFeature
     /// <summary>One recurring job per path, re-registered at every start (Hangfire's storage is in memory).</summary>
     public static async Task ScheduleAsync(IServiceProvider services, CancellationToken ct)
     {
+        services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<DriftRetentionJob>(DriftRetentionJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Daily(3, 17));
         var schedule = services.GetRequiredService<DriftSchedule>();
         await using var db = await services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(ct);
         foreach (var p in await db.Paths.AsNoTracking().Select(p => new { p.Id, p.Slug, p.Drift.IntervalMinutes }).ToListAsync(ct))

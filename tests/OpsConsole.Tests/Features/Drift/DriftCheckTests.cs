@@ -236,6 +236,39 @@ public sealed class DriftCheckTests : IntegrationTest
     }
 
     [Fact]
+    public async Task Retention_DeletesRunsPastTheRetention_KeepsEachPathsLatest()
+    {
+        var triage = await PathIdAsync();
+        var invoice = await PathIdAsync("invoice-field-extraction");
+        var now = DateTime.UtcNow;
+        DriftCheckRun Run(int pathId, int daysAgo) => new()
+        {
+            PathId = pathId, CurrentTo = now.AddDays(-daysAgo), CurrentFrom = now.AddDays(-daysAgo - 1), ReferenceFrom = now.AddDays(-daysAgo - 8),
+            ReferenceTo = now.AddDays(-daysAgo - 1), RanAt = now.AddDays(-daysAgo), Verdict = DriftVerdicts.Ok, Handled = true,
+        };
+        await Db.QueryAsync(Factory, db =>
+        {
+            db.DriftCheckRuns.AddRange(Run(triage, 120), Run(triage, 91), Run(triage, 89), Run(triage, 1), Run(invoice, 150), Run(invoice, 100));
+            return db.SaveChangesAsync(Ct);
+        });
+        var job = Factory.Services.GetRequiredService<DriftRetentionJob>();
+
+        Assert.Equal(3, await job.RunAsync(Ct));
+        Assert.Equal(0, await job.RunAsync(Ct)); // a retry deletes nothing more
+
+        var left = await Db.QueryAsync(Factory, db => db.DriftCheckRuns.OrderBy(r => r.CurrentTo).Select(r => new { r.PathId, r.CurrentTo }).ToListAsync(Ct));
+        Assert.Equal([(invoice, 100), (triage, 89), (triage, 1)], left.Select(r => (r.PathId, (int)Math.Round((now - r.CurrentTo).TotalDays))));
+    }
+
+    [Fact]
+    public async Task Retention_ShorterThanTheReferenceWeek_RefusedAtStart()
+    {
+        await using var factory = new OpsConsoleFactory().With("OpsConsole:Drift:RetentionDays", "3");
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("OpsConsole:Drift:RetentionDays must be at least 8", error.ToString());
+    }
+
+    [Fact]
     public async Task DemoTriageModelChange_DetectedByTheCheck()
     {
         // The demo generator's own ticket-triage traffic: triage-v1 for the reference week, triage-v2 in the last day.
