@@ -40,8 +40,14 @@ public sealed class DriftJourneyTests(DriftAppFixture app) : IClassFixture<Drift
         // The scheduled check (no one presses "Check now") notices the switch to triage-v2 and the incident appears live.
         var link = oncall.Locator("[data-testid=incident-link]", new() { HasTextString = "Drift alert on ticket-triage" });
         await link.WaitForAsync(new() { Timeout = 240_000 });
-        Assert.True(await oncall.Locator("[data-testid=bell-count]").IsVisibleAsync());
+        // The bell has it: opening the list shows the assignment and clears the count.
+        await oncall.Locator("[data-testid=bell-count] .mud-badge").WaitForAsync();
+        await oncall.ClickAsync("[data-testid=bell-button]");
+        await oncall.Locator("[data-testid=notification]", new() { HasTextString = "assigned to you: Drift alert on ticket-triage" }).First.WaitForAsync();
+        await oncall.WaitForTimeoutAsync(500); // the list fades in
         await oncall.ScreenshotAsync("drift-incident-live");
+        await oncall.Locator("[data-testid=bell-count] .mud-badge").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await oncall.Keyboard.PressAsync("Escape");
         await link.ClickAsync();
         await oncall.WaitForURLAsync("**/incidents/*");
         await oncall.WaitForInteractiveAsync();

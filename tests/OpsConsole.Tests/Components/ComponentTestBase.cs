@@ -31,10 +31,12 @@ public abstract class ComponentTestBase : BunitContext
         Services.AddCascadingAuthenticationState();
     }
 
-    protected void SignedInAs(params string[] roles)
+    protected void SignedInAs(params string[] roles) => SignedInAsUser("u1", "someone@opsconsole.local", roles);
+
+    protected void SignedInAsUser(string userId, string name, params string[] roles)
     {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, "someone@opsconsole.local"), new Claim(ClaimTypes.NameIdentifier, "u1"), .. roles.Select(r => new Claim(ClaimTypes.Role, r))],
+            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.NameIdentifier, userId), .. roles.Select(r => new Claim(ClaimTypes.Role, r))],
             authenticationType: "test");
         Services.AddSingleton<AuthenticationStateProvider>(new FixedAuthState(new ClaimsPrincipal(identity)));
     }

@@ -52,11 +52,12 @@ public sealed class NotificationService(IDbContextFactory<AppDbContext> dbFactor
         return (unread, latest);
     }
 
-    public async Task MarkAllReadAsync(string userId, CancellationToken ct)
+    /// <summary>Marks the user's notifications up to <paramref name="upToId"/> read: one that arrived after the list was drawn stays unread.</summary>
+    public async Task MarkReadAsync(string userId, long upToId, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Notifications.Where(n => n.UserId == userId && n.ReadAt == null).ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), ct);
+        await db.Notifications.Where(n => n.UserId == userId && n.ReadAt == null && n.Id <= upToId).ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), ct);
     }
 }
 
