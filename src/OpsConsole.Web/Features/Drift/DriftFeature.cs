@@ -20,6 +20,7 @@ public static class DriftFeature
     {
         builder.Services.AddSingleton<DriftCheckService>();
         builder.Services.AddSingleton<DriftSchedule>();
+        builder.Services.AddSingleton<DriftQueries>();
         builder.Services.AddTransient<DriftRetentionJob>();
         builder.Services.AddOptions<DriftOptions>().Bind(builder.Configuration.GetSection(DriftOptions.Section))
             .Validate(o => o.RetentionDays >= 8, "OpsConsole:Drift:RetentionDays must be at least 8 (a week of history and the day being checked).")

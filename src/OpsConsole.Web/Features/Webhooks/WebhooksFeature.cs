@@ -1,4 +1,6 @@
 using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
 
 namespace OpsConsole.Web.Features.Webhooks;
 
@@ -8,9 +10,20 @@ public static class WebhooksFeature
     {
         builder.Services.AddHttpClient(WebhookDispatcher.ClientName);
         builder.Services.AddTransient<WebhookDispatcher>();
+        builder.Services.AddSingleton<WebhookQueries>();
         return builder;
     }
 
     public static void MapWebhookJobs(IRecurringJobManager jobs) =>
         jobs.AddOrUpdate<WebhookDispatcher>(WebhookDispatcher.Id, d => d.RunAsync(CancellationToken.None), Cron.Minutely());
+}
+
+/// <summary>The delivery log the path page shows its owners.</summary>
+public sealed class WebhookQueries(IDbContextFactory<AppDbContext> dbFactory)
+{
+    public async Task<IReadOnlyList<WebhookDelivery>> RecentAsync(int pathId, int take, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.WebhookDeliveries.AsNoTracking().Where(d => d.PathId == pathId).OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
+    }
 }

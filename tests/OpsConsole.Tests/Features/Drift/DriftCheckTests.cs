@@ -261,6 +261,33 @@ public sealed class DriftCheckTests : IntegrationTest
     }
 
     [Fact]
+    public async Task Queries_RunOnlyThroughItsOwnPath_PanelHasTheLatestRunsOldestFirst()
+    {
+        var triage = await PathIdAsync();
+        var start = DateTime.UtcNow.AddDays(-1);
+        await Db.QueryAsync(Factory, db =>
+        {
+            db.DriftCheckRuns.AddRange(Enumerable.Range(0, DriftQueries.MaxRuns + 20).Select(i => new DriftCheckRun
+            {
+                PathId = triage, CurrentTo = start.AddMinutes(i), CurrentFrom = start.AddMinutes(i).AddHours(-24), ReferenceFrom = start.AddDays(-8),
+                ReferenceTo = start.AddDays(-1), RanAt = start.AddMinutes(i), Verdict = DriftVerdicts.Ok, Handled = true,
+            }));
+            return db.SaveChangesAsync(Ct);
+        });
+        var queries = Factory.Services.GetRequiredService<DriftQueries>();
+
+        var panel = await queries.PanelAsync(triage, start.AddDays(-1), DateTime.UtcNow, Ct);
+
+        Assert.Equal(DriftQueries.MaxRuns, panel.Runs.Count);
+        Assert.Equal(start.AddMinutes(DriftQueries.MaxRuns + 19), panel.Runs[^1].CurrentTo);
+        Assert.Equal(start.AddMinutes(20), panel.Runs[0].CurrentTo);
+        Assert.Equal(panel.Runs[^1].Id, panel.Latest!.Id);
+        var id = panel.Latest.Id;
+        Assert.NotNull(await queries.RunAsync("ticket-triage", id, Ct));
+        Assert.Null(await queries.RunAsync("invoice-field-extraction", id, Ct)); // another path's address does not show it
+    }
+
+    [Fact]
     public async Task Retention_ShorterThanTheReferenceWeek_RefusedAtStart()
     {
         await using var factory = new OpsConsoleFactory().With("OpsConsole:Drift:RetentionDays", "3");
