@@ -14,11 +14,15 @@ public static class JobsFeature
 
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHangfire(c => c
+        builder.Services.AddHangfire((services, c) => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage());
+            .UseStorage(services.GetRequiredService<JobStorage>()));
+        // One storage per host, registered after AddHangfire so it wins: Hangfire's own registration
+        // hands out the process-wide JobStorage.Current, so two hosts starting together in one
+        // process (the tests) could share one, and the first to stop disposed it under the other.
+        builder.Services.AddSingleton<JobStorage>(_ => new Hangfire.InMemory.InMemoryStorage());
         // Tests switch the server off and run job classes directly, so no timer fires mid-test.
         if (builder.Configuration.GetValue("OpsConsole:Jobs:Enabled", true))
         {
