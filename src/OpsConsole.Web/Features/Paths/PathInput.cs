@@ -26,7 +26,10 @@ public sealed class PathInput
     public string? BreakdownAttribute { get; set; }
     public DriftPolicy Drift { get; set; } = new();
     public string? WebhookUrl { get; set; }
+    /// <summary>A new secret; empty on an edit keeps the stored one (which is never sent back to the form).</summary>
     public string? WebhookSecret { get; set; }
+    /// <summary>Whether the path had a secret when the form was loaded (shown as "set"; the value stays on the server).</summary>
+    public bool HasStoredWebhookSecret { get; set; }
 
     public static PathInput From(OperatingPath p) => new()
     {
@@ -70,7 +73,7 @@ public sealed class PathInput
             ContainOnErrorBreach = p.Drift.ContainOnErrorBreach, ContainToPercent = p.Drift.ContainToPercent,
         },
         WebhookUrl = p.WebhookUrl,
-        WebhookSecret = p.WebhookSecret,
+        HasStoredWebhookSecret = !string.IsNullOrEmpty(p.WebhookSecret),
         Redaction = new()
         {
             Emails = p.Redaction.Emails,
@@ -97,6 +100,8 @@ public static partial class PathValidator
     public static bool IsValidSlug(string? slug) => slug is not null && slug != "new" && SlugPattern().IsMatch(slug);
 
     /// <summary>Returns the problems keyed by field name; empty when the input is valid.</summary>
+    public const string WebhookSecretMessage = "A webhook needs a secret of 16–200 characters: receivers check the signature with it.";
+
     public static Dictionary<string, string> Validate(PathInput input, bool isNew)
     {
         var errors = new Dictionary<string, string>();
@@ -147,8 +152,9 @@ public static partial class PathValidator
         Check(input.Drift.ContainToPercent is null or >= 0 and < 100, "Drift.ContainToPercent", "Containment lowers the rollout to 0–99 %; leave it empty to trip the kill switch.");
         Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || (Uri.TryCreate(input.WebhookUrl.Trim(), UriKind.Absolute, out var hook) && hook.Scheme is "https" or "http" && input.WebhookUrl.Length <= 2000),
             nameof(PathInput.WebhookUrl), "Webhook URL must be an absolute http(s) address.");
-        Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || input.WebhookSecret is { Length: >= 16 and <= 200 }, nameof(PathInput.WebhookSecret),
-            "A webhook needs a secret of 16–200 characters: receivers check the signature with it.");
+        // On an edit an empty secret keeps the stored one; the service checks there is one.
+        Check(string.IsNullOrWhiteSpace(input.WebhookUrl) || input.WebhookSecret is { Length: >= 16 and <= 200 } || (!isNew && string.IsNullOrEmpty(input.WebhookSecret)),
+            nameof(PathInput.WebhookSecret), WebhookSecretMessage);
         Check(string.IsNullOrEmpty(input.BreakdownAttribute) || AttributeName().IsMatch(input.BreakdownAttribute), nameof(PathInput.BreakdownAttribute),
             "Breakdown attribute must be an attribute name of at most 64 letters, digits, '_', '-' or '.'.");
 

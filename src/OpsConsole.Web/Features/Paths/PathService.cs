@@ -153,6 +153,10 @@ public sealed class PathService(
         {
             return SaveResult.Fail(FormError, "Someone else saved this path after you opened it. Reload to see their change, then edit again.");
         }
+        if (!string.IsNullOrWhiteSpace(input.WebhookUrl) && string.IsNullOrEmpty(input.WebhookSecret) && string.IsNullOrEmpty(path.WebhookSecret))
+        {
+            return SaveResult.Fail(nameof(PathInput.WebhookSecret), PathValidator.WebhookSecretMessage);
+        }
         var before = Snapshot(PathInput.From(path), users);
         input.Slug = path.Slug;
         if (path.BreakdownAttribute != NullIfEmpty(input.BreakdownAttribute))
@@ -228,7 +232,8 @@ public sealed class PathService(
         path.BreakdownAttribute = NullIfEmpty(input.BreakdownAttribute);
         path.Drift = input.Drift;
         path.WebhookUrl = string.IsNullOrWhiteSpace(input.WebhookUrl) ? null : input.WebhookUrl.Trim();
-        path.WebhookSecret = path.WebhookUrl is null ? null : input.WebhookSecret;
+        path.WebhookSecret = path.WebhookUrl is null ? null : string.IsNullOrEmpty(input.WebhookSecret) ? path.WebhookSecret : input.WebhookSecret;
+        input.HasStoredWebhookSecret = path.WebhookSecret is not null;
 
         var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
             .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
@@ -255,7 +260,7 @@ public sealed class PathService(
             i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
             i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute, i.Drift,
             // The secret itself never goes into the audit log.
-            i.WebhookUrl, WebhookSecretSet = !string.IsNullOrEmpty(i.WebhookSecret),
+            i.WebhookUrl, WebhookSecretSet = i.HasStoredWebhookSecret,
         };
     }
 

@@ -90,6 +90,47 @@ public sealed class PathServiceTests : IntegrationTest
     }
 
     [Fact]
+    public async Task WebhookSecret_NeverLoadedIntoTheForm_EmptyKeepsIt_NewReplacesIt_NotInTheAudit()
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.WebhookUrl = "https://hooks.example.org/ops";
+        input.WebhookSecret = "first-secret-0123456789";
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
+
+        (input, version) = await LoadAsync("ticket-triage");
+        Assert.Null(input.WebhookSecret); // the edit form never holds the stored secret
+        Assert.True(input.HasStoredWebhookSecret);
+        input.Name = "Ticket triage (renamed)";
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
+        Assert.Equal("first-secret-0123456789", (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookSecret);
+
+        (input, version) = await LoadAsync("ticket-triage");
+        input.WebhookSecret = "second-secret-0123456789";
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
+        Assert.Equal("second-secret-0123456789", (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookSecret);
+
+        var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(e => e.Action == "path.update").Select(e => e.BeforeJson + e.AfterJson).ToListAsync());
+        Assert.All(audit, json => Assert.DoesNotContain("secret-0123456789", json));
+        Assert.Contains(audit, json => json.Contains("\"webhookSecretSet\":true"));
+    }
+
+    [Fact]
+    public async Task WebhookUrl_WithoutAnySecret_RefusedNothingSaved()
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.WebhookUrl = "https://hooks.example.org/ops";
+
+        var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
+
+        Assert.Contains("16–200 characters", result.Errors[nameof(PathInput.WebhookSecret)]);
+        Assert.Null((await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookUrl);
+        input.WebhookSecret = "too-short";
+        Assert.Contains("16–200 characters", (await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Errors[nameof(PathInput.WebhookSecret)]);
+    }
+
+    [Fact]
     public async Task Update_ByOwnerOfOtherPath_Refused()
     {
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
