@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
@@ -79,26 +80,50 @@ public sealed class ControlsService(
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var actor = AuditActor.From(user);
-        // One conditional update: two people pressing at once give one change, and the loser is told.
-        var changed = await db.Paths.Where(p => p.Slug == slug && p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
-            .SetProperty(p => p.KillSwitchOn, on)
-            .SetProperty(p => p.KillSwitchReason, reason!.Trim())
-            .SetProperty(p => p.KillSwitchBy, actor.Name)
-            .SetProperty(p => p.KillSwitchAt, now)
-            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
-            .SetProperty(p => p.UpdatedAt, now), ct);
-        if (changed == 0)
+        // Two people pressing at once give one change, and the loser is told.
+        if (await FlipKillSwitchAsync(db, p => p.Slug == slug, on, reason!.Trim(), actor.Name, now, ct) is not { } version)
         {
             var exists = await db.Paths.AnyAsync(p => p.Slug == slug, ct);
             return ControlResult.Fail(exists ? $"The kill switch is already {(on ? "on" : "off")}." : $"Path '{slug}' no longer exists.");
         }
-        var version = await db.Paths.Where(p => p.Slug == slug).Select(p => p.ConfigVersion).FirstAsync(ct);
         write.Record(actor, on ? "path.kill" : "path.restore", "path", slug, slug, new { killSwitch = !on }, new { killSwitch = on, reason = reason!.Trim(), configVersion = version });
         var changedPath = await db.Paths.AsNoTracking().FirstAsync(p => p.Slug == slug, ct);
         Webhooks.Outbox.Add(db, changedPath, Webhooks.WebhookEvents.KillSwitchChanged, new { killSwitch = on, reason = reason!.Trim(), by = actor.Name, configVersion = version }, now);
         await write.CommitAsync(ct);
         notifier.Publish(slug, version);
         return ControlResult.Ok;
+    }
+
+    /// <summary>
+    /// The kill switch's one conditional update, inside the caller's audited write (a person's flip
+    /// here, automatic containment in <see cref="IncidentService"/>): the new config version, or
+    /// null when no path matched or it was already in that state.
+    /// </summary>
+    internal static async Task<long?> FlipKillSwitchAsync(AppDbContext db, Expression<Func<OperatingPath, bool>> which, bool on, string reason, string by, DateTime now, CancellationToken ct)
+    {
+        var changed = await db.Paths.Where(which).Where(p => p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.KillSwitchOn, on)
+            .SetProperty(p => p.KillSwitchReason, reason)
+            .SetProperty(p => p.KillSwitchBy, by)
+            .SetProperty(p => p.KillSwitchAt, now)
+            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+        return changed == 0 ? null : await db.Paths.Where(which).Select(p => p.ConfigVersion).FirstAsync(ct);
+    }
+
+    /// <summary>
+    /// The rollout's one conditional update of path <paramref name="pathId"/>, made only if
+    /// <paramref name="onlyIf"/> holds (the percentage the caller saw, or "above the containment
+    /// target"): the new config version, or null when it did not.
+    /// </summary>
+    internal static async Task<long?> SetRolloutAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, int to, DateTime now, CancellationToken ct)
+    {
+        var changed = await db.Paths.Where(p => p.Id == pathId).Where(onlyIf).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.RolloutPercent, to)
+            .SetProperty(p => p.RolloutChangedAt, now)
+            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+        return changed == 0 ? null : await db.Paths.Where(p => p.Id == pathId).Select(p => p.ConfigVersion).FirstAsync(ct);
     }
 
     /// <summary>Lowers the percentage at once (to 0 included): no approval, a reason.</summary>
@@ -128,16 +153,10 @@ public sealed class ControlsService(
             return ControlResult.Fail($"The rollout is at {path.RolloutPercent} %; a decrease must go below it. Increases need a rollout request.");
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var changed = await db.Paths.Where(p => p.Id == path.Id && p.RolloutPercent == path.RolloutPercent).ExecuteUpdateAsync(s => s
-            .SetProperty(p => p.RolloutPercent, to)
-            .SetProperty(p => p.RolloutChangedAt, now)
-            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
-            .SetProperty(p => p.UpdatedAt, now), ct);
-        if (changed == 0)
+        if (await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == path.RolloutPercent, to, now, ct) is not { } version)
         {
             return ControlResult.Fail("The rollout changed a moment ago; look at the new percentage and try again.");
         }
-        var version = await db.Paths.Where(p => p.Id == path.Id).Select(p => p.ConfigVersion).FirstAsync(ct);
         write.Record(AuditActor.From(user), "rollout.decrease", "path", slug, slug,
             new { rolloutPercent = path.RolloutPercent }, new { rolloutPercent = to, reason = reason!.Trim(), configVersion = version });
         await write.CommitAsync(ct);
@@ -220,22 +239,17 @@ public sealed class ControlsService(
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
-        var applied = await db.Paths.Where(p => p.Id == path.Id && p.RolloutPercent == request.FromPercent).ExecuteUpdateAsync(s => s
-            .SetProperty(p => p.RolloutPercent, request.ToPercent)
-            .SetProperty(p => p.RolloutChangedAt, now)
-            .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
-            .SetProperty(p => p.UpdatedAt, now), ct);
+        var applied = await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == request.FromPercent, request.ToPercent, now, ct);
         var decided = await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct);
         // The week before the increase becomes the drift baseline: drift is then measured against what was approved.
         var pinned = await db.Paths.FirstAsync(p => p.Id == path.Id, ct);
         pinned.Drift.PinnedFrom = now.AddDays(-7);
         pinned.Drift.PinnedTo = now;
         await db.SaveChangesAsync(ct);
-        if (applied == 0 || decided == 0)
+        if (applied is not { } version || decided == 0)
         {
             return ControlResult.Fail("The rollout or the request changed a moment ago; reload and look again.");
         }
-        var version = await db.Paths.Where(p => p.Id == path.Id).Select(p => p.ConfigVersion).FirstAsync(ct);
         var actor = AuditActor.From(user);
         write.Record(actor, "rollout.approve", "rollout-request", requestId.ToString(), path.Slug,
             new { rolloutPercent = request.FromPercent, state = RolloutRequestStates.Pending },

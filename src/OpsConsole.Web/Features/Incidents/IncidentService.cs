@@ -48,36 +48,22 @@ public sealed class IncidentService(
         }
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = opened ? "opened" : "alert", Text = detail });
 
-        var contained = false;
-        long version = path.ConfigVersion;
-        if (contain)
+        // The same conditional updates as a person's flip: never repeated while the path stays contained.
+        var target = path.Drift.ContainToPercent;
+        long? version = !contain ? null : target is { } percent
+            ? await Controls.ControlsService.SetRolloutAsync(db, pathId, p => p.RolloutPercent > percent, percent, now, ct)
+            : await Controls.ControlsService.FlipKillSwitchAsync(db, p => p.Id == pathId, true, $"Automatic containment: {title}", SystemActor, now, ct);
+        var contained = version is not null;
+        if (contained)
         {
-            var target = path.Drift.ContainToPercent;
-            if (target is null && !path.KillSwitchOn)
+            var action = target is null ? "kill switch on" : $"rollout lowered to {target} %";
+            write.Record(AuditActor.System, target is null ? "path.kill" : "rollout.decrease", "path", path.Slug, path.Slug, null,
+                new { automatic = true, incident = incident.Id, action, configVersion = version });
+            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "contained", Text = $"Automatic containment: {action} (the path's policy)." });
+            Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.KillSwitchChanged, new
             {
-                path.KillSwitchOn = true;
-                path.KillSwitchReason = $"Automatic containment: {title}";
-                path.KillSwitchBy = SystemActor;
-                path.KillSwitchAt = now;
-                contained = true;
-            }
-            else if (target is { } percent && path.RolloutPercent > percent)
-            {
-                path.RolloutPercent = percent;
-                path.RolloutChangedAt = now;
-                contained = true;
-            }
-            if (contained)
-            {
-                path.ConfigVersion++;
-                path.UpdatedAt = now;
-                version = path.ConfigVersion;
-                var action = target is null ? "kill switch on" : $"rollout lowered to {target} %";
-                write.Record(AuditActor.System, target is null ? "path.kill" : "rollout.decrease", "path", path.Slug, path.Slug, null,
-                    new { automatic = true, incident = incident.Id, action, configVersion = version });
-                db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "contained", Text = $"Automatic containment: {action} (the path's policy)." });
-                Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.KillSwitchChanged, new { killSwitch = path.KillSwitchOn, rolloutPercent = path.RolloutPercent, by = SystemActor, automatic = true, incident = incident.Id }, now);
-            }
+                killSwitch = target is null || path.KillSwitchOn, rolloutPercent = target ?? path.RolloutPercent, by = SystemActor, automatic = true, incident = incident.Id,
+            }, now);
         }
         var notify = new List<string>();
         if (contained)
@@ -97,9 +83,9 @@ public sealed class IncidentService(
         }
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
-        if (contained)
+        if (version is { } newVersion)
         {
-            configChanges.Publish(path.Slug, version);
+            configChanges.Publish(path.Slug, newVersion);
         }
         notifications.Publish(notify);
         changes.Publish(incident.Id);

@@ -180,6 +180,36 @@ public sealed class DriftCheckTests : IntegrationTest
     }
 
     [Fact]
+    public async Task Containment_ToAPercentage_RolloutLoweredOnce_KillSwitchUntouched_Audited()
+    {
+        var pathId = await PathIdAsync(); // ticket-triage starts at 50 %
+        await Db.QueryAsync(Factory, async db =>
+        {
+            var path = await db.Paths.SingleAsync(p => p.Id == pathId, Ct);
+            path.Drift.ContainOnDriftAlert = true;
+            path.Drift.ContainToPercent = 10;
+            (path.WebhookUrl, path.WebhookSecret) = ("https://hooks.example.org/ops", "webhook-secret-0123456789");
+            return await db.SaveChangesAsync(Ct);
+        });
+        var version = await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Id == pathId).Select(p => p.ConfigVersion).SingleAsync(Ct));
+        var incidents = Factory.Services.GetRequiredService<IncidentService>();
+
+        var first = await incidents.RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "drifting", contain: true, Ct);
+        var again = await incidents.RaiseAsync(pathId, "drift", "Drift", "SEV2", "drift", "still drifting", contain: true, Ct);
+
+        Assert.Equal((true, false), (first.Contained, again.Contained));
+        var path = await Db.QueryAsync(Factory, db => db.Paths.AsNoTracking().SingleAsync(p => p.Id == pathId, Ct));
+        Assert.Equal((10, false, version + 1), (path.RolloutPercent, path.KillSwitchOn, path.ConfigVersion));
+        Assert.NotNull(path.RolloutChangedAt);
+        var audit = Assert.Single(await Db.QueryAsync(Factory, db => db.AuditEntries.Where(a => a.PathSlug == "ticket-triage" && a.Action == "rollout.decrease").ToListAsync(Ct)));
+        Assert.Equal("system", audit.ActorName);
+        Assert.Contains("rollout lowered to 10 %", audit.AfterJson);
+        var hook = Assert.Single(await Db.QueryAsync(Factory, db => db.WebhookDeliveries.Where(d => d.Event == "killswitch.changed").Select(d => d.PayloadJson).ToListAsync(Ct)));
+        Assert.Contains("\"rolloutPercent\":10", hook);
+        Assert.Contains("\"killSwitch\":false", hook);
+    }
+
+    [Fact]
     public async Task SloBreach_OnTwoConsecutiveChecks_OpensOneSloIncident_NotOnOne()
     {
         var pathId = await PathIdAsync(); // ticket-triage: p95 SLO 800 ms
