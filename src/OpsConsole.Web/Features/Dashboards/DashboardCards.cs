@@ -31,7 +31,7 @@ public static class DashboardCards
             new("escalation", "Escalation rate", Pct(m.EscalationRate), null, Delta(m.EscalationRate, before.EscalationRate, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
                 "Review items created ÷ events (low confidence, errors and timeouts with an output, QA sample). No SLO: read it with quality."),
             new("queue", "Review queue", $"{data.Queue.Open:N0} open", queue.State,
-                data.Queue.OldestCreatedAt is { } oldest ? $"oldest {Age(now - oldest)}" : "nothing waiting",
+                data.Queue.OldestCreatedAt is { } oldest ? $"oldest {Components.Shared.Durations.Age(now - oldest)}" : "nothing waiting",
                 $"Review items pending or claimed now, and the age of the oldest. Review SLA {path.ReviewSlaMinutes} min: at risk past 80 % of it, breached past it."),
             new("volume", "Volume", m.Volume.ToString("N0"), null, $"{m.Volume - before.Volume:+#,0;-#,0;0} vs previous",
                 "Events received for the path in the range, by occurredAt."),
@@ -47,9 +47,4 @@ public static class DashboardCards
     private static string Delta(double? now, double? then, Func<double, string> format) =>
         now is { } a && then is { } b ? $"{format(a - b)} vs previous" : "no previous data";
 
-    public static string Age(TimeSpan age) =>
-        age.TotalMinutes < 1 ? "under a minute"
-        : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min"
-        : age.TotalDays < 1 ? $"{(int)age.TotalHours} h {age.Minutes} min"
-        : $"{(int)age.TotalDays} d {age.Hours} h";
 }
