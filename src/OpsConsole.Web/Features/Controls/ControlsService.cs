@@ -51,6 +51,24 @@ public sealed class ControlsService(
         return new ControlPermissions(owner || onCall, owner, owner);
     }
 
+    /// <summary>
+    /// The paths whose kill switch the user may flip, in one query (the overview's rows); null means
+    /// every path (admins). The same rule as <see cref="PermissionsAsync"/>'s MayControl.
+    /// </summary>
+    public async Task<IReadOnlySet<string>?> ControllableSlugsAsync(ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (user.IsInRole(AppRoles.Admin))
+        {
+            return null;
+        }
+        var (userId, owner, onCall) = (user.UserId(), user.IsInRole(AppRoles.PathOwner), user.IsInRole(AppRoles.OnCall));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var slugs = await db.Paths
+            .Where(p => (onCall && p.OnCallUserId == userId) || (owner && p.Members.Any(m => m.UserId == userId && m.Kind == PathMemberKind.Owner)))
+            .Select(p => p.Slug).ToListAsync(ct);
+        return slugs.ToHashSet();
+    }
+
     public async Task<ControlsView?> GetAsync(string slug, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

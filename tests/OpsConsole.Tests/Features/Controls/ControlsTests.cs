@@ -39,6 +39,31 @@ public sealed class ControlsTests : IntegrationTest
         return created.Secret!;
     }
 
+    [Theory]
+    [InlineData(TestUsers.Admin)]
+    [InlineData(TestUsers.Owner)]
+    [InlineData(TestUsers.OnCall)]
+    [InlineData(TestUsers.Reviewer)]
+    [InlineData(TestUsers.Viewer)]
+    public async Task ControllableSlugs_SameAnswerAsThePerPathPermission(string email)
+    {
+        // A path the owner does not own and nobody is on call for, so the answers differ between users.
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        Assert.True((await Factory.Services.GetRequiredService<PathService>().CreateAsync(
+            new PathInput { Slug = "someone-elses", Name = "Someone else's", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)] }, admin, Ct)).Succeeded);
+        var user = await Principals.ForAsync(Factory, email);
+        var slugs = await Db.QueryAsync(Factory, db => db.Paths.Select(p => p.Slug).ToListAsync(Ct));
+
+        var controllable = await Controls.ControllableSlugsAsync(user, Ct);
+
+        foreach (var slug in slugs)
+        {
+            var one = (await Controls.PermissionsAsync(user, slug, Ct)).MayControl;
+            Assert.True(one == (controllable is null || controllable.Contains(slug)), $"{email} on {slug}: per path {one}");
+        }
+        Assert.Equal(email == TestUsers.Admin, controllable is null);
+    }
+
     [Fact]
     public async Task Decision_MatchesTheSharedRule_ForManyUnits()
     {
