@@ -15,7 +15,8 @@ public sealed record DriftWindows(DateTime ReferenceFrom, DateTime ReferenceTo, 
 /// downtime) checks the same windows and stores one run; alerts go to <see cref="Incidents.IncidentService"/>.
 /// </summary>
 public sealed class DriftCheckService(
-    IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard, Incidents.IncidentService incidents, TimeProvider time, ILogger<DriftCheckService> log)
+    IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard, Incidents.IncidentService incidents, Paths.PathService paths, Audit.AuditLog audit,
+    TimeProvider time, ILogger<DriftCheckService> log)
 {
     /// <summary>An error spike is judged on the last 15 minutes, whatever the path's check interval.</summary>
     public const int SpikeMinutes = 15;
@@ -24,7 +25,7 @@ public sealed class DriftCheckService(
     public const double PsiWarn = 0.1, PsiAlert = 0.25, KsAlertP = 0.01, QualityAlertP = 0.01, QualityWarnP = 0.05;
 
     /// <summary>"Use this period": owners (and admins) pin the drift reference; audited.</summary>
-    public async Task<string?> PinBaselineAsync(string slug, DateTime from, DateTime to, System.Security.Claims.ClaimsPrincipal user, Paths.PathService paths, Audit.AuditLog audit, CancellationToken ct)
+    public async Task<string?> PinBaselineAsync(string slug, DateTime from, DateTime to, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
         if (!await paths.CanEditAsync(user, slug, ct))
         {

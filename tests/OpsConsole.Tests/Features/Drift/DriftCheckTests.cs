@@ -266,6 +266,23 @@ public sealed class DriftCheckTests : IntegrationTest
     }
 
     [Fact]
+    public async Task PinBaseline_ByOwner_UsedByTheNextCheck_Audited_OthersAndShortRangesRefused()
+    {
+        var from = new DateTime(2026, 10, 1, 0, 0, 0, DateTimeKind.Utc);
+        var viewer = await Principals.ForAsync(Factory, TestUsers.Viewer);
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+
+        Assert.Contains("owners and admins", await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), viewer, Ct));
+        Assert.Contains("at least an hour", await Drift.PinBaselineAsync("ticket-triage", from, from.AddMinutes(30), owner, Ct));
+        Assert.Null(await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), owner, Ct));
+
+        var run = await Drift.CheckAsync(await PathIdAsync(), Ct);
+        Assert.Equal(("pinned", from, from.AddDays(7)), (run!.ReferenceKind, run.ReferenceFrom, run.ReferenceTo));
+        var audit = Assert.Single(await Db.QueryAsync(Factory, db => db.AuditEntries.Where(a => a.Action == "drift.pin-baseline").ToListAsync(Ct)));
+        Assert.Equal((TestUsers.Owner, "ticket-triage"), (audit.ActorName, audit.PathSlug));
+    }
+
+    [Fact]
     public async Task Retention_DeletesRunsPastTheRetention_KeepsEachPathsLatest()
     {
         var triage = await PathIdAsync();
