@@ -25,6 +25,8 @@ public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory,
     /// <summary>The wait after a failed attempt: 30 s, 1 min, 2 min … capped at one hour.</summary>
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, Math.Max(0, attempts - 1))));
 
+    // A slow receiver can hold a run past the next minute: a second run at once would send the same deliveries again.
+    [Hangfire.DisableConcurrentExecution(timeoutInSeconds: 600)]
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -36,7 +38,8 @@ public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory,
             return 0;
         }
         var pathIds = due.Select(d => d.PathId).Distinct().ToList();
-        var targets = await db.Paths.AsNoTracking().Where(p => pathIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.WebhookUrl, p.WebhookSecret), ct);
+        var targets = await db.Paths.Where(p => pathIds.Contains(p.Id)).Select(p => new { p.Id, p.WebhookUrl, p.WebhookSecret })
+            .ToDictionaryAsync(p => p.Id, p => (p.WebhookUrl, p.WebhookSecret), ct);
         var client = http.CreateClient(ClientName);
         var sent = 0;
         foreach (var d in due)
