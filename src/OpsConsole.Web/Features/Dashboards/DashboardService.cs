@@ -95,7 +95,7 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
     public async Task<PathMetrics> MetricsAsync(int pathId, DateTime from, DateTime to, string? modelVersion, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to);
+        var q = WholePath(db, pathId, from, to);
         if (modelVersion is not null)
         {
             q = q.Where(r => r.ModelVersion == modelVersion);
@@ -107,14 +107,13 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
     public async Task<DashboardWindowData> WindowAsync(int pathId, DateTime from, DateTime to, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to).ToListAsync(ct);
         var latency = new LatencySketch();
-        foreach (var r in rows)
-        {
-            latency.MergeBytes(r.Latency);
-        }
-        return new DashboardWindowData(Compute(rows), latency);
+        return new DashboardWindowData(Compute(await WholePath(db, pathId, from, to).ToListAsync(ct), latency), latency);
     }
+
+    /// <summary>The path's rollup rows of [from, to) without the per-attribute rows.</summary>
+    private static IQueryable<PathRollup> WholePath(AppDbContext db, int pathId, DateTime from, DateTime to) =>
+        db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to);
 
     /// <summary>
     /// The whole dashboard in one read of the rollups of this and the previous period (plus the
@@ -248,10 +247,12 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
         .ThenBy(x => x.Health.Slug, StringComparer.Ordinal).Select(x => x.Health).ToList();
     }
 
-    public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows)
+    public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows) => Compute(rows, new LatencySketch());
+
+    /// <summary>The figures of <paramref name="rows"/>; <paramref name="latency"/> receives their merged latency sketch.</summary>
+    private static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows, LatencySketch latency)
     {
         static double? Ratio(double part, double whole) => whole > 0 ? part / whole : null;
-        var latency = new LatencySketch();
         var confidence = new ConfidenceHistogram();
         foreach (var r in rows)
         {
