@@ -12,6 +12,8 @@ public sealed class DemoTrafficOptions
     public double EventsPerSecond { get; set; } = 4;
     /// <summary>When ticket-triage switches to its new model version, counted from the start.</summary>
     public int DriftAfterMinutes { get; set; } = 10;
+    /// <summary>Now and then one path fails a third of its calls for half a minute (what error-spike checks are for).</summary>
+    public bool ErrorBursts { get; set; } = true;
     /// <summary>Days of past traffic posted when the demo database is fresh (0: none).</summary>
     public int HistoryDays { get; set; } = 8;
     /// <summary>One past event per path every this many minutes.</summary>
@@ -42,7 +44,7 @@ public sealed class DemoTraffic(
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var startedAt = time.GetUtcNow().UtcDateTime;
-        var generator = new DemoTrafficGenerator(new Random(), time, startedAt, TimeSpan.FromMinutes(options.DriftAfterMinutes));
+        var generator = new DemoTrafficGenerator(new Random(), time, startedAt, TimeSpan.FromMinutes(options.DriftAfterMinutes), options.ErrorBursts);
         await PostHistoryAsync(http, generator, options, startedAt, stoppingToken);
         log.LogInformation("Demo traffic: about {Rate} events/s to {Address} (OpsConsole:Demo:Traffic:Enabled=false turns it off)", options.EventsPerSecond, address);
 

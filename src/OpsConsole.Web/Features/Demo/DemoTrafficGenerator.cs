@@ -8,7 +8,7 @@ namespace OpsConsole.Web.Features.Demo;
 /// model version after a while, with lower and wider confidence and more fallbacks afterwards
 /// (the drift the scheduled checks should catch).
 /// </summary>
-public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateTime startedAt, TimeSpan driftAfter)
+public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateTime startedAt, TimeSpan driftAfter, bool errorBursts = true)
 {
     private long _sequence;
     private DateTime _burstUntil = DateTime.MinValue;
@@ -51,7 +51,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
     public JsonObject Batch(int count)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (now > _burstUntil && random.NextDouble() < 0.004)
+        if (errorBursts && now > _burstUntil && random.NextDouble() < 0.004)
         {
             // Roughly every few minutes at the default rate: one path degrades for half a minute.
             _burstPath = Paths[random.Next(Paths.Length)];

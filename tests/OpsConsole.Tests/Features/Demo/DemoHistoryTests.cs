@@ -52,6 +52,26 @@ public sealed class DemoHistoryTests : IntegrationTest
     }
 
     [Fact]
+    public void ErrorBursts_CanBeSwitchedOff()
+    {
+        int Errors(bool bursts)
+        {
+            var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+            var generator = new DemoTrafficGenerator(new Random(5), clock, clock.GetUtcNow().UtcDateTime, TimeSpan.FromDays(1), bursts);
+            var errors = 0;
+            for (var second = 0; second < 3000; second++, clock.Advance(TimeSpan.FromSeconds(1)))
+            {
+                errors += generator.Batch(20)["events"]!.AsArray().Count(e => (string?)e!["outcome"] is "error" or "timeout");
+            }
+            return errors;
+        }
+        // 60,000 events: about 0.5 % base errors without bursts; bursts add thousands.
+        var quiet = Errors(bursts: false);
+        Assert.InRange(quiet, 150, 500);
+        Assert.True(Errors(bursts: true) > quiet + 1000);
+    }
+
+    [Fact]
     public async Task FreshDemo_HistoryPostedOnce_BacklogDecidedByTheDemoReviewer()
     {
         Assert.True(await History.IsFreshAsync(Ct));
