@@ -101,9 +101,19 @@ public static partial class EventContract
     public const int MaxShortText = 200;
     public const int MaxErrorMessage = 4096;
     public const int MaxDepth = 64;
+    // Upper bounds no real AI call reaches; beyond them a value is a bug or an attack, and one such
+    // value would dominate every sum, percentile and chart of its path (README "Events API").
+    /// <summary>One day: no single inference call is still being waited for after it.</summary>
+    public const double MaxLatencyMs = 86_400_000;
+    /// <summary>Ten thousand US dollars for one call.</summary>
+    public const double MaxCostUsd = 10_000;
+    /// <summary>A hundred million tokens in or out of one call (today's largest context windows are about 10 M).</summary>
+    public const long MaxTokens = 100_000_000;
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
     private static readonly DateTime Earliest = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+    /// <summary>The envelope reader only bounds items, so it tolerates deeper nesting than an item may have: a too-deep item is refused alone.</summary>
+    private static readonly JsonReaderOptions EnvelopeReaderOptions = new() { MaxDepth = 4 * MaxDepth };
+    private static readonly JsonReaderOptions ItemReaderOptions = new() { MaxDepth = MaxDepth };
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+\-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
@@ -130,9 +140,17 @@ public static partial class EventContract
     /// <see cref="EnvelopeException"/> when it is not <c>{"events":[…]}</c> or holds more than
     /// <paramref name="maxItems"/> items.
     /// </summary>
+    /// <remarks>
+    /// Each item is first bounded by the envelope reader's own <see cref="Utf8JsonReader.Skip"/>,
+    /// which checks the item's structure and nothing else, and then read by a reader of its own over
+    /// exactly those bytes. Whatever an item contains (text that is not Unicode, an event-shaped
+    /// object inside a source, nesting too deep for the field rules), the envelope reader's place
+    /// does not depend on how the item's fields were read, so every item gets one result and nothing
+    /// inside an item can be taken for the next one.
+    /// </remarks>
     public static List<ParsedItem> ReadBatch(ReadOnlySpan<byte> body, DateTime now, int maxItems)
     {
-        var reader = new Utf8JsonReader(body, ReaderOptions);
+        var reader = new Utf8JsonReader(body, EnvelopeReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new EnvelopeException("Expected an object {\"events\": [ … ]}.");
@@ -158,7 +176,10 @@ public static partial class EventContract
                 {
                     throw new BatchTooLargeException($"A batch holds at most {maxItems:N0} events. Split it into smaller batches.");
                 }
-                items.Add(ReadItem(ref reader, body, items.Count, now));
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var end = (int)reader.BytesConsumed;
+                items.Add(ReadItem(body[start..end], start, items.Count, now));
             }
         }
         // Anything after the envelope (a second document, garbage) makes the reader throw here.
@@ -171,59 +192,90 @@ public static partial class EventContract
     /// <summary>Reads one item on its own (a quarantined item being replayed).</summary>
     public static ParsedItem ReadOne(ReadOnlySpan<byte> json, DateTime now)
     {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        reader.Read();
-        return ReadItem(ref reader, json, 0, now);
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return new ParsedItem { Index = 0, Fields = new EventFields(), Rejection = InvalidText, Raw = (0, json.Length) };
+        }
+        try
+        {
+            // The same bounding as in a batch: the item must be one whole JSON value.
+            var bound = new Utf8JsonReader(json, EnvelopeReaderOptions);
+            bound.Read();
+            bound.Skip();
+            var end = (int)bound.BytesConsumed;
+            while (bound.Read())
+            {
+            }
+            return ReadItem(json[..end], 0, 0, now);
+        }
+        catch (JsonException)
+        {
+            return new ParsedItem
+            {
+                Index = 0, Fields = new EventFields(), Raw = (0, json.Length),
+                Rejection = new Rejection("not_an_object", "The item is not one JSON value."),
+            };
+        }
     }
 
-    /// <summary>Reads the item the reader stands on and leaves the reader on its last token.</summary>
-    private static ParsedItem ReadItem(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int index, DateTime now)
+    private static readonly Rejection InvalidText = new("invalid_text", "The item contains text that is not valid Unicode (for example a lone surrogate escape such as \\ud800).");
+
+    /// <summary>
+    /// Reads one item from exactly its own bytes <paramref name="json"/>, which sit at
+    /// <paramref name="offset"/> in the body and are known to be one well-formed JSON value.
+    /// </summary>
+    private static ParsedItem ReadItem(ReadOnlySpan<byte> json, int offset, int index, DateTime now)
     {
-        var item = new ParsedItem { Index = index, Fields = new EventFields() };
-        var start = (int)reader.TokenStartIndex;
+        var item = new ParsedItem { Index = index, Fields = new EventFields(), Raw = (offset, json.Length) };
+        var reader = new Utf8JsonReader(json, ItemReaderOptions);
+        reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            reader.Skip();
             item.Rejection = new Rejection("not_an_object", "Each item of \"events\" must be a JSON object.");
-            item.Raw = (start, (int)reader.BytesConsumed - start);
             return item;
         }
         var f = item.Fields;
         var seen = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        try
         {
-            var field = Lookup(ref reader);
-            reader.Read();
-            if (field is not { } known)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                reader.Skip();
-                continue;
-            }
-            var bit = 1 << (int)known;
-            Rejection? problem;
-            if ((seen & bit) != 0)
-            {
-                problem = Rejection.Field(Name(known), $"\"{Name(known)}\" appears more than once in the item.");
-                reader.Skip();
-            }
-            else
-            {
-                seen |= bit;
-                try
+                var field = Lookup(ref reader);
+                reader.Read();
+                if (field is not { } known)
                 {
-                    problem = ReadField(ref reader, body, known, f, now, item);
+                    reader.Skip();
+                    continue;
                 }
-                catch (InvalidOperationException)
+                var bit = 1 << (int)known;
+                Rejection? problem;
+                if ((seen & bit) != 0)
                 {
-                    // Text that is valid JSON but not valid Unicode (a lone surrogate escape) lands here.
-                    problem = new Rejection("invalid_text", "The item contains text that is not valid Unicode.");
+                    problem = Rejection.Field(Name(known), $"\"{Name(known)}\" appears more than once in the item.");
                     reader.Skip();
                 }
+                else
+                {
+                    seen |= bit;
+                    problem = ReadField(ref reader, json, known, f, now, item);
+                }
+                // The first problem decides; reading goes on so a later field cannot hide invalid text.
+                item.Rejection ??= problem;
             }
-            // The first problem decides; reading goes on to the item's end to stay in step.
-            item.Rejection ??= problem;
         }
-        item.Raw = (start, (int)reader.BytesConsumed - start);
+        catch (InvalidOperationException)
+        {
+            // Text that is valid JSON but not valid Unicode (a lone surrogate escape) lands here,
+            // wherever it sits; the item's bounds are already known, so reading simply stops.
+            item.Rejection ??= InvalidText;
+            return item;
+        }
+        catch (JsonException)
+        {
+            // The item is well formed (the envelope reader bounded it), so only its depth can fail here.
+            item.Rejection ??= new Rejection("too_deep", $"The item nests deeper than {MaxDepth} levels.");
+            return item;
+        }
         if (item.Rejection is null)
         {
             if ((seen & (1 << (int)Field.EventId)) == 0)
@@ -311,23 +363,19 @@ public static partial class EventContract
                 return OptionalText(ref reader, "output", v => f.Output = v);
             case Field.Confidence:
             {
-                var problem = OptionalNumber(ref reader, "confidence", out var value);
-                if (problem is null && value is > 1)
-                {
-                    problem = Rejection.Field("confidence", "confidence must be a number between 0 and 1.");
-                }
+                var problem = OptionalNumber(ref reader, "confidence", 1, out var value);
                 f.Confidence = value;
                 return problem;
             }
             case Field.LatencyMs:
             {
-                var problem = OptionalNumber(ref reader, "latencyMs", out var value);
+                var problem = OptionalNumber(ref reader, "latencyMs", MaxLatencyMs, out var value);
                 f.LatencyMs = value;
                 return problem;
             }
             case Field.CostUsd:
             {
-                var problem = OptionalNumber(ref reader, "costUsd", out var value);
+                var problem = OptionalNumber(ref reader, "costUsd", MaxCostUsd, out var value);
                 f.CostUsd = value;
                 return problem;
             }
@@ -422,6 +470,11 @@ public static partial class EventContract
             // Unescaping never makes the text longer than its escaped form.
             var buffer = new byte[reader.ValueSpan.Length];
             utf8 = buffer.AsSpan(0, reader.CopyString(buffer)).ToArray();
+            // An escape can spell a lone surrogate, which no UTF-8 text holds; the body itself was checked before reading.
+            if (!System.Text.Unicode.Utf8.IsValid(utf8))
+            {
+                throw new InvalidOperationException("Invalid UTF-16 in an escaped string.");
+            }
         }
         if (utf8.Length > MaxTextBytes)
         {
@@ -431,17 +484,17 @@ public static partial class EventContract
         return null;
     }
 
-    private static Rejection? OptionalNumber(ref Utf8JsonReader reader, string name, out double? value)
+    private static Rejection? OptionalNumber(ref Utf8JsonReader reader, string name, double max, out double? value)
     {
         value = null;
         if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
-        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0)
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || d > max)
         {
             reader.Skip();
-            return Rejection.Field(name, $"{name} must be a finite number, zero or more.");
+            return Rejection.Field(name, $"{name} must be a number from 0 to {max.ToString("#,0.##", CultureInfo.InvariantCulture)}.");
         }
         value = d;
         return null;
@@ -454,10 +507,10 @@ public static partial class EventContract
         {
             return null;
         }
-        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var n) || n < 0)
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var n) || n is < 0 or > MaxTokens)
         {
             reader.Skip();
-            return Rejection.Field(name, $"{name} must be a whole number, zero or more.");
+            return Rejection.Field(name, $"{name} must be a whole number from 0 to {MaxTokens.ToString("#,0", CultureInfo.InvariantCulture)}.");
         }
         value = n;
         return null;
@@ -546,23 +599,39 @@ public static partial class EventContract
             }
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                reader.Skip();
+                SkipChecked(ref reader);
                 problem ??= Rejection.Field("sources", "Each source must be an object with title, url and snippet.");
                 continue;
             }
+            // title, url, snippet: each at most once, so the source shown to a reviewer is the one sent.
+            var seen = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var max = reader.ValueTextEquals("title"u8) ? 500 : reader.ValueTextEquals("url"u8) ? 2048 : reader.ValueTextEquals("snippet"u8) ? 4096 : -1;
-                var name = max < 0 ? "" : reader.GetString()!;
-                reader.Read();
-                if (max < 0 || reader.TokenType == JsonTokenType.Null)
+                var (bit, max) = reader.ValueTextEquals("title"u8) ? (1, 500) : reader.ValueTextEquals("url"u8) ? (2, 2048) : reader.ValueTextEquals("snippet"u8) ? (4, 4096) : (0, -1);
+                if (reader.ValueIsEscaped)
                 {
-                    reader.Skip();
+                    CheckedString(ref reader);
+                }
+                var name = bit switch { 1 => "title", 2 => "url", _ => "snippet" };
+                reader.Read();
+                if (max < 0)
+                {
+                    // Other keys are kept as sent (stored with the source), so their text is checked too.
+                    SkipChecked(ref reader);
                     continue;
                 }
-                if (reader.TokenType != JsonTokenType.String || reader.GetString()!.Length > max)
+                if ((seen & bit) != 0)
                 {
-                    reader.Skip();
+                    problem ??= Rejection.Field("sources", $"A source's {name} appears more than once.");
+                }
+                seen |= bit;
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    continue;
+                }
+                if (reader.TokenType != JsonTokenType.String || !FitsChecked(ref reader, max))
+                {
+                    SkipChecked(ref reader);
                     problem ??= Rejection.Field("sources", $"A source's {name} must be a string of at most {max} characters.");
                 }
             }
@@ -578,27 +647,70 @@ public static partial class EventContract
         }
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            reader.Skip();
+            SkipChecked(ref reader);
             return Rejection.Field("attributes", "attributes must be an object of string values.");
         }
-        var count = 0;
         Rejection? problem = null;
         var invalid = Rejection.Field("attributes", $"Each attribute needs a name and a string value of at most {MaxAttributeLength} characters.");
+        List<string>? names = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (++count > MaxAttributes)
+            var name = CheckedString(ref reader);
+            names ??= [];
+            if (names.Count == MaxAttributes)
             {
                 problem ??= Rejection.Field("attributes", $"At most {MaxAttributes} attributes.");
             }
-            var nameLength = reader.GetString()!.Length;
-            reader.Read();
-            if (nameLength is 0 or > MaxAttributeLength || reader.TokenType != JsonTokenType.String
-                || (reader.ValueSpan.Length > MaxAttributeLength && reader.GetString()!.Length > MaxAttributeLength))
+            else if (names.Contains(name))
             {
-                reader.Skip();
+                // Which value would count (for the breakdown, for redaction) is ambiguous: refuse rather than guess.
+                problem ??= Rejection.Field("attributes", $"The attribute '{Clip(name)}' appears more than once.");
+            }
+            else
+            {
+                names.Add(name);
+            }
+            reader.Read();
+            if (name.Length is 0 or > MaxAttributeLength || reader.TokenType != JsonTokenType.String
+                || !FitsChecked(ref reader, MaxAttributeLength))
+            {
+                SkipChecked(ref reader);
                 problem ??= invalid;
             }
         }
         return problem;
+    }
+
+    /// <summary>The string or property name the reader stands on; throws <see cref="InvalidOperationException"/> when it is not valid Unicode.</summary>
+    private static string CheckedString(ref Utf8JsonReader reader) => reader.GetString()!;
+
+    /// <summary>Whether the string the reader stands on is valid text of at most <paramref name="max"/> UTF-16 characters.</summary>
+    private static bool FitsChecked(ref Utf8JsonReader reader, int max) =>
+        // Unescaped text was checked as UTF-8 with the whole body, and never has more UTF-16 characters than bytes.
+        (!reader.ValueIsEscaped && reader.ValueSpan.Length <= max) || CheckedString(ref reader).Length <= max;
+
+    /// <summary>
+    /// Skips the value the reader stands on, checking the text of every name and string inside it:
+    /// values stored as sent (sources, attributes) must never hold text a page cannot read.
+    /// </summary>
+    private static void SkipChecked(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+        {
+            CheckedString(ref reader);
+            return;
+        }
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return;
+        }
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                CheckedString(ref reader);
+            }
+        }
     }
 }
