@@ -1,3 +1,4 @@
+using OpsConsole.Web.Components.Shared;
 using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Dashboards;
@@ -25,7 +26,7 @@ public static class DashboardCards
             new("p95", "p95 latency", Ms(m.LatencyP95), checks["p95"].State, Delta(m.LatencyP95, before.LatencyP95, v => $"{v:+0;-0;0} ms"),
                 $"95th percentile of latencyMs from mergeable sketches (within 1 %). p50 {Ms(m.LatencyP50)}, p99 {Ms(m.LatencyP99)}.{Limit("p95", l => $"{l:0} ms")}"),
             new("cost", "Cost per request", Usd(m.CostPerRequest), checks["cost"].State, Delta(m.CostPerRequest, before.CostPerRequest, v => $"{v:+$0.0000;-$0.0000;$0.0000}"),
-                $"Sum of costUsd ÷ events. Total ${m.CostTotal:N2}; per completed task (events that ended ok) {Usd(m.CostPerCompletedTask)}.{Limit("cost", l => $"${l:0.0000}")}"),
+                $"Sum of costUsd ÷ events. Total {Figures.UsdTotal(m.CostTotal)}; per completed task (events that ended ok) {Usd(m.CostPerCompletedTask)}.{Limit("cost", l => $"${l:0.0000}")}"),
             new("errors", "Error rate", Pct(m.ErrorRate), checks["errors"].State, Delta(m.ErrorRate, before.ErrorRate, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
                 $"Events with outcome error ÷ events. Timeouts {Pct(m.TimeoutRate)}, fallbacks {Pct(m.FallbackRate)}.{Limit("errors", l => l.ToString("P1"))}"),
             new("escalation", "Escalation rate", Pct(m.EscalationRate), null, Delta(m.EscalationRate, before.EscalationRate, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
@@ -38,13 +39,12 @@ public static class DashboardCards
         ];
     }
 
-    public static string Pct(double? v) => v is { } x ? x.ToString("P1") : "—";
+    public static string Pct(double? v) => Figures.Pct(v);
 
-    private static string Ms(double? v) => v is { } x ? $"{x:N0} ms" : "—";
+    private static string Ms(double? v) => Figures.Ms(v);
 
-    private static string Usd(double? v) => v is { } x ? $"${x:0.0000}" : "—";
+    private static string Usd(double? v) => Figures.Usd(v);
 
-    private static string Delta(double? now, double? then, Func<double, string> format) =>
-        now is { } a && then is { } b ? $"{format(a - b)} vs previous" : "no previous data";
+    private static string Delta(double? now, double? then, Func<double, string> format) => Figures.Delta(now, then, format);
 
 }

@@ -259,7 +259,8 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
             latency.MergeBytes(r.Latency);
             confidence.MergeBytes(r.Confidence);
         }
-        long Sum(Func<PathRollup, long> f) => rows.Sum(f);
+        // Saturating, not LINQ's checked Sum: an overflowing count (a hand-edited row) must not fail the page.
+        long Sum(Func<PathRollup, long> f) => rows.Aggregate(0L, (total, r) => RollupDelta.SaturatingAdd(total, f(r)));
         var events = Sum(r => r.Events);
         var routed = Sum(r => r.RoutedLowConfidence + r.RoutedError + r.RoutedQaSample);
         var decided = Sum(r => r.Approved + r.Corrected + r.Rejected);

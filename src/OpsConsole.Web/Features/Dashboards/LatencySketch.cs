@@ -15,6 +15,13 @@ public sealed class LatencySketch
     private static readonly double LogGamma = Math.Log(Gamma);
     /// <summary>Values at or below this count as zero (sub-microsecond latencies carry no information).</summary>
     private const double MinValue = 1e-3;
+    /// <summary>
+    /// Indices are kept within what a latency can mean (1 µs to about 300 years): ingestion bounds a
+    /// latency to a day, but a row edited by hand could name any index, and one far index would
+    /// make the dense array as large as the gap.
+    /// </summary>
+    private static readonly int MinIndex = (int)Math.Ceiling(Math.Log(MinValue) / LogGamma);
+    private static readonly int MaxIndex = (int)Math.Ceiling(Math.Log(1e13) / LogGamma);
 
     // Bucket counts in a dense array: index i of the sketch lives at _counts[i - _offset]. Latencies
     // from 1 µs to days span about 1,500 indices, so dense beats a sorted map for merging thousands
@@ -177,6 +184,7 @@ public sealed class LatencySketch
 
     private void Increment(int index, long count)
     {
+        index = Math.Clamp(index, MinIndex, MaxIndex);
         if (_counts.Length == 0)
         {
             _counts = new long[256];

@@ -21,8 +21,8 @@ public static class RollupCounting
             case Outcomes.Fallback: d.Fallbacks++; break;
         }
         d.CostUsd += costUsd ?? 0;
-        d.InputTokens += inputTokens ?? 0;
-        d.OutputTokens += outputTokens ?? 0;
+        d.InputTokens = RollupDelta.SaturatingAdd(d.InputTokens, inputTokens ?? 0);
+        d.OutputTokens = RollupDelta.SaturatingAdd(d.OutputTokens, outputTokens ?? 0);
         if (latencyMs is { } l)
         {
             d.Latency.Add(l);

@@ -47,11 +47,22 @@ public sealed class RollupDelta
     public void Add(PathRollup r)
     {
         Events += r.Events; Ok += r.Ok; Errors += r.Errors; Timeouts += r.Timeouts; Fallbacks += r.Fallbacks;
-        InputTokens += r.InputTokens; OutputTokens += r.OutputTokens; CostUsd += r.CostUsd;
+        InputTokens = SaturatingAdd(InputTokens, r.InputTokens); OutputTokens = SaturatingAdd(OutputTokens, r.OutputTokens); CostUsd += r.CostUsd;
         RoutedLowConfidence += r.RoutedLowConfidence; RoutedError += r.RoutedError; RoutedQaSample += r.RoutedQaSample;
         Approved += r.Approved; Corrected += r.Corrected; Rejected += r.Rejected; QaApproved += r.QaApproved; QaDecided += r.QaDecided;
         Latency.Merge(LatencySketch.FromBytes(r.Latency));
         Confidence.Merge(Histogram(r.Confidence));
+    }
+
+    /// <summary>
+    /// Token sums stop at <see cref="long.MaxValue"/> instead of wrapping to a negative figure (each
+    /// event is bounded at ingestion; a sum over years of a busy path, or a hand-edited row, is not).
+    /// </summary>
+    public static long SaturatingAdd(long a, long b)
+    {
+        var sum = unchecked(a + b);
+        // Overflow happened iff both operands share a sign that the sum does not.
+        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
     }
 
     public static byte[] HistogramBytes(ConfidenceHistogram h)
@@ -113,7 +124,10 @@ public static class RollupStore
                 ? "INSERT INTO PathRollups (PathId, ModelVersion, Segment, BucketStart, BucketMinutes, Events, Ok, Errors, Timeouts, Fallbacks, CostUsd, InputTokens, OutputTokens, Latency, Confidence, RoutedLowConfidence, RoutedError, RoutedQaSample, Approved, Corrected, Rejected, QaApproved, QaDecided) " +
                   "VALUES ($p, $m, $s, $b, $n, $ev, $ok, $er, $to, $fb, $cost, $it, $ot, $lat, $conf, $rl, $re, $rq, $ap, $co, $rj, $qa, $qd)"
                 : "UPDATE PathRollups SET Events = Events + $ev, Ok = Ok + $ok, Errors = Errors + $er, Timeouts = Timeouts + $to, Fallbacks = Fallbacks + $fb, " +
-                  "CostUsd = CostUsd + $cost, InputTokens = InputTokens + $it, OutputTokens = OutputTokens + $ot, Latency = $lat, Confidence = $conf, " +
+                  "CostUsd = CostUsd + $cost, Latency = $lat, Confidence = $conf, " +
+                  // SQLite turns an integer overflow into a REAL: the token sums saturate instead, as in RollupDelta.
+                  "InputTokens = CASE WHEN InputTokens > 9223372036854775807 - $it THEN 9223372036854775807 ELSE InputTokens + $it END, " +
+                  "OutputTokens = CASE WHEN OutputTokens > 9223372036854775807 - $ot THEN 9223372036854775807 ELSE OutputTokens + $ot END, " +
                   "RoutedLowConfidence = RoutedLowConfidence + $rl, RoutedError = RoutedError + $re, RoutedQaSample = RoutedQaSample + $rq, " +
                   "Approved = Approved + $ap, Corrected = Corrected + $co, Rejected = Rejected + $rj, QaApproved = QaApproved + $qa, QaDecided = QaDecided + $qd WHERE Id = $id";
             var p = write.Parameters;

@@ -10,6 +10,14 @@ public static class EventsApi
 {
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How much of a too-large body is still read (and thrown away) so the client hears the 413:
+    /// a server that answers before the body is in and then closes the connection leaves most
+    /// clients with a reset while they are still sending, and no answer at all. Past this the
+    /// connection is closed after the answer.
+    /// </summary>
+    public const long DrainBytes = 32L * 1024 * 1024;
+
     public sealed record IngestResponse(int Accepted, int Duplicates, int Rejected, IReadOnlyList<ItemResult> Results);
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
@@ -38,13 +46,13 @@ public static class EventsApi
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
                 detail: "Send the batch as 'Content-Type: application/json'.");
         }
-        if (http.Request.ContentLength > MaxBodyBytes)
-        {
-            return TooLarge();
-        }
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = MaxBodyBytes + 1;
+            limit.MaxRequestBodySize = DrainBytes;
+        }
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            return await TooLargeAsync(http, ct);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -59,7 +67,7 @@ public static class EventsApi
                     {
                         if (length > MaxBodyBytes)
                         {
-                            return TooLarge();
+                            return await TooLargeAsync(http, ct);
                         }
                         var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxBodyBytes + 1024));
                         buffer.AsSpan(0, length).CopyTo(bigger);
@@ -74,7 +82,7 @@ public static class EventsApi
                     length += read;
                     if (length > MaxBodyBytes)
                     {
-                        return TooLarge();
+                        return await TooLargeAsync(http, ct);
                     }
                 }
             }
@@ -134,8 +142,33 @@ public static class EventsApi
         }
     }
 
+    /// <summary>Reads what is left of a too-large body (up to <see cref="DrainBytes"/>), then answers 413.</summary>
+    private static async Task<IResult> TooLargeAsync(HttpContext http, CancellationToken ct)
+    {
+        if (http.Request.ContentLength is not > DrainBytes)
+        {
+            var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                while (await http.Request.Body.ReadAsync(scratch, ct) > 0)
+                {
+                }
+            }
+            catch (BadHttpRequestException)
+            {
+                // Over the drain limit too: the answer still goes out, then Kestrel closes the connection.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
+        return TooLarge();
+    }
+
     private static IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large",
-        detail: $"A batch is at most {MaxBodyBytes / (1024 * 1024)} MB; split it into smaller batches.");
+        detail: $"A batch is at most {MaxBodyBytes / (1024 * 1024)} MB ({MaxBodyBytes:N0} bytes); split it into smaller batches.",
+        extensions: new Dictionary<string, object?> { ["limitBytes"] = MaxBodyBytes });
 
     private static IResult BadEnvelope(string detail) => Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch",
         detail: detail + " Nothing was stored.");
