@@ -77,6 +77,11 @@ public static class SecurityFeature
         if (ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/hubs"))
         {
             ctx.Response.StatusCode = apiStatus;
+            // A 401 must say how to authenticate (RFC 9110 11.6.1); the API's way is a key as a bearer token.
+            if (apiStatus == StatusCodes.Status401Unauthorized && ctx.Request.Path.StartsWithSegments("/api"))
+            {
+                ctx.Response.Headers.WWWAuthenticate = "Bearer";
+            }
         }
         else
         {
