@@ -32,7 +32,8 @@ public static class SecurityFeature
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders()
-            .AddPasswordValidator<MaxLengthPasswordValidator>();
+            .AddPasswordValidator<MaxLengthPasswordValidator>()
+            .AddPasswordValidator<CommonPasswordValidator>();
 
         // Role changes and locks reach signed-in users within a minute, not at cookie expiry.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
