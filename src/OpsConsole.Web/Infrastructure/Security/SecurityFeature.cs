@@ -11,6 +11,10 @@ public static class SecurityFeature
     public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        var signIn = SignInLimits.From(builder.Configuration);
+        services.AddSingleton(signIn);
+        services.AddSingleton<SignInGuard>();
+        services.AddRateLimiter(o => o.AddPolicy<string, SignInRateLimitPolicy>(SignInRateLimitPolicy.Name));
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
@@ -24,9 +28,11 @@ public static class SecurityFeature
                 o.Password.RequireUppercase = false;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 1;
+                // Account-wide, and so high that only guessing spread over many addresses reaches it:
+                // a few failures lock an account for the failing address only (SignInGuard).
                 o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Lockout.MaxFailedAccessAttempts = signIn.AccountLockoutFailures;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(signIn.AccountLockoutMinutes);
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
