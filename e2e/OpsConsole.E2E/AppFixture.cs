@@ -101,9 +101,15 @@ public class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (its own cookies) at laptop size.</summary>
-    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
+    /// <param name="forwardedFor">The client address a reverse proxy on this host would report (loopback is a trusted proxy): another person's machine.</param>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800, string? forwardedFor = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = width, Height = height } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl,
+            ViewportSize = new() { Width = width, Height = height },
+            ExtraHTTPHeaders = forwardedFor is null ? null : new Dictionary<string, string> { ["X-Forwarded-For"] = forwardedFor },
+        });
         // Generous: a 2-core CI machine runs the console, Chromium and the test together.
         context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();

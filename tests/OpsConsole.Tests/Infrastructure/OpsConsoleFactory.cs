@@ -52,6 +52,7 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureServices(services => services.AddTransient<IStartupFilter, TestClientAddress>());
         builder.ConfigureServices(ConfigureTestServices);
     }
 

@@ -13,6 +13,14 @@ public static partial class SignIn
     public static HttpClient Anonymous(OpsConsoleFactory factory) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
+    /// <summary>A browser at another network address (see <see cref="TestClientAddress"/>).</summary>
+    public static HttpClient Anonymous(OpsConsoleFactory factory, string remoteAddress)
+    {
+        var client = Anonymous(factory);
+        client.DefaultRequestHeaders.Add(TestClientAddress.Header, remoteAddress);
+        return client;
+    }
+
     public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password)
     {
         var form = await client.GetStringAsync("/account/login");

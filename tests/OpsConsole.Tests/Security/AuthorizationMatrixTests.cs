@@ -118,6 +118,26 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         }
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(expected[caller], Classify(response));
+        if (response.StatusCode == HttpStatusCode.Unauthorized && url.StartsWith("/api/", StringComparison.Ordinal))
+        {
+            // RFC 9110: a 401 names how to authenticate; API clients send a key as a bearer token.
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        }
+    }
+
+    [Theory]
+    [InlineData("/api/v1/paths/support-reply-draft/labels")]
+    [InlineData("/api/v1/audit/verify")]
+    [InlineData("/api/v1/events")]
+    [InlineData("/api/v1/config")]
+    [InlineData("/api/v1/no-such-route")]
+    public async Task ApiRoute_Anonymous_401WithBearerChallenge(string url)
+    {
+        var client = await fx.ClientAsync("anonymous");
+        using var request = new HttpRequestMessage(url.EndsWith("/events") ? HttpMethod.Post : HttpMethod.Get, url);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     [Fact]

@@ -11,6 +11,10 @@ public static class SecurityFeature
     public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        var signIn = SignInLimits.From(builder.Configuration);
+        services.AddSingleton(signIn);
+        services.AddSingleton<SignInGuard>();
+        services.AddRateLimiter(o => o.AddPolicy<string, SignInRateLimitPolicy>(SignInRateLimitPolicy.Name));
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
@@ -24,15 +28,18 @@ public static class SecurityFeature
                 o.Password.RequireUppercase = false;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 1;
+                // Account-wide, and so high that only guessing spread over many addresses reaches it:
+                // a few failures lock an account for the failing address only (SignInGuard).
                 o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Lockout.MaxFailedAccessAttempts = signIn.AccountLockoutFailures;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(signIn.AccountLockoutMinutes);
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders()
-            .AddPasswordValidator<MaxLengthPasswordValidator>();
+            .AddPasswordValidator<MaxLengthPasswordValidator>()
+            .AddPasswordValidator<CommonPasswordValidator>();
 
         // Role changes and locks reach signed-in users within a minute, not at cookie expiry.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
@@ -77,6 +84,11 @@ public static class SecurityFeature
         if (ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/hubs"))
         {
             ctx.Response.StatusCode = apiStatus;
+            // A 401 must say how to authenticate (RFC 9110 11.6.1); the API's way is a key as a bearer token.
+            if (apiStatus == StatusCodes.Status401Unauthorized && ctx.Request.Path.StartsWithSegments("/api"))
+            {
+                ctx.Response.Headers.WWWAuthenticate = "Bearer";
+            }
         }
         else
         {

@@ -43,8 +43,58 @@ public sealed class UserAdminServiceTests : IntegrationTest
     public async Task Create_SixtyFourCharPassphraseWithoutComposition_Accepted()
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
-        var result = await _users.CreateAsync("long@example.com", "Long", new string('a', 64), [AppRoles.Viewer], admin, CancellationToken.None);
+        var passphrase = "quiet lanterns drift over the harbour while grey gulls argue now";
+        Assert.Equal(64, passphrase.Length);
+        var result = await _users.CreateAsync("long@example.com", "Long", passphrase, [AppRoles.Viewer], admin, CancellationToken.None);
         Assert.True(result.Succeeded, string.Join(";", result.Errors));
+    }
+
+    [Fact]
+    public async Task Create_UncommonThirteenCharPassword_Accepted()
+    {
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _users.CreateAsync("thirteen@example.com", "Thirteen", "plum tractor9", [AppRoles.Viewer], admin, CancellationToken.None);
+        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+        await SignIn.AsAsync(Factory, "thirteen@example.com", "plum tractor9");
+    }
+
+    /// <summary>Common, one repeated character, or the account's own e-mail, name or e-mail's local part (any case).</summary>
+    public static TheoryData<string, string, string> WeakPasswords(string email) => new()
+    {
+        { email, "password1234", "common" },
+        { email, "PASSWORD1234", "common" },
+        { email, "qwertyuiop123", "common" },
+        { email, "aaaaaaaaaaaa", "repeat" },
+        { email, email, "e-mail" },
+        { email, email.ToUpperInvariant(), "e-mail" },
+        { email, "my " + email + " password", "e-mail" },
+        { email, email.Split('@')[0] + " and more words", "e-mail" },
+    };
+
+    public static TheoryData<string, string, string> WeakNewUserPasswords() => WeakPasswords("casey.jones@example.com");
+
+    public static TheoryData<string, string, string> WeakResetPasswords() => WeakPasswords(TestUsers.Reviewer);
+
+    [Theory]
+    [MemberData(nameof(WeakNewUserPasswords))]
+    public async Task Create_WeakPassword_RefusedWithReason(string email, string password, string reason)
+    {
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _users.CreateAsync(email, "Casey", password, [AppRoles.Viewer], admin, CancellationToken.None);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Errors, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
+        Assert.Null(await Db.QueryAsync(Factory, db => db.Users.FirstOrDefaultAsync(u => u.Email == email)));
+    }
+
+    [Theory]
+    [MemberData(nameof(WeakResetPasswords))]
+    public async Task ResetPassword_WeakPassword_RefusedAndOldStillWorks(string email, string password, string reason)
+    {
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var result = await _users.ResetPasswordAsync(await Principals.IdOfAsync(Factory, email), password, admin, CancellationToken.None);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Errors, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
+        await SignIn.AsAsync(Factory, email);
     }
 
     [Fact]
