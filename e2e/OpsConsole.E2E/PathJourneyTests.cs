@@ -37,7 +37,7 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await owner.WaitForURLAsync("**/paths/refund-classifier/edit");
         await owner.WaitForInteractiveAsync();
         await owner.FillAsync("#confidence-threshold", "0.8");
-        await owner.FillAsync("#slo-quality", "0.9");
+        await owner.FillAsync("#slo-quality", "90"); // a percentage, stored as 0.9
         await owner.ClickAsync("[data-testid=save-path]");
         await owner.WaitForURLAsync("**/paths/refund-classifier");
         await owner.Locator("[data-testid=threshold]", new() { HasTextString = "0.80" }).WaitForAsync();

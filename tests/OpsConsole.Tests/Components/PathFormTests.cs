@@ -17,14 +17,14 @@ public class PathFormTests : ComponentTestBase
     [Fact]
     public void Render_WithValidatorErrors_ShowsEachMessageAtItsField()
     {
-        var input = new PathInput { Slug = "Bad Slug", ConfidenceThreshold = 2, OwnerIds = [] };
+        var input = new PathInput { Slug = "Bad Slug", ConfidenceThreshold = "2", OwnerIds = [] };
         var errors = PathValidator.Validate(input, isNew: true);
 
         var form = Render<PathForm>(p => p.Add(x => x.Input, input).Add(x => x.Users, Users).Add(x => x.Errors, errors).Add(x => x.IsNew, true));
 
         Assert.Contains($"{errors.Count} problems to fix", form.Find("[data-testid=form-error]").TextContent);
         Assert.Contains("Slug must be 2–63 characters", form.Markup);
-        Assert.Contains("Confidence threshold must be between 0 and 1.", form.Markup);
+        Assert.Contains("Confidence threshold must be a number from 0 to 1.", form.Markup);
         Assert.Contains("A path needs at least one owner.", form.Markup);
         Assert.Contains("Name is required.", form.Markup);
     }

@@ -102,10 +102,10 @@ public sealed class PathService(
 
         var now = time.GetUtcNow().UtcDateTime;
         var path = new OperatingPath { Slug = input.Slug, CreatedAt = now, UpdatedAt = now };
-        Apply(input, path);
+        input.ApplyTo(path);
         await using var write = await audit.BeginAsync(db, ct);
         db.Paths.Add(path);
-        write.Record(AuditActor.From(actor), "path.create", "path", path.Slug, path.Slug, null, Snapshot(input, users));
+        write.Record(AuditActor.From(actor), "path.create", "path", path.Slug, path.Slug, null, Snapshot(path, users));
         try
         {
             await write.CommitAsync(ct);
@@ -157,7 +157,8 @@ public sealed class PathService(
         {
             return SaveResult.Fail(nameof(PathInput.WebhookSecret), PathValidator.WebhookSecretMessage);
         }
-        var before = Snapshot(PathInput.From(path), users);
+        // ApplyTo gives the path new nested objects, so this snapshot keeps the values from before.
+        var before = Snapshot(path, users);
         input.Slug = path.Slug;
         if (path.BreakdownAttribute != NullIfEmpty(input.BreakdownAttribute))
         {
@@ -171,9 +172,9 @@ public sealed class PathService(
         {
             path.ConfigVersion++;
         }
-        Apply(input, path);
+        input.ApplyTo(path);
         path.UpdatedAt = time.GetUtcNow().UtcDateTime;
-        write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(input, users));
+        write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(path, users));
         await write.CommitAsync(ct);
         catalog.Invalidate();
         driftSchedule.Apply(path.Id, path.Slug, path.Drift.IntervalMinutes);
@@ -212,55 +213,22 @@ public sealed class PathService(
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
-    private static void Apply(PathInput input, OperatingPath path)
-    {
-        path.Name = input.Name.Trim();
-        path.Description = input.Description.Trim();
-        path.OnCallUserId = input.OnCallUserId;
-        path.ConfidenceThreshold = input.ConfidenceThreshold;
-        path.QaSampleRate = input.QaSampleRate;
-        path.ReviewSlaMinutes = input.ReviewSlaMinutes;
-        path.ReviewersPerItem = input.ReviewersPerItem;
-        path.ReviewGuidance = input.ReviewGuidance;
-        path.FallbackMode = input.FallbackMode;
-        path.Slo = input.Slo;
-        path.Boundaries = input.Boundaries;
-        path.ContextSources = input.ContextSources;
-        path.Gates = input.Gates;
-        path.ReasonTags = input.ReasonTags;
-        path.Redaction = input.Redaction;
-        path.BreakdownAttribute = NullIfEmpty(input.BreakdownAttribute);
-        path.Drift = input.Drift;
-        path.WebhookUrl = string.IsNullOrWhiteSpace(input.WebhookUrl) ? null : input.WebhookUrl.Trim();
-        path.WebhookSecret = path.WebhookUrl is null ? null : string.IsNullOrEmpty(input.WebhookSecret) ? path.WebhookSecret : input.WebhookSecret;
-        input.HasStoredWebhookSecret = path.WebhookSecret is not null;
-
-        var wanted = input.OwnerIds.Distinct().Select(id => (id, PathMemberKind.Owner))
-            .Concat(input.ReviewerIds.Distinct().Select(id => (id, PathMemberKind.Reviewer))).ToHashSet();
-        path.Members.RemoveAll(m => !wanted.Contains((m.UserId, m.Kind)));
-        foreach (var (id, kind) in wanted)
-        {
-            if (!path.Members.Any(m => m.UserId == id && m.Kind == kind))
-            {
-                path.Members.Add(new PathMember { UserId = id, Kind = kind });
-            }
-        }
-    }
-
     /// <summary>The audit form of a path's settings: people by e-mail, so the log reads without lookups.</summary>
-    private static object Snapshot(PathInput i, IReadOnlyDictionary<string, UserOption> users)
+    /// <remarks>Taken from the stored path, so the log holds stored values (fractions), not the form's text.</remarks>
+    private static object Snapshot(OperatingPath p, IReadOnlyDictionary<string, UserOption> users)
     {
         string Email(string id) => users.GetValueOrDefault(id)?.Email ?? id;
+        List<string> Members(PathMemberKind kind) => p.Members.Where(m => m.Kind == kind).Select(m => Email(m.UserId)).Order().ToList();
         return new
         {
-            i.Slug, i.Name, i.Description,
-            Owners = i.OwnerIds.Select(Email).Order().ToList(),
-            OnCall = i.OnCallUserId is null ? null : Email(i.OnCallUserId),
-            Reviewers = i.ReviewerIds.Select(Email).Order().ToList(),
-            i.ConfidenceThreshold, i.QaSampleRate, i.ReviewSlaMinutes, i.ReviewersPerItem, i.ReviewGuidance, i.FallbackMode,
-            i.Slo, i.Boundaries, i.ContextSources, i.Gates, i.ReasonTags, i.Redaction, i.BreakdownAttribute, i.Drift,
+            p.Slug, p.Name, p.Description,
+            Owners = Members(PathMemberKind.Owner),
+            OnCall = p.OnCallUserId is null ? null : Email(p.OnCallUserId),
+            Reviewers = Members(PathMemberKind.Reviewer),
+            p.ConfidenceThreshold, p.QaSampleRate, p.ReviewSlaMinutes, p.ReviewersPerItem, p.ReviewGuidance, p.FallbackMode,
+            p.Slo, p.Boundaries, p.ContextSources, p.Gates, p.ReasonTags, p.Redaction, p.BreakdownAttribute, p.Drift,
             // The secret itself never goes into the audit log.
-            i.WebhookUrl, WebhookSecretSet = i.HasStoredWebhookSecret,
+            p.WebhookUrl, WebhookSecretSet = p.WebhookSecret is not null,
         };
     }
 

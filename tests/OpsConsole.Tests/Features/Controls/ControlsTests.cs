@@ -241,7 +241,7 @@ public sealed class ControlsTests : IntegrationTest
         var paths = Factory.Services.GetRequiredService<PathService>();
         var p = (await paths.GetAsync("ticket-triage", Ct))!.Path;
         var input = PathInput.From(p);
-        input.Gates = new RolloutGates { NoOpenSev1OrSev2 = true, LastDriftNotAlert = true };
+        input.Gates = new GatesInput { NoOpenSev1OrSev2 = true, LastDriftNotAlert = true };
         Assert.True((await paths.UpdateAsync("ticket-triage", input, p.UpdatedAt, Principals.Admin("admin"), Ct)).Succeeded);
         var pathId = p.Id;
         await Db.QueryAsync(Factory, async db =>

@@ -18,7 +18,7 @@ public sealed class QuarantineTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await Factory.Services.GetRequiredService<PathService>().CreateAsync(new PathInput
         {
-            Slug = slug, Name = slug, OwnerIds = [await Principals.IdOfAsync(Factory, ownerEmail)], QaSampleRate = 0,
+            Slug = slug, Name = slug, OwnerIds = [await Principals.IdOfAsync(Factory, ownerEmail)], QaSamplePercent = "0",
         }, admin, Ct);
         Assert.True(created.Succeeded);
     }

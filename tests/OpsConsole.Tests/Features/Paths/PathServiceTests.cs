@@ -35,7 +35,7 @@ public sealed class PathServiceTests : IntegrationTest
     {
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
         var (input, version) = await LoadAsync("ticket-triage");
-        input.ConfidenceThreshold = 0.65;
+        input.ConfidenceThreshold = "0.65";
         input.ReasonTags.Add("duplicate");
 
         var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
@@ -186,11 +186,75 @@ public sealed class PathServiceTests : IntegrationTest
     }
 
     [Fact]
+    public async Task Update_EveryNumberOutOfRange_RefusedAtItsFieldNothingSaved()
+    {
+        // A submit crafted past the form reaches the same rules: refused at the field, never clamped.
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var (_, version) = await LoadAsync("support-reply-draft");
+        var problems = new List<string>();
+        foreach (var (field, text, range) in PathNumberCases.RefusedCases())
+        {
+            var (input, _) = await LoadAsync("support-reply-draft");
+            PathNumberCases.Fields[field](input, text);
+            var result = await _paths.UpdateAsync("support-reply-draft", input, version, admin, CancellationToken.None);
+            if (result.Errors.Count != 1 || !result.Errors.TryGetValue(field, out var message) || !message.Contains(range))
+            {
+                problems.Add($"{field} = '{text}': {string.Join("; ", result.Errors.Select(e => $"{e.Key}: {e.Value}"))}");
+            }
+        }
+
+        Assert.Empty(problems);
+        Assert.Equal(version, (await _paths.GetAsync("support-reply-draft", CancellationToken.None))!.Path.UpdatedAt);
+        Assert.False(await Db.QueryAsync(Factory, db => db.AuditEntries.AnyAsync(e => e.Action == "path.update")));
+    }
+
+    [Fact]
+    public async Task Update_PercentagesTyped_StoredAsFractionsReloadedAsTypedAuditedAsStored()
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var (input, version) = await LoadAsync("ticket-triage");
+        input.QaSamplePercent = "12.5";
+        input.Slo.QualityTargetPercent = "85";
+        input.Slo.MaxErrorRatePercent = "1.5";
+        input.Gates.MinQualityPercent = "92.5";
+        input.Gates.MaxErrorRatePercent = "0.5";
+        input.Drift.ContainToPercent = "10";
+
+        Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
+
+        var saved = (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path;
+        Assert.Equal((0.125, 0.85, 0.015, 0.925, 0.005, 10), (saved.QaSampleRate, saved.Slo.QualityTarget, saved.Slo.MaxErrorRate, saved.Gates.MinQuality, saved.Gates.MaxErrorRate, saved.Drift.ContainToPercent));
+        var reloaded = PathInput.From(saved);
+        Assert.Equal(("12.5", "85", "1.5", "92.5", "0.5", "10"),
+            (reloaded.QaSamplePercent, reloaded.Slo.QualityTargetPercent, reloaded.Slo.MaxErrorRatePercent, reloaded.Gates.MinQualityPercent, reloaded.Gates.MaxErrorRatePercent, reloaded.Drift.ContainToPercent));
+        var entry = await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync());
+        Assert.Contains("\"qualityTarget\":0.9,", entry.BeforeJson);
+        Assert.Contains("\"qualityTarget\":0.85,", entry.AfterJson);
+        Assert.Contains("\"qaSampleRate\":0.125,", entry.AfterJson);
+    }
+
+    [Fact]
+    public async Task Create_PercentageOutOfRange_RefusedNothingCreated_SmallPercentageNotRescaled()
+    {
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var input = new PathInput { Slug = "numbers", Name = "Numbers", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner)] };
+        input.Slo.QualityTargetPercent = "150";
+
+        var refused = await _paths.CreateAsync(input, admin, CancellationToken.None);
+
+        Assert.Equal("Quality target must be a percentage from 0 to 100, or empty.", refused.Errors["Slo.QualityTargetPercent"]);
+        Assert.Null(await _paths.GetAsync("numbers", CancellationToken.None));
+        input.Slo.QualityTargetPercent = "0.9";
+        Assert.True((await _paths.CreateAsync(input, admin, CancellationToken.None)).Succeeded);
+        Assert.Equal(0.009, (await _paths.GetAsync("numbers", CancellationToken.None))!.Path.Slo.QualityTarget!.Value, 12);
+    }
+
+    [Fact]
     public async Task Update_InvalidInput_NothingChanged()
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var (input, version) = await LoadAsync("ticket-triage");
-        input.ConfidenceThreshold = 3;
+        input.ConfidenceThreshold = "3";
         input.OwnerIds = [];
         var result = await _paths.UpdateAsync("ticket-triage", input, version, admin, CancellationToken.None);
         Assert.Equal(2, result.Errors.Count);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Paths;
@@ -45,22 +46,29 @@ public class PathValidatorTests
     }
 
     [Theory]
-    [InlineData(-0.01)]
-    [InlineData(1.01)]
-    [InlineData(double.NaN)]
-    [InlineData(double.PositiveInfinity)]
-    public void Validate_ThresholdsOutOfRange_Errors(double value)
+    [InlineData("-0.01")]
+    [InlineData("100.01")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("∞")]
+    [InlineData("1e2")]
+    [InlineData("1,5")]
+    [InlineData("1.2.3")]
+    [InlineData("abc")]
+    [InlineData("0x10")]
+    public void Validate_SharesOutOfRangeOrNotANumber_Errors(string value)
     {
         var input = Valid();
         input.ConfidenceThreshold = value;
-        input.QaSampleRate = value;
-        input.Slo.QualityTarget = value;
-        input.Gates.MinQuality = value;
+        input.QaSamplePercent = value;
+        input.Slo.QualityTargetPercent = value;
+        input.Gates.MinQualityPercent = value;
         var errors = PathValidator.Validate(input, isNew: true);
         Assert.Contains(nameof(PathInput.ConfidenceThreshold), errors.Keys);
-        Assert.Contains(nameof(PathInput.QaSampleRate), errors.Keys);
-        Assert.Contains("Slo.QualityTarget", errors.Keys);
-        Assert.Contains("Gates.MinQuality", errors.Keys);
+        Assert.Contains(nameof(PathInput.QaSamplePercent), errors.Keys);
+        Assert.Contains("Slo.QualityTargetPercent", errors.Keys);
+        Assert.Contains("Gates.MinQualityPercent", errors.Keys);
     }
 
     [Fact]
@@ -90,7 +98,7 @@ public class PathValidatorTests
     public void Validate_ContextSourceIncomplete_ErrorsOnThatRow()
     {
         var input = Valid();
-        input.ContextSources = [new() { Name = "ok", SystemOfRecord = "crm", FreshnessSloMinutes = 5 }, new() { Name = "", SystemOfRecord = "", FreshnessSloMinutes = 0 }];
+        input.ContextSources = [new() { Name = "ok", SystemOfRecord = "crm", FreshnessSloMinutes = "5" }, new() { Name = "", SystemOfRecord = "", FreshnessSloMinutes = "0" }];
         var errors = PathValidator.Validate(input, isNew: true);
         Assert.Contains("ContextSources[1].Name", errors.Keys);
         Assert.Contains("ContextSources[1].SystemOfRecord", errors.Keys);
@@ -102,16 +110,132 @@ public class PathValidatorTests
     public void Validate_NegativeSloAndGates_Errors()
     {
         var input = Valid();
-        input.Slo.P95LatencyMs = 0;
-        input.Slo.CostPerRequestUsd = -1;
-        input.Gates.MinDecidedReviews = -1;
-        input.Gates.MaxP95LatencyMs = -5;
-        input.ReviewSlaMinutes = 0;
+        input.Slo.P95LatencyMs = "0";
+        input.Slo.CostPerRequestUsd = "-1";
+        input.Gates.MinDecidedReviews = "-1";
+        input.Gates.MaxP95LatencyMs = "-5";
+        input.ReviewSlaMinutes = "0";
         var errors = PathValidator.Validate(input, isNew: true);
         Assert.Contains("Slo.P95LatencyMs", errors.Keys);
         Assert.Contains("Slo.CostPerRequestUsd", errors.Keys);
         Assert.Contains("Gates.MinDecidedReviews", errors.Keys);
         Assert.Contains("Gates.MaxP95LatencyMs", errors.Keys);
         Assert.Contains(nameof(PathInput.ReviewSlaMinutes), errors.Keys);
+    }
+
+    [Theory]
+    [MemberData(nameof(PathNumberCases.Refused), MemberType = typeof(PathNumberCases))]
+    public void Validate_NumberOutsideItsRange_RefusedAtThatFieldNamingTheRange(string field, string? text, string range)
+    {
+        var input = PathNumberCases.Valid();
+        PathNumberCases.Fields[field](input, text);
+
+        var errors = PathValidator.Validate(input, isNew: true);
+
+        Assert.Equal(new[] { field }, errors.Keys);
+        Assert.Contains(range, errors[field]);
+    }
+
+    [Theory]
+    [InlineData(nameof(PathInput.ConfidenceThreshold), "0")]
+    [InlineData(nameof(PathInput.ConfidenceThreshold), "1")]
+    [InlineData(nameof(PathInput.ConfidenceThreshold), " 0.85 ")]
+    [InlineData(nameof(PathInput.QaSamplePercent), "100")]
+    [InlineData(nameof(PathInput.QaSamplePercent), "12.5 %")]
+    [InlineData(nameof(PathInput.ReviewSlaMinutes), "43200")]
+    [InlineData(nameof(PathInput.ReviewSlaMinutes), "90.0")]
+    [InlineData("Drift.CurrentWindowHours", "168")]
+    [InlineData("Drift.LatencyRatioAlert", "1.01")]
+    [InlineData("Drift.CostRatioAlert", "100")]
+    [InlineData("Drift.ContainToPercent", "0")]
+    [InlineData("Drift.ContainToPercent", "")]
+    [InlineData("Slo.P95LatencyMs", "3600000")]
+    [InlineData("Slo.P95LatencyMs", "")]
+    [InlineData("Slo.CostPerRequestUsd", "0")]
+    [InlineData("Slo.CostPerRequestUsd", null)]
+    [InlineData("Slo.QualityTargetPercent", "1.5")]
+    [InlineData("Slo.QualityTargetPercent", "+85")]
+    [InlineData("Slo.MaxErrorRatePercent", "0")]
+    [InlineData("Gates.MinDecidedReviews", "0")]
+    [InlineData("Gates.MinQualityPercent", "99.99")]
+    [InlineData("Gates.MaxP95LatencyMs", "1")]
+    [InlineData("Gates.MaxCostPerRequestUsd", "1000")]
+    [InlineData("Gates.MaxErrorRatePercent", ".5")]
+    [InlineData("ContextSources[0].FreshnessSloMinutes", "525600")]
+    public void Validate_NumberInItsRange_Accepted(string field, string? text)
+    {
+        var input = PathNumberCases.Valid();
+        PathNumberCases.Fields[field](input, text);
+        Assert.Empty(PathValidator.Validate(input, isNew: true));
+    }
+
+    [Fact]
+    public void Validate_EveryNumberHasRefusedCases() =>
+        Assert.Equal(PathNumberCases.Fields.Keys.Order(), PathNumberCases.RefusedCases().Select(c => c.Field).Distinct().Order());
+
+    [Theory]
+    [InlineData("85", 0.85)]
+    [InlineData("1.5", 0.015)]
+    [InlineData("0.5", 0.005)]
+    [InlineData("100", 1.0)]
+    [InlineData("0", 0.0)]
+    [InlineData("33.3", 0.333)]
+    [InlineData("99.99", 0.9999)]
+    [InlineData("12.345678", 0.12345678)]
+    [InlineData("7 %", 0.07)]
+    public void ApplyTo_PercentageTyped_StoredAsFractionAndReloadedAsTyped(string typed, double stored)
+    {
+        var input = PathNumberCases.Valid();
+        input.QaSamplePercent = input.Slo.QualityTargetPercent = input.Slo.MaxErrorRatePercent = input.Gates.MinQualityPercent = input.Gates.MaxErrorRatePercent = typed;
+        Assert.Empty(PathValidator.Validate(input, isNew: true));
+
+        var path = new OperatingPath();
+        input.ApplyTo(path);
+
+        double?[] fractions = [path.QaSampleRate, path.Slo.QualityTarget, path.Slo.MaxErrorRate, path.Gates.MinQuality, path.Gates.MaxErrorRate];
+        Assert.All(fractions, f => Assert.Equal(stored, f!.Value, 12));
+        var reloaded = PathInput.From(path);
+        string?[] shown = [reloaded.QaSamplePercent, reloaded.Slo.QualityTargetPercent, reloaded.Slo.MaxErrorRatePercent, reloaded.Gates.MinQualityPercent, reloaded.Gates.MaxErrorRatePercent];
+        Assert.All(shown, s => Assert.Equal(typed.TrimEnd('%', ' '), s));
+    }
+
+    [Fact]
+    public void From_StoredFractions_ShownAsPercentagesWithoutBinaryNoise()
+    {
+        var path = new OperatingPath { QaSampleRate = 0.07, Slo = new() { QualityTarget = 0.85, MaxErrorRate = 0.0001 }, Gates = new() { MinQuality = 0.29, MaxErrorRate = 0.57 } };
+        var input = PathInput.From(path);
+        Assert.Equal(new[] { "7", "85", "0.01", "29", "57" }, new[] { input.QaSamplePercent, input.Slo.QualityTargetPercent, input.Slo.MaxErrorRatePercent, input.Gates.MinQualityPercent, input.Gates.MaxErrorRatePercent });
+        Assert.Equal("0.7", PathInput.From(new OperatingPath { ConfidenceThreshold = 0.7 }).ConfidenceThreshold);
+        Assert.Equal("0.00001", PathInput.From(new OperatingPath { Slo = new() { CostPerRequestUsd = 0.00001 } }).Slo.CostPerRequestUsd);
+    }
+
+    [Fact]
+    public void Validate_SelectsOutOfTheirChoices_Refused()
+    {
+        var input = PathNumberCases.Valid();
+        input.ReviewersPerItem = 4;
+        input.Drift.IntervalMinutes = 7;
+        var errors = PathValidator.Validate(input, isNew: true);
+        Assert.Equal(new[] { "Drift.IntervalMinutes", nameof(PathInput.ReviewersPerItem) }, errors.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData(0.85, "85 %")]
+    [InlineData(0.855, "85.5 %")]
+    [InlineData(0.29, "29 %")]
+    [InlineData(0.005, "0.5 %")]
+    [InlineData(1.0, "100 %")]
+    public void PercentShow_StoredFraction_ReadAsThePercentageTyped(double fraction, string shown)
+    {
+        var culture = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        try
+        {
+            Assert.Equal(shown, Percent.Show(fraction));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
     }
 }
