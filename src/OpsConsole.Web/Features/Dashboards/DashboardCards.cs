@@ -22,13 +22,13 @@ public static class DashboardCards
         return
         [
             new("quality", "Quality", Pct(m.Quality), checks["quality"].State, Delta(m.Quality, before.Quality, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
-                $"Approved ÷ decided reviews in the range ({m.Decided:N0} decided). QA-sample quality {Pct(m.QaSampleQuality)}.{Limit("quality", l => l.ToString("P0"))}"),
+                $"Approved ÷ decided reviews in the range ({m.Decided:N0} decided). QA-sample quality {Pct(m.QaSampleQuality)}.{Limit("quality", Percent.Show)}"),
             new("p95", "p95 latency", Ms(m.LatencyP95), checks["p95"].State, Delta(m.LatencyP95, before.LatencyP95, v => $"{v:+0;-0;0} ms"),
                 $"95th percentile of latencyMs from mergeable sketches (within 1 %). p50 {Ms(m.LatencyP50)}, p99 {Ms(m.LatencyP99)}.{Limit("p95", l => $"{l:0} ms")}"),
             new("cost", "Cost per request", Usd(m.CostPerRequest), checks["cost"].State, Delta(m.CostPerRequest, before.CostPerRequest, v => $"{v:+$0.0000;-$0.0000;$0.0000}"),
                 $"Sum of costUsd ÷ events. Total {Figures.UsdTotal(m.CostTotal)}; per completed task (events that ended ok) {Usd(m.CostPerCompletedTask)}.{Limit("cost", l => $"${l:0.0000}")}"),
             new("errors", "Error rate", Pct(m.ErrorRate), checks["errors"].State, Delta(m.ErrorRate, before.ErrorRate, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
-                $"Events with outcome error ÷ events. Timeouts {Pct(m.TimeoutRate)}, fallbacks {Pct(m.FallbackRate)}.{Limit("errors", l => l.ToString("P1"))}"),
+                $"Events with outcome error ÷ events. Timeouts {Pct(m.TimeoutRate)}, fallbacks {Pct(m.FallbackRate)}.{Limit("errors", Percent.Show)}"),
             new("escalation", "Escalation rate", Pct(m.EscalationRate), null, Delta(m.EscalationRate, before.EscalationRate, v => $"{v * 100:+0.0;-0.0;0.0} pt"),
                 "Review items created ÷ events (low confidence, errors and timeouts with an output, QA sample). No SLO: read it with quality."),
             new("queue", "Review queue", $"{data.Queue.Open:N0} open", queue.State,

@@ -139,7 +139,7 @@ public sealed class DriftCheckService(
         [
             ("slo:p95", "p95 latency", m => m.Volume >= MinEvents && m.LatencyP95 > path.Slo.P95LatencyMs, $"p95 {now.Metrics.LatencyP95:N0} ms over the {path.Slo.P95LatencyMs} ms SLO"),
             ("slo:errors", "error rate", m => m.Volume >= MinEvents && m.ErrorRate > path.Slo.MaxErrorRate, $"error rate {now.Metrics.ErrorRate:P2} over the {path.Slo.MaxErrorRate:P2} SLO"),
-            ("slo:quality", "quality", m => m.Decided >= MinDecided && m.Quality < path.Slo.QualityTarget, $"quality {now.Metrics.Quality:P1} under the {path.Slo.QualityTarget:P0} target"),
+            ("slo:quality", "quality", m => m.Decided >= MinDecided && m.Quality < path.Slo.QualityTarget, $"quality {now.Metrics.Quality:P1} under the {Percent.Show(path.Slo.QualityTarget ?? 0)} target"),
         ];
         foreach (var (cause, name, breached, detail) in checks)
         {
