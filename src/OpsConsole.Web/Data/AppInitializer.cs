@@ -7,7 +7,7 @@ using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Data;
 
-/// <summary>Runs once at start: migrations, roles, the system account, then the demo or the bootstrap admin.</summary>
+/// <summary>Runs once at start: migrations, roles, the system account, then the demo or the bootstrap admin, then an audit checkpoint.</summary>
 public static class AppInitializer
 {
     public const string SystemUserEmail = "system@opsconsole.local";
@@ -15,7 +15,16 @@ public static class AppInitializer
     public static async Task InitializeAsync(this WebApplication app, CancellationToken ct = default)
     {
         await DatabaseSetup.MigrateAsync(app.Services, ct);
+        // Anchored before anything is written (on an upgraded database this fixes where the unkeyed
+        // entries end), and again once seeding is done, before anyone can act; the job keeps it current.
+        var checkpoints = app.Services.GetRequiredService<AuditCheckpoints>();
+        await checkpoints.CheckpointAsync(ct);
+        await SeedAsync(app, ct);
+        await checkpoints.CheckpointAsync(ct);
+    }
 
+    private static async Task SeedAsync(WebApplication app, CancellationToken ct)
+    {
         await using var scope = app.Services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var roles = sp.GetRequiredService<RoleManager<IdentityRole>>();

@@ -19,14 +19,20 @@ public static class DatabaseSetup
         builder.Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite(connectionString));
 
         // Sign-in cookies must survive a restart: keep the key ring beside the database (the /data volume in a container).
-        var dbFile = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        var keysPath = builder.Configuration["OpsConsole:DataProtection:KeysPath"]
-            ?? (Path.IsPathRooted(dbFile) ? Path.Combine(Path.GetDirectoryName(dbFile)!, "keys") : null);
-        if (keysPath is not null)
+        if (KeyRingPath(builder.Configuration) is { } keysPath)
         {
             builder.Services.AddDataProtection().SetApplicationName("OpsConsole").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
         }
         return builder;
+    }
+
+    /// <summary>The data-protection key ring's folder: configured, or <c>keys</c> beside the SQLite file; null for an in-memory database.</summary>
+    public static string? KeyRingPath(IConfiguration config)
+    {
+        var connectionString = ResolveSqlite(config.GetConnectionString("OpsConsole") ?? DefaultConnectionString);
+        var dbFile = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        return config["OpsConsole:DataProtection:KeysPath"]
+            ?? (Path.IsPathRooted(dbFile) ? Path.Combine(Path.GetDirectoryName(dbFile)!, "keys") : null);
     }
 
     /// <summary>

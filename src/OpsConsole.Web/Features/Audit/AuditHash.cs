@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace OpsConsole.Web.Features.Audit;
 
-/// <summary>The canonical form of an entry and the hash that links it to the one before.</summary>
+/// <summary>The canonical form of an entry and the MAC that links it to the one before.</summary>
 public static class AuditHash
 {
     public static readonly string Genesis = new('0', 64);
@@ -33,9 +33,14 @@ public static class AuditHash
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    public static string Compute(string prevHash, AuditEntry e)
-    {
-        var bytes = Encoding.UTF8.GetBytes(prevHash + "\n" + CanonicalJson(e));
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
-    }
+    /// <summary>
+    /// HMAC-SHA256 under the chain key, which is kept outside the database: whoever can write the
+    /// database alone cannot recompute the chain after changing an entry.
+    /// </summary>
+    public static string Compute(ReadOnlySpan<byte> key, string prevHash, AuditEntry e) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(prevHash + "\n" + CanonicalJson(e))));
+
+    /// <summary>The plain SHA-256 of databases written before the chain was keyed; only their anchored legacy prefix uses it.</summary>
+    public static string ComputeUnkeyed(string prevHash, AuditEntry e) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prevHash + "\n" + CanonicalJson(e))));
 }

@@ -18,9 +18,10 @@ public sealed record AuditActor(string? UserId, string Name)
 /// <summary>
 /// Opens the write in which a change and its audit entries commit together. Writers are serialised
 /// (in process by a gate, across processes by the database's write lock, taken at BEGIN IMMEDIATE)
-/// so every entry links to the true head and the chain never forks.
+/// so every entry links to the true head and the chain never forks. Each entry's MAC is keyed with
+/// the chain key, which the database does not hold.
 /// </summary>
-public sealed class AuditLog(TimeProvider time)
+public sealed class AuditLog(TimeProvider time, AuditChainKey key)
 {
     internal static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web)
     {
@@ -36,7 +37,7 @@ public sealed class AuditLog(TimeProvider time)
         try
         {
             var tx = await db.Database.BeginTransactionAsync(ct);
-            return new AuditedWrite(db, tx, time, _gate);
+            return new AuditedWrite(db, tx, time, key, _gate);
         }
         catch
         {
@@ -50,15 +51,17 @@ public sealed class AuditedWrite : IAsyncDisposable
 {
     private readonly IDbContextTransaction _tx;
     private readonly TimeProvider _time;
+    private readonly AuditChainKey _key;
     private readonly SemaphoreSlim _gate;
     private readonly List<AuditEntry> _pending = [];
     private bool _done;
 
-    internal AuditedWrite(AppDbContext db, IDbContextTransaction tx, TimeProvider time, SemaphoreSlim gate)
+    internal AuditedWrite(AppDbContext db, IDbContextTransaction tx, TimeProvider time, AuditChainKey key, SemaphoreSlim gate)
     {
         Db = db;
         _tx = tx;
         _time = time;
+        _key = key;
         _gate = gate;
     }
 
@@ -95,7 +98,7 @@ public sealed class AuditedWrite : IAsyncDisposable
                 entry.Id = ++id;
                 entry.At = now;
                 entry.PrevHash = prev;
-                entry.Hash = AuditHash.Compute(prev, entry);
+                entry.Hash = AuditHash.Compute(_key.Bytes, prev, entry);
                 prev = entry.Hash;
                 Db.AuditEntries.Add(entry);
             }

@@ -43,6 +43,7 @@ public static class JobsFeature
         jobs.AddOrUpdate<Features.Review.ReviewSlaJob>(Features.Review.ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         app.MapDashboardJobs(jobs);
         Features.Incidents.IncidentsFeature.MapIncidentJobs(jobs);
+        Features.Audit.AuditFeature.MapAuditJobs(jobs);
         Features.Webhooks.WebhooksFeature.MapWebhookJobs(jobs);
         Features.Drift.DriftFeature.ScheduleAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
         app.MapHangfireDashboard(DashboardPath, new Hangfire.DashboardOptions

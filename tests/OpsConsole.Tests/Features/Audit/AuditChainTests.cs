@@ -1,4 +1,7 @@
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
@@ -9,15 +12,22 @@ namespace OpsConsole.Tests.Features.Audit;
 
 public sealed class AuditChainTests : IntegrationTest
 {
-
-
     private async Task<AuditVerifyResult> VerifyViaApiAsync()
     {
         var admin = await SignIn.AsAsync(Factory, TestUsers.Admin);
         return (await admin.GetFromJsonAsync<AuditVerifyResult>("/api/v1/audit/verify", TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>The whole answer, for the fields a caller reads beyond status, id and problem.</summary>
+    private async Task<JsonElement> VerifyJsonViaApiAsync()
+    {
+        var admin = await SignIn.AsAsync(Factory, TestUsers.Admin);
+        return await admin.GetFromJsonAsync<JsonElement>("/api/v1/audit/verify", TestContext.Current.CancellationToken);
+    }
+
     private async Task<long> AuditCountAsync() => await Db.QueryAsync(Factory, db => db.AuditEntries.LongCountAsync());
+
+    private async Task<long> HeadIdAsync() => await Db.QueryAsync(Factory, db => db.AuditEntries.MaxAsync(e => e.Id));
 
     [Fact]
     public async Task Verify_UntouchedChain_ReportsOk()
@@ -97,4 +107,105 @@ public sealed class AuditChainTests : IntegrationTest
         Assert.False(result.Succeeded);
         Assert.Equal(before, await AuditCountAsync());
     }
+
+    [Fact]
+    public async Task Verify_UntouchedChain_ReportsTheCheckpointedHead()
+    {
+        var result = await VerifyJsonViaApiAsync();
+        Assert.Equal("ok", result.GetProperty("status").GetString());
+        // The start checkpoint is written after seeding, so it holds the head.
+        Assert.Equal(await HeadIdAsync(), result.GetProperty("checkpointId").GetInt64());
+        Assert.Equal(0, result.GetProperty("legacyThrough").GetInt64());
+    }
+
+    [Fact]
+    public async Task Verify_LastEntriesDeleted_ReportsDroppedTail()
+    {
+        var head = await HeadIdAsync();
+        await Db.ExecuteAsync(Factory, $"DELETE FROM AuditEntries WHERE Id > {head - 2}");
+
+        var result = await VerifyJsonViaApiAsync();
+
+        Assert.Equal("broken", result.GetProperty("status").GetString());
+        Assert.Equal("tail_dropped", result.GetProperty("reason").GetString());
+        Assert.Equal(head - 1, result.GetProperty("brokenEntryId").GetInt64());
+        Assert.Contains("missing", result.GetProperty("problem").GetString());
+    }
+
+    [Fact]
+    public async Task Verify_EntryRewrittenAndLaterHashesRecomputedWithSha256_ReportsThatEntry()
+    {
+        // The attack the unkeyed chain could not see: edit an entry, then recompute every hash after it.
+        await AuditTamper.RechainAsync(Factory, 4, e => e.ActorName = "mallory", AuditTamper.Sha256);
+
+        var result = await VerifyJsonViaApiAsync();
+
+        Assert.Equal("broken", result.GetProperty("status").GetString());
+        Assert.Equal("entry_changed", result.GetProperty("reason").GetString());
+        Assert.Equal(4, result.GetProperty("brokenEntryId").GetInt64());
+    }
+
+    [Fact]
+    public async Task Verify_EntryRewrittenAndRechainedWithAnotherKey_ReportsThatEntry()
+    {
+        var wrongKey = RandomNumberGenerator.GetBytes(32);
+        await AuditTamper.RechainAsync(Factory, 5, e => e.AfterJson = "{}", (prev, e) => AuditTamper.Hmac(wrongKey, prev, e));
+
+        var result = await VerifyJsonViaApiAsync();
+
+        Assert.Equal("broken", result.GetProperty("status").GetString());
+        Assert.Equal("entry_changed", result.GetProperty("reason").GetString());
+        Assert.Equal(5, result.GetProperty("brokenEntryId").GetInt64());
+        Assert.Contains("key", result.GetProperty("problem").GetString());
+    }
+
+    [Fact]
+    public async Task Verify_LastEntriesDeletedThenNewChangeWritten_ReportsDroppedTail()
+    {
+        // The app itself writes over the cut with the right key, so only the checkpoint can tell.
+        var head = await HeadIdAsync();
+        await Db.ExecuteAsync(Factory, $"DELETE FROM AuditEntries WHERE Id > {head - 2}");
+        var paths = Factory.Services.GetRequiredService<PathService>();
+        var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
+        var ownerId = await Principals.IdOfAsync(Factory, TestUsers.Owner);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await paths.CreateAsync(new PathInput { Slug = $"after-cut-{i}", Name = $"After cut {i}", OwnerIds = [ownerId] }, admin, CancellationToken.None)).Succeeded);
+        }
+
+        var result = await VerifyJsonViaApiAsync();
+
+        Assert.Equal("broken", result.GetProperty("status").GetString());
+        Assert.Equal("tail_dropped", result.GetProperty("reason").GetString());
+        Assert.Equal(head, result.GetProperty("brokenEntryId").GetInt64());
+    }
+}
+
+/// <summary>What someone with write access to the database file alone can do to the chain.</summary>
+internal static class AuditTamper
+{
+    public static string Sha256(string prev, AuditEntry e) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prev + "\n" + AuditHash.CanonicalJson(e))));
+
+    public static string Hmac(byte[] key, string prev, AuditEntry e) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(prev + "\n" + AuditHash.CanonicalJson(e))));
+
+    /// <summary>Edits entry <paramref name="fromId"/>, then relinks and rehashes it and every entry after it.</summary>
+    public static Task RechainAsync(OpsConsoleFactory factory, long fromId, Action<AuditEntry> edit, Func<string, AuditEntry, string> hash) =>
+        Db.QueryAsync(factory, async db =>
+        {
+            var entries = await db.AuditEntries.Where(e => e.Id >= fromId - 1).OrderBy(e => e.Id).ToListAsync();
+            var prev = entries[0].Id == fromId ? entries[0].PrevHash : entries[0].Hash;
+            foreach (var e in entries.Where(e => e.Id >= fromId))
+            {
+                if (e.Id == fromId)
+                {
+                    edit(e);
+                }
+                e.PrevHash = prev;
+                e.Hash = hash(prev, e);
+                prev = e.Hash;
+            }
+            return await db.SaveChangesAsync();
+        });
 }

@@ -1,9 +1,14 @@
+using System.Security.Cryptography;
 using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Tests.Features.Audit;
 
 public class AuditHashTests
 {
+    private static readonly byte[] Key = RandomNumberGenerator.GetBytes(32);
+
+    private static string Compute(string prev, AuditEntry e) => AuditHash.Compute(Key, prev, e);
+
     private static AuditEntry Entry() => new()
     {
         Id = 7,
@@ -29,8 +34,8 @@ public class AuditHashTests
     [Fact]
     public void Compute_SameInput_SameHash()
     {
-        var a = AuditHash.Compute(AuditHash.Genesis, Entry());
-        Assert.Equal(a, AuditHash.Compute(AuditHash.Genesis, Entry()));
+        var a = Compute(AuditHash.Genesis, Entry());
+        Assert.Equal(a, Compute(AuditHash.Genesis, Entry()));
         Assert.Matches("^[0-9a-f]{64}$", a);
     }
 
@@ -39,7 +44,7 @@ public class AuditHashTests
     {
         var local = Entry();
         local.At = DateTime.SpecifyKind(local.At, DateTimeKind.Utc).ToLocalTime();
-        Assert.Equal(AuditHash.Compute(AuditHash.Genesis, Entry()), AuditHash.Compute(AuditHash.Genesis, local));
+        Assert.Equal(Compute(AuditHash.Genesis, Entry()), Compute(AuditHash.Genesis, local));
     }
 
     [Theory]
@@ -51,7 +56,7 @@ public class AuditHashTests
     [InlineData("prev")]
     public void Compute_AnyFieldChanged_HashChanges(string field)
     {
-        var original = AuditHash.Compute(AuditHash.Genesis, Entry());
+        var original = Compute(AuditHash.Genesis, Entry());
         var e = Entry();
         var prev = AuditHash.Genesis;
         switch (field)
@@ -63,7 +68,7 @@ public class AuditHashTests
             case "at": e.At = e.At.AddTicks(1); break;
             case "prev": prev = new string('1', 64); break;
         }
-        Assert.NotEqual(original, AuditHash.Compute(prev, e));
+        Assert.NotEqual(original, Compute(prev, e));
     }
 
     [Fact]
@@ -73,6 +78,19 @@ public class AuditHashTests
         withNull.BeforeJson = null;
         var withEmpty = Entry();
         withEmpty.BeforeJson = "";
-        Assert.NotEqual(AuditHash.Compute(AuditHash.Genesis, withNull), AuditHash.Compute(AuditHash.Genesis, withEmpty));
+        Assert.NotEqual(Compute(AuditHash.Genesis, withNull), Compute(AuditHash.Genesis, withEmpty));
+    }
+
+    [Fact]
+    public void Compute_OtherKey_OtherMac()
+    {
+        Assert.NotEqual(Compute(AuditHash.Genesis, Entry()), AuditHash.Compute(RandomNumberGenerator.GetBytes(32), AuditHash.Genesis, Entry()));
+    }
+
+    [Fact]
+    public void Compute_Keyed_DiffersFromUnkeyedSha256()
+    {
+        Assert.NotEqual(Compute(AuditHash.Genesis, Entry()), AuditHash.ComputeUnkeyed(AuditHash.Genesis, Entry()));
+        Assert.Matches("^[0-9a-f]{64}$", AuditHash.ComputeUnkeyed(AuditHash.Genesis, Entry()));
     }
 }

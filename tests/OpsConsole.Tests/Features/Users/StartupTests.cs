@@ -53,7 +53,7 @@ public class StartupTests
     }
 
     /// <summary>Runs the real console process; it must exit on its own within the timeout.</summary>
-    private static async Task<(int Exit, string Stderr)> RunConsoleAsync(Dictionary<string, string> env)
+    internal static async Task<(int Exit, string Stderr)> RunConsoleAsync(Dictionary<string, string> env)
     {
         var psi = new ProcessStartInfo("dotnet", [RepoPaths.WebDll])
         {
