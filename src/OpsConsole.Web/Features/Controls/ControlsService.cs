@@ -376,10 +376,36 @@ public sealed class ControlsService(
         }
         if (g.LastDriftNotAlert)
         {
-            // Drift checks arrive with the scheduled checks; until one has run there is no alert to block on.
-            results.Add(new GateResult("last drift check not alert", true, "no drift check has run yet", null, null, "latest run"));
+            results.Add(await LastDriftGateAsync(db, path, ct));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The latest stored drift run of the path (the one its dashboard shows as latest): only an
+    /// alert fails; with no run yet there is nothing to block on, and the gate says so.
+    /// </summary>
+    /// <remarks>
+    /// Drift lies above Controls, so this reads Drift's stored result the way the incident gate
+    /// reads Incidents' rows, with one small query on the shared context, and never calls Drift's
+    /// services (Drift calls down into Controls for containment).
+    /// </remarks>
+    private static async Task<GateResult> LastDriftGateAsync(AppDbContext db, OperatingPath path, CancellationToken ct)
+    {
+        const string gate = "last drift check not alert";
+        var run = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id)
+            .OrderByDescending(r => r.CurrentTo).ThenByDescending(r => r.Id)
+            .Select(r => new { r.Id, r.Verdict, r.RanAt, r.CurrentFrom, r.CurrentTo }).FirstOrDefaultAsync(ct);
+        if (run is null)
+        {
+            return new GateResult(gate, true, "no drift check has run yet", null, null, "latest run");
+        }
+        var alert = run.Verdict == Drift.DriftVerdicts.Alert;
+        return new GateResult(gate, !alert, $"{run.Verdict.Replace('_', ' ')} at {run.RanAt:yyyy-MM-dd HH:mm} UTC", null, null,
+            $"latest run, {run.CurrentFrom:MM-dd HH:mm}–{run.CurrentTo:MM-dd HH:mm} UTC")
+        {
+            Link = $"/paths/{path.Slug}/drift/{run.Id}",
+        };
     }
 
     private async Task<(RolloutRequest? Request, OperatingPath? Path, ControlResult? Refusal)> PendingAsync(AppDbContext db, long requestId, ClaimsPrincipal user, CancellationToken ct)
