@@ -70,7 +70,7 @@ public sealed class DriftGateTests : IntegrationTest
         Assert.False(now.Passed);
         Assert.Equal($"/paths/{Slug}/drift/{alert}", now.Link);
 
-        var blocked = await Controls.ApproveAsync(id!.Value, "fine", null, ownerB, Ct);
+        var blocked = await Controls.ApproveAsync(id!.Value, 50, "fine", null, ownerB, Ct);
         Assert.False(blocked.Succeeded);
         Assert.Contains(blocked.FailingGates!, g => g.Gate == Gate);
         Assert.Equal(50, await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == Slug).Select(p => p.RolloutPercent).SingleAsync(Ct)));
@@ -86,7 +86,7 @@ public sealed class DriftGateTests : IntegrationTest
         Assert.True((await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct))).GatesAtRequest.Single(g => g.Gate == Gate).Passed);
 
         await StoreRunAsync(DriftVerdicts.Alert);
-        var blocked = await Controls.ApproveAsync(id!.Value, "fine", null, ownerB, Ct);
+        var blocked = await Controls.ApproveAsync(id!.Value, 50, "fine", null, ownerB, Ct);
 
         Assert.False(blocked.Succeeded);
         Assert.Contains(Gate, blocked.Error);
@@ -114,7 +114,7 @@ public sealed class DriftGateTests : IntegrationTest
         Assert.Equal($"/paths/{Slug}/drift/{latest}", gate.Link);
 
         var (_, id) = await Controls.RequestIncreaseAsync(Slug, 75, "steady", await Principals.ForAsync(Factory, TestUsers.Owner), Ct);
-        Assert.True((await Controls.ApproveAsync(id!.Value, null, null, await Principals.ForAsync(Factory, TestUsers.Owner2), Ct)).Succeeded);
+        Assert.True((await Controls.ApproveAsync(id!.Value, 50, null, null, await Principals.ForAsync(Factory, TestUsers.Owner2), Ct)).Succeeded);
     }
 
     [Fact]
