@@ -51,6 +51,55 @@ public sealed class ControlsJourneyTests(AppFixture app) : IClassFixture<AppFixt
     }
 
     [Fact]
+    public async Task TwoPeople_OpenRestore_FirstConfirms_SecondIsTold_PathStaysRestored()
+    {
+        const string slug = "ticket-triage";
+        var a = await app.NewPageAsync();
+        await a.SignedInAsync("oncall@opsconsole.local", $"/paths/{slug}");
+        await a.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
+        await a.FillAsync("#kill-reason", "labels wrong since triage-v2");
+        await a.ClickAsync("[data-testid=confirm-kill]");
+        await a.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
+
+        // Another person in another browser sees the killed path; both open "Restore" and write a reason.
+        var b = await app.NewPageAsync();
+        await b.SignedInAsync("owner@opsconsole.local", $"/paths/{slug}");
+        await b.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
+        await a.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
+        await a.FillAsync("#kill-reason", "rolled back triage-v2");
+        await b.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
+        await b.FillAsync("#kill-reason", "looks fixed to me");
+
+        await a.ClickAsync("[data-testid=confirm-kill]");
+        await a.Locator("[data-testid=kill-state]", new() { HasTextString = "Live" }).WaitForAsync();
+        // B's page takes the restore by push; B's dialog still says what B asked for.
+        await b.Locator("[data-testid=kill-state]", new() { HasTextString = "Live" }).WaitForAsync();
+        Assert.Contains("Restore Ticket triage?", await b.Locator(".mud-dialog").TextContentAsync());
+        Assert.Equal("Restore the path", (await b.Locator("[data-testid=confirm-kill]").TextContentAsync())!.Trim());
+
+        await b.ClickAsync("[data-testid=confirm-kill]");
+        var refused = b.Locator("[data-testid=kill-refused]");
+        await refused.WaitForAsync();
+        Assert.Matches(@"Already restored by oncall@opsconsole\.local at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", await refused.TextContentAsync());
+        Assert.True(await b.Locator("[data-testid=confirm-kill]").IsDisabledAsync());
+        await b.ScreenshotAsync("kill-switch-restore-refused");
+
+        Assert.NotEqual("kill_switch", (await DecisionAsync(slug, "u-1")).GetProperty("reason").GetString());
+        await b.ClickAsync("[data-testid=cancel-kill]");
+        Assert.Equal("Live", (await b.Locator("[data-testid=kill-state]").TextContentAsync())!.Trim());
+        Assert.Contains("rolled back triage-v2", await b.Locator("[data-testid=kill-last]").TextContentAsync());
+
+        // The audit log holds the one kill and the one restore, nothing from B.
+        await b.OpenAsync("/audit");
+        var entries = b.Locator("[data-testid=audit-list] .mud-expand-panel").Filter(new() { HasTextString = slug });
+        await entries.First.WaitForAsync();
+        Assert.Equal(1, await entries.Filter(new() { HasTextString = "path.restore" }).CountAsync());
+        Assert.Equal(1, await entries.Filter(new() { HasTextString = "path.kill" }).CountAsync());
+        await a.Context.CloseAsync();
+        await b.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task OwnerA_Requests_CannotApprove_OwnerB_Approves_DecisionsChange()
     {
         // A unit whose bucket is above 25 and at most 50: off now, on after the approval.

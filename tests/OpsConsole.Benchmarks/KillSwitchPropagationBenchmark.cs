@@ -99,8 +99,10 @@ public sealed class KillSwitchPropagationBenchmark(string work)
                 on = !on; // first flip kills, the next restores, …
                 var wantEnabled = on;
                 var seen = new double[Clients];
+                // A flip is made from the state its person saw; read it outside the measured time.
+                var lastFlip = (await controls.GetAsync(Slug, admin, ct))!.Path.KillSwitchAt;
                 var started = Stopwatch.GetTimestamp();
-                var result = await controls.SetKillSwitchAsync(Slug, !wantEnabled, $"propagation benchmark flip {flip}", admin, ct);
+                var result = await controls.SetKillSwitchAsync(Slug, !wantEnabled, lastFlip, $"propagation benchmark flip {flip}", admin, ct);
                 if (!result.Succeeded)
                 {
                     throw new BenchmarkFailedException("the kill switch did not flip: " + result.Error);

@@ -16,6 +16,12 @@ public sealed record ControlResult(bool Succeeded, string? Error = null, IReadOn
 {
     public static readonly ControlResult Ok = new(true);
     public static ControlResult Fail(string error, IReadOnlyList<GateResult>? failing = null) => new(false, error, failing);
+
+    /// <summary>Refused because someone changed what the person saw; the error says who and when.</summary>
+    public static ControlResult Outdated(string error) => new(false, error) { ChangedMeanwhile = true };
+
+    /// <summary>Nothing was done because the state the person acted on changed meanwhile: asking again from the same view cannot succeed.</summary>
+    public bool ChangedMeanwhile { get; init; }
 }
 
 /// <summary>What one user may do to one path right now.</summary>
@@ -84,7 +90,13 @@ public sealed class ControlsService(
         return new ControlsView(path, await PermissionsAsync(user, slug, ct), lastHour.Volume, await EvaluateGatesAsync(db, path, ct), requests);
     }
 
-    public async Task<ControlResult> SetKillSwitchAsync(string slug, bool on, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>
+    /// Turns the path off (<paramref name="on"/>) or restores it, as a person asked from what they
+    /// saw: the switch the other way, last flipped at <paramref name="lastFlipSeen"/> (null: never).
+    /// If it flipped since, nothing changes and the refusal says who flipped it and when; a
+    /// confirmation acts on what its person asked for, never on whatever the state is at the click.
+    /// </summary>
+    public async Task<ControlResult> SetKillSwitchAsync(string slug, bool on, DateTime? lastFlipSeen, string? reason, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!(await PermissionsAsync(user, slug, ct)).MayControl)
         {
@@ -96,13 +108,20 @@ public sealed class ControlsService(
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
+        if (await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) is not { } pathId)
+        {
+            return ControlResult.Fail($"Path '{slug}' no longer exists.");
+        }
         var now = time.GetUtcNow().UtcDateTime;
         var actor = AuditActor.From(user);
-        // Two people pressing at once give one change, and the loser is told.
-        if (await FlipKillSwitchAsync(db, p => p.Slug == slug, on, reason!.Trim(), actor.Name, now, ct) is not { } version)
+        // Two people confirming from the same view give one change, and the other is told by whom.
+        if (await FlipKillSwitchAsync(db, pathId, p => p.KillSwitchAt == lastFlipSeen, on, reason!.Trim(), actor.Name, now, ct) is not { } version)
         {
-            var exists = await db.Paths.AnyAsync(p => p.Slug == slug, ct);
-            return ControlResult.Fail(exists ? $"The kill switch is already {(on ? "on" : "off")}." : $"Path '{slug}' no longer exists.");
+            var current = await db.Paths.Where(p => p.Id == pathId).Select(p => new { p.KillSwitchOn, p.KillSwitchBy, p.KillSwitchAt }).FirstAsync(ct);
+            var flip = $"{(current.KillSwitchOn ? "turned off" : "restored")} by {current.KillSwitchBy ?? "someone"}{At(current.KillSwitchAt)}";
+            return ControlResult.Outdated(current.KillSwitchOn == on
+                ? $"Already {flip}; nothing changed."
+                : $"The path was {flip} since you looked; nothing changed. Look at it again and decide.");
         }
         write.Record(actor, on ? "path.kill" : "path.restore", "path", slug, slug, new { killSwitch = !on }, new { killSwitch = on, reason = reason!.Trim(), configVersion = version });
         var changedPath = await db.Paths.AsNoTracking().FirstAsync(p => p.Slug == slug, ct);
@@ -113,20 +132,21 @@ public sealed class ControlsService(
     }
 
     /// <summary>
-    /// The kill switch's one conditional update, inside the caller's audited write (a person's flip
-    /// here, automatic containment in <see cref="IncidentService"/>): the new config version, or
-    /// null when no path matched or it was already in that state.
+    /// The kill switch's one conditional update of path <paramref name="pathId"/>, inside the
+    /// caller's audited write, made only if <paramref name="onlyIf"/> holds (a person's flip here:
+    /// the switch as they saw it; automatic containment in <see cref="IncidentService"/> acts on the
+    /// current state) and the switch is not already so: the new config version, or null.
     /// </summary>
-    internal static async Task<long?> FlipKillSwitchAsync(AppDbContext db, Expression<Func<OperatingPath, bool>> which, bool on, string reason, string by, DateTime now, CancellationToken ct)
+    internal static async Task<long?> FlipKillSwitchAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, bool on, string reason, string by, DateTime now, CancellationToken ct)
     {
-        var changed = await db.Paths.Where(which).Where(p => p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
+        var changed = await db.Paths.Where(p => p.Id == pathId).Where(onlyIf).Where(p => p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
             .SetProperty(p => p.KillSwitchOn, on)
             .SetProperty(p => p.KillSwitchReason, reason)
             .SetProperty(p => p.KillSwitchBy, by)
             .SetProperty(p => p.KillSwitchAt, now)
             .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
             .SetProperty(p => p.UpdatedAt, now), ct);
-        return changed == 0 ? null : await db.Paths.Where(which).Select(p => p.ConfigVersion).FirstAsync(ct);
+        return changed == 0 ? null : await db.Paths.Where(p => p.Id == pathId).Select(p => p.ConfigVersion).FirstAsync(ct);
     }
 
     /// <summary>
@@ -144,8 +164,12 @@ public sealed class ControlsService(
         return changed == 0 ? null : await db.Paths.Where(p => p.Id == pathId).Select(p => p.ConfigVersion).FirstAsync(ct);
     }
 
-    /// <summary>Lowers the percentage at once (to 0 included): no approval, a reason.</summary>
-    public async Task<ControlResult> DecreaseRolloutAsync(string slug, int to, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>
+    /// Lowers the percentage at once (to 0 included): no approval, a reason. Only from
+    /// <paramref name="from"/>, the percentage the person saw; if it changed since, nothing changes
+    /// and the refusal says who changed it and when.
+    /// </summary>
+    public async Task<ControlResult> DecreaseRolloutAsync(string slug, int from, int to, string? reason, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!(await PermissionsAsync(user, slug, ct)).MayControl)
         {
@@ -159,24 +183,23 @@ public sealed class ControlsService(
         {
             return ControlResult.Fail("The percentage must be between 0 and 100.");
         }
+        if (to >= from)
+        {
+            return ControlResult.Fail($"The rollout is at {from} %; a decrease must go below it. Increases need a rollout request.");
+        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
-        var path = await db.Paths.AsNoTracking().Where(p => p.Slug == slug).Select(p => new { p.Id, p.RolloutPercent }).FirstOrDefaultAsync(ct);
-        if (path is null)
+        if (await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) is not { } pathId)
         {
             return ControlResult.Fail($"Path '{slug}' no longer exists.");
         }
-        if (to >= path.RolloutPercent)
-        {
-            return ControlResult.Fail($"The rollout is at {path.RolloutPercent} %; a decrease must go below it. Increases need a rollout request.");
-        }
         var now = time.GetUtcNow().UtcDateTime;
-        if (await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == path.RolloutPercent, to, now, ct) is not { } version)
+        if (await SetRolloutAsync(db, pathId, p => p.RolloutPercent == from, to, now, ct) is not { } version)
         {
-            return ControlResult.Fail("The rollout changed a moment ago; look at the new percentage and try again.");
+            return await RolloutChangedAsync(db, slug, from, ct);
         }
         write.Record(AuditActor.From(user), "rollout.decrease", "path", slug, slug,
-            new { rolloutPercent = path.RolloutPercent }, new { rolloutPercent = to, reason = reason!.Trim(), configVersion = version });
+            new { rolloutPercent = from }, new { rolloutPercent = to, reason = reason!.Trim(), configVersion = version });
         await write.CommitAsync(ct);
         notifier.Publish(slug, version);
         return ControlResult.Ok;
@@ -226,8 +249,10 @@ public sealed class ControlsService(
     /// <summary>
     /// Approves and applies a pending request: an owner of the path or an admin who is not the
     /// requester. Gates are evaluated again; a failing gate blocks unless an admin writes an override.
+    /// The approver saw the request pending and the path at <paramref name="seenPercent"/>; if either
+    /// changed since, nothing changes and the refusal says who changed it and when.
     /// </summary>
-    public async Task<ControlResult> ApproveAsync(long requestId, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<ControlResult> ApproveAsync(long requestId, int seenPercent, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (request, path, refusal) = await PendingAsync(db, requestId, user, ct);
@@ -235,7 +260,11 @@ public sealed class ControlsService(
         {
             return refusal;
         }
-        if (path!.RolloutPercent != request!.FromPercent)
+        if (path!.RolloutPercent != seenPercent)
+        {
+            return await RolloutChangedAsync(db, path.Slug, seenPercent, ct);
+        }
+        if (path.RolloutPercent != request!.FromPercent)
         {
             return ControlResult.Fail($"The rollout moved to {path.RolloutPercent} % after this request was made from {request.FromPercent} %; reject it and request again.");
         }
@@ -257,17 +286,20 @@ public sealed class ControlsService(
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
-        var applied = await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == request.FromPercent, request.ToPercent, now, ct);
-        var decided = await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct);
+        // Checked again inside the write: someone may have decided or moved it since the checks above.
+        if (await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == request.FromPercent, request.ToPercent, now, ct) is not { } version)
+        {
+            return await RolloutChangedAsync(db, path.Slug, seenPercent, ct);
+        }
+        if (await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct) == 0)
+        {
+            return await RequestDecidedAsync(db, requestId, ct);
+        }
         // The week before the increase becomes the drift baseline: drift is then measured against what was approved.
         var pinned = await db.Paths.FirstAsync(p => p.Id == path.Id, ct);
         pinned.Drift.PinnedFrom = now.AddDays(-7);
         pinned.Drift.PinnedTo = now;
         await db.SaveChangesAsync(ct);
-        if (applied is not { } version || decided == 0)
-        {
-            return ControlResult.Fail("The rollout or the request changed a moment ago; reload and look again.");
-        }
         var actor = AuditActor.From(user);
         write.Record(actor, "rollout.approve", "rollout-request", requestId.ToString(), path.Slug,
             new { rolloutPercent = request.FromPercent, state = RolloutRequestStates.Pending },
@@ -298,7 +330,7 @@ public sealed class ControlsService(
         var gates = await EvaluateGatesAsync(db, path!, ct);
         if (await Decide(db, requestId, RolloutRequestStates.Rejected, gates, comment, null, user, ct) == 0)
         {
-            return ControlResult.Fail("The request was decided a moment ago; reload to see by whom.");
+            return await RequestDecidedAsync(db, requestId, ct);
         }
         write.Record(AuditActor.From(user), "rollout.reject", "rollout-request", requestId.ToString(), path!.Slug,
             new { state = RolloutRequestStates.Pending }, new { state = RolloutRequestStates.Rejected, comment = comment!.Trim(), from = request!.FromPercent, to = request.ToPercent });
@@ -376,10 +408,36 @@ public sealed class ControlsService(
         }
         if (g.LastDriftNotAlert)
         {
-            // Drift checks arrive with the scheduled checks; until one has run there is no alert to block on.
-            results.Add(new GateResult("last drift check not alert", true, "no drift check has run yet", null, null, "latest run"));
+            results.Add(await LastDriftGateAsync(db, path, ct));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The latest stored drift run of the path (the one its dashboard shows as latest): only an
+    /// alert fails; with no run yet there is nothing to block on, and the gate says so.
+    /// </summary>
+    /// <remarks>
+    /// Drift lies above Controls, so this reads Drift's stored result the way the incident gate
+    /// reads Incidents' rows, with one small query on the shared context, and never calls Drift's
+    /// services (Drift calls down into Controls for containment).
+    /// </remarks>
+    private static async Task<GateResult> LastDriftGateAsync(AppDbContext db, OperatingPath path, CancellationToken ct)
+    {
+        const string gate = "last drift check not alert";
+        var run = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id)
+            .OrderByDescending(r => r.CurrentTo).ThenByDescending(r => r.Id)
+            .Select(r => new { r.Id, r.Verdict, r.RanAt, r.CurrentFrom, r.CurrentTo }).FirstOrDefaultAsync(ct);
+        if (run is null)
+        {
+            return new GateResult(gate, true, "no drift check has run yet", null, null, "latest run");
+        }
+        var alert = run.Verdict == Drift.DriftVerdicts.Alert;
+        return new GateResult(gate, !alert, $"{run.Verdict.Replace('_', ' ')} at {run.RanAt:yyyy-MM-dd HH:mm} UTC", null, null,
+            $"latest run, {run.CurrentFrom:MM-dd HH:mm}–{run.CurrentTo:MM-dd HH:mm} UTC")
+        {
+            Link = $"/paths/{path.Slug}/drift/{run.Id}",
+        };
     }
 
     private async Task<(RolloutRequest? Request, OperatingPath? Path, ControlResult? Refusal)> PendingAsync(AppDbContext db, long requestId, ClaimsPrincipal user, CancellationToken ct)
@@ -400,10 +458,31 @@ public sealed class ControlsService(
         }
         if (request.State != RolloutRequestStates.Pending)
         {
-            return (null, null, ControlResult.Fail($"This request is already {request.State}{(request.DecidedByName is { } by ? " by " + by : "")}."));
+            return (null, null, Decided(request));
         }
         return (request, path, null);
     }
+
+    private static async Task<ControlResult> RequestDecidedAsync(AppDbContext db, long requestId, CancellationToken ct) =>
+        Decided(await db.RolloutRequests.AsNoTracking().FirstAsync(r => r.Id == requestId, ct));
+
+    private static ControlResult Decided(RolloutRequest request) =>
+        ControlResult.Outdated($"Already {request.State}{(request.DecidedByName is { } by ? " by " + by : "")}{At(request.DecidedAt)}; nothing changed.");
+
+    /// <summary>
+    /// The refusal when the rollout is no longer at <paramref name="seen"/>: its percentage now, and
+    /// who set it and when (the latest decrease, automatic ones included, or approval in the audit log).
+    /// </summary>
+    private static async Task<ControlResult> RolloutChangedAsync(AppDbContext db, string slug, int seen, CancellationToken ct)
+    {
+        var current = await db.Paths.Where(p => p.Slug == slug).Select(p => new { p.RolloutPercent, p.RolloutChangedAt }).FirstAsync(ct);
+        var by = await db.AuditEntries.Where(a => a.PathSlug == slug && (a.Action == "rollout.decrease" || a.Action == "rollout.approve"))
+            .OrderByDescending(a => a.Id).Select(a => a.ActorName).FirstOrDefaultAsync(ct);
+        return ControlResult.Outdated($"The rollout was set to {current.RolloutPercent} %{(by is null ? "" : " by " + by)}{At(current.RolloutChangedAt)} " +
+            $"since you saw it at {seen} %; nothing changed. Look at it again and decide.");
+    }
+
+    private static string At(DateTime? at) => at is { } t ? $" at {t:yyyy-MM-dd HH:mm:ss} UTC" : "";
 
     private async Task<int> Decide(AppDbContext db, long requestId, string state, IReadOnlyList<GateResult> gates, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -13,7 +13,11 @@ public static class RolloutRequestStates
 }
 
 /// <summary>One gate held against live metrics: what was measured, against what, over which window.</summary>
-public sealed record GateResult(string Gate, bool Passed, string Evidence, double? Value, double? Threshold, string Window);
+public sealed record GateResult(string Gate, bool Passed, string Evidence, double? Value, double? Threshold, string Window)
+{
+    /// <summary>Where the evidence can be looked at (the drift run a drift gate read), when it has a page.</summary>
+    public string? Link { get; init; }
+}
 
 /// <summary>A request to raise a path's rollout, approved by a second person when its gates pass (DESIGN.md "Rollout").</summary>
 public sealed class RolloutRequest
@@ -51,8 +55,9 @@ internal sealed class RolloutRequestConfiguration : IEntityTypeConfiguration<Rol
         b.Property(r => r.DecidedByName).HasMaxLength(256);
         b.Property(r => r.DecisionComment).HasMaxLength(2000);
         b.Property(r => r.OverrideReason).HasMaxLength(2000);
-        b.OwnsMany(r => r.GatesAtRequest, o => o.ToJson());
-        b.OwnsMany(r => r.GatesAtDecision, o => o.ToJson());
+        // A gate's link is for the live view; the stored gates keep its evidence, which names the run's time.
+        b.OwnsMany(r => r.GatesAtRequest, o => o.ToJson().Ignore(g => g.Link));
+        b.OwnsMany(r => r.GatesAtDecision, o => o.ToJson().Ignore(g => g.Link));
         b.HasIndex(r => new { r.PathId, r.State });
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(r => r.PathId).OnDelete(DeleteBehavior.Cascade);
     }

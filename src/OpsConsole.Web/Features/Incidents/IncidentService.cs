@@ -52,7 +52,7 @@ public sealed class IncidentService(
         var target = path.Drift.ContainToPercent;
         long? version = !contain ? null : target is { } percent
             ? await Controls.ControlsService.SetRolloutAsync(db, pathId, p => p.RolloutPercent > percent, percent, now, ct)
-            : await Controls.ControlsService.FlipKillSwitchAsync(db, p => p.Id == pathId, true, $"Automatic containment: {title}", SystemActor, now, ct);
+            : await Controls.ControlsService.FlipKillSwitchAsync(db, pathId, _ => true, true, $"Automatic containment: {title}", SystemActor, now, ct);
         var contained = version is not null;
         if (contained)
         {

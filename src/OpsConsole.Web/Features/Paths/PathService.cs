@@ -12,6 +12,8 @@ public sealed record PathSummary(
 {
     public int Id { get; init; }
     public FallbackMode FallbackMode { get; init; }
+    /// <summary>When the kill switch last flipped: a flip from the overview is made only from this state.</summary>
+    public DateTime? KillSwitchAt { get; init; }
 }
 
 public sealed record UserOption(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles)
@@ -52,7 +54,7 @@ public sealed class PathService(
         }
         var rows = await q.OrderBy(p => p.Slug).Select(p => new
         {
-            p.Id, p.Slug, p.Name, p.Description, p.OnCallUserId, p.KillSwitchOn, p.RolloutPercent, p.ConfidenceThreshold, p.FallbackMode,
+            p.Id, p.Slug, p.Name, p.Description, p.OnCallUserId, p.KillSwitchOn, p.KillSwitchAt, p.RolloutPercent, p.ConfidenceThreshold, p.FallbackMode,
             Members = p.Members.Select(m => new { m.UserId, m.Kind }).ToList(),
         }).ToListAsync(ct);
         var users = await UserMapAsync(db, ct);
@@ -65,6 +67,7 @@ public sealed class PathService(
         {
             Id = r.Id,
             FallbackMode = r.FallbackMode,
+            KillSwitchAt = r.KillSwitchAt,
         }).ToList();
     }
 

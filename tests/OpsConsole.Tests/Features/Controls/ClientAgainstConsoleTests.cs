@@ -68,7 +68,7 @@ public sealed class ClientAgainstConsoleTests : IAsyncLifetime
 
         var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
         var flipped = Stopwatch.StartNew();
-        var result = await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("invoice-field-extraction", true, "bad totals", oncall, Ct);
+        var result = await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("invoice-field-extraction", true, null, "bad totals", oncall, Ct);
         Assert.True(result.Succeeded);
         await WaitUntilAsync(() => !client.IsEnabled("invoice-field-extraction", "u-1"), TimeSpan.FromSeconds(1), "the kill switch to reach the client");
         Assert.InRange(flipped.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));

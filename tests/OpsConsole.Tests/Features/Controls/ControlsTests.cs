@@ -114,7 +114,7 @@ public sealed class ControlsTests : IntegrationTest
         Assert.Equal(HttpStatusCode.NotModified, (await api.SendAsync(again, Ct)).StatusCode);
 
         var oncall = await Principals.ForAsync(Factory, "oncall@opsconsole.local");
-        Assert.True((await Controls.SetKillSwitchAsync("ticket-triage", true, "drift in triage-v2", oncall, Ct)).Succeeded);
+        Assert.True((await Controls.SetKillSwitchAsync("ticket-triage", true, null, "drift in triage-v2", oncall, Ct)).Succeeded);
 
         using var after = new HttpRequestMessage(HttpMethod.Get, "/api/v1/config");
         after.Headers.IfNoneMatch.Add(etag);
@@ -133,10 +133,10 @@ public sealed class ControlsTests : IntegrationTest
         var viewer = await Principals.ForAsync(Factory, "viewer@opsconsole.local");
         var before = await VersionAsync("invoice-field-extraction");
 
-        Assert.False((await Controls.SetKillSwitchAsync("invoice-field-extraction", true, "wrong totals", viewer, Ct)).Succeeded);
-        Assert.Contains("reason", (await Controls.SetKillSwitchAsync("invoice-field-extraction", true, "  ", oncall, Ct)).Error);
-        Assert.True((await Controls.SetKillSwitchAsync("invoice-field-extraction", true, "wrong totals", oncall, Ct)).Succeeded);
-        Assert.Contains("already on", (await Controls.SetKillSwitchAsync("invoice-field-extraction", true, "again", oncall, Ct)).Error);
+        Assert.False((await Controls.SetKillSwitchAsync("invoice-field-extraction", true, null, "wrong totals", viewer, Ct)).Succeeded);
+        Assert.Contains("reason", (await Controls.SetKillSwitchAsync("invoice-field-extraction", true, null, "  ", oncall, Ct)).Error);
+        Assert.True((await Controls.SetKillSwitchAsync("invoice-field-extraction", true, null, "wrong totals", oncall, Ct)).Succeeded);
+        Assert.Contains("Already turned off by oncall@opsconsole.local", (await Controls.SetKillSwitchAsync("invoice-field-extraction", true, null, "again", oncall, Ct)).Error);
 
         var d = await api.GetFromJsonAsync<Decision>("/api/v1/paths/invoice-field-extraction/decision?unit=any", Ct);
         Assert.Equal((false, DecisionReasons.KillSwitch, before + 1), (d!.Enabled, d.Reason, d.ConfigVersion));
@@ -146,7 +146,7 @@ public sealed class ControlsTests : IntegrationTest
         await Ingest.PostOkAsync(Factory.CreateClient(), Ingest.Batch(Ingest.Event("while-killed", path: "invoice-field-extraction")));
         Assert.True(await Db.QueryAsync(Factory, db => db.InferenceEvents.AnyAsync(e => e.EventId == "while-killed", Ct)));
 
-        Assert.True((await Controls.SetKillSwitchAsync("invoice-field-extraction", false, "fixed upstream", oncall, Ct)).Succeeded);
+        Assert.True((await Controls.SetKillSwitchAsync("invoice-field-extraction", false, path.KillSwitchAt, "fixed upstream", oncall, Ct)).Succeeded);
         Assert.True((await api.GetFromJsonAsync<Decision>("/api/v1/paths/invoice-field-extraction/decision?unit=any", Ct))!.Enabled);
         var actions = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(a => a.PathSlug == "invoice-field-extraction").Select(a => a.Action).ToListAsync(Ct));
         Assert.Contains("path.kill", actions);
@@ -160,8 +160,8 @@ public sealed class ControlsTests : IntegrationTest
         var owner = await Principals.ForAsync(Factory, "owner@opsconsole.local");
         var before = await VersionAsync("ticket-triage");
         var results = await Task.WhenAll(
-            Controls.SetKillSwitchAsync("ticket-triage", true, "a", oncall, Ct),
-            Controls.SetKillSwitchAsync("ticket-triage", true, "b", owner, Ct));
+            Controls.SetKillSwitchAsync("ticket-triage", true, null, "a", oncall, Ct),
+            Controls.SetKillSwitchAsync("ticket-triage", true, null, "b", owner, Ct));
         Assert.Single(results, r => r.Succeeded);
         Assert.Equal(before + 1, await VersionAsync("ticket-triage"));
     }
@@ -186,12 +186,12 @@ public sealed class ControlsTests : IntegrationTest
         Assert.Equal(v0, await VersionAsync("support-reply-draft"));
         await EditAsync(i => i.FallbackMode = FallbackMode.Rules);          // the fallback is in every answer
         Assert.Equal(v0 + 1, await VersionAsync("support-reply-draft"));
-        Assert.True((await Controls.DecreaseRolloutAsync("support-reply-draft", 10, "too many complaints", owner, Ct)).Succeeded);
+        Assert.True((await Controls.DecreaseRolloutAsync("support-reply-draft", 25, 10, "too many complaints", owner, Ct)).Succeeded);
         Assert.Equal(v0 + 2, await VersionAsync("support-reply-draft"));
         var (requested, _) = await Controls.RequestIncreaseAsync("support-reply-draft", 20, "complaints handled", owner, Ct);
         Assert.True(requested.Succeeded);
         Assert.Equal(v0 + 2, await VersionAsync("support-reply-draft"));  // a request changes nothing yet
-        Assert.False((await Controls.DecreaseRolloutAsync("support-reply-draft", 30, "not a decrease", owner, Ct)).Succeeded);
+        Assert.False((await Controls.DecreaseRolloutAsync("support-reply-draft", 10, 30, "not a decrease", owner, Ct)).Succeeded);
         Assert.Equal(v0 + 2, await VersionAsync("support-reply-draft"));
     }
 
@@ -216,21 +216,21 @@ public sealed class ControlsTests : IntegrationTest
         Assert.Equal(100, decided.Threshold);
         Assert.Contains("needs ≥ 100", decided.Evidence);
 
-        Assert.Contains("second owner", (await Controls.ApproveAsync(id!.Value, "fine", null, ownerA, Ct)).Error);
-        var blocked = await Controls.ApproveAsync(id.Value, "fine", null, ownerB, Ct);
+        Assert.Contains("second owner", (await Controls.ApproveAsync(id!.Value, 25, "fine", null, ownerA, Ct)).Error);
+        var blocked = await Controls.ApproveAsync(id.Value, 25, "fine", null, ownerB, Ct);
         Assert.False(blocked.Succeeded);
         Assert.Contains(blocked.FailingGates!, g => g.Gate == "decided reviews");
-        Assert.Contains("Only an admin may override", (await Controls.ApproveAsync(id.Value, "fine", "I say so", ownerB, Ct)).Error);
+        Assert.Contains("Only an admin may override", (await Controls.ApproveAsync(id.Value, 25, "fine", "I say so", ownerB, Ct)).Error);
         Assert.Equal(25, (await api.GetFromJsonAsync<ConfigDocument>("/api/v1/config", Ct))!.Paths.Single(p => p.Slug == "support-reply-draft").RolloutPercent);
 
-        Assert.True((await Controls.ApproveAsync(id.Value, "ok for the launch", "launch needs it; reviews are being backfilled", admin, Ct)).Succeeded);
+        Assert.True((await Controls.ApproveAsync(id.Value, 25, "ok for the launch", "launch needs it; reviews are being backfilled", admin, Ct)).Succeeded);
         Assert.Equal(50, (await api.GetFromJsonAsync<ConfigDocument>("/api/v1/config", Ct))!.Paths.Single(p => p.Slug == "support-reply-draft").RolloutPercent);
         var done = await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct));
         Assert.Equal((RolloutRequestStates.Applied, "admin@opsconsole.local"), (done.State, done.DecidedByName));
         Assert.NotNull(done.OverrideReason);
         var overrideEntry = await Db.QueryAsync(Factory, db => db.AuditEntries.SingleAsync(a => a.Action == "rollout.override", Ct));
         Assert.Contains("backfilled", overrideEntry.AfterJson);
-        Assert.Contains("already applied", (await Controls.ApproveAsync(id.Value, "again", null, ownerB, Ct)).Error);
+        Assert.Contains("Already applied by admin@opsconsole.local", (await Controls.ApproveAsync(id.Value, 50, "again", null, ownerB, Ct)).Error);
     }
 
     [Fact]
@@ -251,11 +251,11 @@ public sealed class ControlsTests : IntegrationTest
         });
 
         var (_, id) = await Controls.RequestIncreaseAsync("ticket-triage", 75, "drift fixed", ownerA, Ct);
-        var blocked = await Controls.ApproveAsync(id!.Value, null, null, ownerB, Ct);
+        var blocked = await Controls.ApproveAsync(id!.Value, 50, null, null, ownerB, Ct);
         Assert.Contains(blocked.FailingGates!, g => g.Gate == "no open SEV1/SEV2 incident" && g.Evidence.Contains("Confidence drift"));
 
         await Db.QueryAsync(Factory, db => db.Incidents.ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, IncidentStatuses.Resolved), Ct));
-        Assert.True((await Controls.ApproveAsync(id.Value, "looks good", null, ownerB, Ct)).Succeeded);
+        Assert.True((await Controls.ApproveAsync(id.Value, 50, "looks good", null, ownerB, Ct)).Succeeded);
         Assert.Equal(75, await Db.QueryAsync(Factory, db => db.Paths.Where(x => x.Id == pathId).Select(x => x.RolloutPercent).SingleAsync(Ct)));
     }
 

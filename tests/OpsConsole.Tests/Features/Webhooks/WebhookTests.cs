@@ -61,7 +61,7 @@ public sealed class WebhookTests : IAsyncLifetime
     public async Task KillSwitch_WritesADelivery_SignedSoTheReceiverCanVerify()
     {
         var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
-        Assert.True((await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("ticket-triage", true, "bad labels", oncall, Ct)).Succeeded);
+        Assert.True((await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("ticket-triage", true, null, "bad labels", oncall, Ct)).Succeeded);
         // Written in the kill switch's own transaction, before anything is sent.
         Assert.Equal(1, await Db.QueryAsync(_factory, db => db.WebhookDeliveries.CountAsync(d => d.Event == WebhookEvents.KillSwitchChanged && d.DeliveredAt == null, Ct)));
 
