@@ -24,7 +24,7 @@ public sealed class DriftGateTests : IntegrationTest
         var paths = Factory.Services.GetRequiredService<PathService>();
         var p = (await paths.GetAsync(Slug, Ct))!.Path;
         var input = PathInput.From(p);
-        input.Gates = new RolloutGates { NoOpenSev1OrSev2 = false, LastDriftNotAlert = true };
+        input.Gates = new GatesInput { NoOpenSev1OrSev2 = false, LastDriftNotAlert = true };
         Assert.True((await paths.UpdateAsync(Slug, input, p.UpdatedAt, Principals.Admin("admin"), Ct)).Succeeded);
     }
 
