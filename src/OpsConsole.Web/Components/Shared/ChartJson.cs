@@ -12,7 +12,8 @@ public static class ChartJson
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new FiniteDouble(), new FiniteFloat() },
+        // Chart figures are doubles throughout (DashboardCharts, DriftHistoryCharts).
+        Converters = { new FiniteDouble() },
     };
 
     public static JsonElement ToElement(object options) => JsonSerializer.SerializeToElement(options, Options);
@@ -24,23 +25,6 @@ public static class ChartJson
         public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
         {
             if (double.IsFinite(value))
-            {
-                writer.WriteNumberValue(value);
-            }
-            else
-            {
-                writer.WriteNullValue();
-            }
-        }
-    }
-
-    private sealed class FiniteFloat : JsonConverter<float>
-    {
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetSingle();
-
-        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
-        {
-            if (float.IsFinite(value))
             {
                 writer.WriteNumberValue(value);
             }
