@@ -34,4 +34,8 @@ public static class PageExtensions
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png"), FullPage = true });
     }
+
+    /// <summary>What the person sees now, where they are scrolled to.</summary>
+    public static async Task ScreenshotViewportAsync(this IPage page, string name) =>
+        await page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png") });
 }

@@ -2,6 +2,36 @@ namespace OpsConsole.E2E;
 
 public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
 {
+    [Theory]
+    [InlineData(1280, 800)]
+    [InlineData(390, 844)]
+    public async Task Save_InvalidFieldsFarDown_FocusesTheFirstAndSummarisesAtSave(int width, int height)
+    {
+        var owner = await app.NewPageAsync(width, height);
+        await owner.SignedInAsync("owner@opsconsole.local", "/paths/support-reply-draft/edit");
+        await owner.WaitForInteractiveAsync();
+        // Two problems far below the top of the form: the service-level one comes first in the page.
+        await owner.FillAsync("#slo-quality", "150");
+        await owner.FillAsync("#gate-min-quality", "-3");
+        await owner.ClickAsync("[data-testid=save-path]");
+
+        var summary = owner.Locator("[data-testid=save-problems]");
+        await summary.WaitForAsync();
+        Assert.StartsWith("2 problems", (await summary.TextContentAsync())?.Trim());
+        // The cursor is in the first invalid field, and that field is on screen (not under the app bar).
+        await owner.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'slo-quality'");
+        var box = await owner.Locator("#slo-quality").BoundingBoxAsync();
+        Assert.NotNull(box);
+        Assert.True(box.Y > 64 && box.Y + box.Height < height, $"the focused field is at y={box.Y} of a {height} px viewport");
+        await owner.ScreenshotViewportAsync($"path-form-problems-{width}");
+
+        // "Go to the first problem" brings it back after the person scrolled away.
+        await owner.Locator("#gate-min-quality").FocusAsync();
+        await owner.ClickAsync("[data-testid=go-to-problem]");
+        await owner.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'slo-quality'");
+        await owner.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task AdminCreates_OwnerEdits_OtherOwnerAndViewerRefused()
     {
