@@ -6,6 +6,7 @@ using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Controls;
+using OpsConsole.Web.Features.Search;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Incidents;
@@ -88,6 +89,7 @@ try
         .AddWebhooks()
         .AddRealtime()
         .AddNotifications()
+        .AddSearch()
         .AddDemoTraffic()
         .AddJobs();
 }

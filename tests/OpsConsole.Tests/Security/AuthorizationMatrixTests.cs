@@ -48,6 +48,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /incidents"] = ("GET", "/incidents", [L, O, O, O, O, O]),
         ["GET /incidents/{id:long}"] = ("GET", "/incidents/1", [L, O, O, O, O, O]),
         ["GET /keys"] = ("GET", "/keys", [L, O, O, F, F, F]),
+        // Search: every signed-in person; the results hold only what they may see (SearchTests).
+        ["GET /search"] = ("GET", "/search?q=support", [L, O, O, O, O, O]),
         ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
         ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),
         ["GET /review/stats"] = ("GET", "/review/stats", [L, O, O, F, O, F]),
