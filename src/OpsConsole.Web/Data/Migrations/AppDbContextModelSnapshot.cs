@@ -766,6 +766,12 @@ namespace OpsConsole.Web.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("TraceId")
+                        .HasFilter("\"TraceId\" IS NOT NULL");
+
+                    b.HasIndex("Unit")
+                        .HasFilter("\"Unit\" IS NOT NULL");
+
                     b.HasIndex("PathId", "EventId")
                         .IsUnique();
 

@@ -63,6 +63,9 @@ public sealed class InferenceEventConfiguration : IEntityTypeConfiguration<Infer
         b.HasIndex(e => new { e.PathId, e.EventId }).IsUnique();
         // The explorer pages newest first within a path (keyset on OccurredAt, Id).
         b.HasIndex(e => new { e.PathId, e.OccurredAt, e.Id });
+        // Search finds an event by the trace id or unit someone pasted from a log (Features/Search).
+        b.HasIndex(e => e.TraceId).HasFilter("\"TraceId\" IS NOT NULL");
+        b.HasIndex(e => e.Unit).HasFilter("\"Unit\" IS NOT NULL");
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(e => e.PathId).OnDelete(DeleteBehavior.Cascade);
     }
 }
