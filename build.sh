@@ -30,22 +30,52 @@ run_tests() {
   step "Linting the Dockerfile (no Docker engine here)"
   (cd wwwroot-assets && npx --no-install dockerfilelint ../Dockerfile)
 
+  step "Validating deploy/ (compose file with dclint and docker-compose config, nginx -t, a routing test)"
+  local deploy_failed=0
+  if ! deploy/validate.sh; then
+    echo "deploy/validate.sh failed (counted as one failed test)." >&2
+    deploy_failed=1
+  fi
+
   step "Building ($CONFIGURATION)"
   # Warnings are errors through Directory.Build.props, which also lists the exceptions (NU1603);
   # -warnaserror on the command line would override that list.
   dotnet build OpsConsole.sln -c "$CONFIGURATION" --nologo -v quiet
 
+  step "Checking formatting (dotnet format --verify-no-changes; fix with: dotnet format OpsConsole.sln)"
+  local format_failed=0
+  if ! dotnet format OpsConsole.sln --verify-no-changes --no-restore; then
+    echo "Formatting differs from .editorconfig (counted as one failed test)." >&2
+    format_failed=1
+  fi
+
+  step "Starting throw-away PostgreSQL and Redis servers (127.0.0.1, free ports)"
+  SERVERS_DIR=$(.ci/test-servers.sh start)
+  trap '.ci/test-servers.sh stop "$SERVERS_DIR" || true' EXIT
+  # shellcheck disable=SC1091
+  . "$SERVERS_DIR/env"
+  export OPSCONSOLE_TEST_POSTGRES OPSCONSOLE_TEST_REDIS
+
   local results="$ROOT/artifacts/test-results"
   rm -rf "$results"
   mkdir -p "$results"
-  local passed=0 failed=0 skipped=0 status=0
-  for project in tests/OpsConsole.Tests e2e/OpsConsole.E2E; do
-    local name
-    name=$(basename "$project")
+  local passed=0 failed=$((format_failed + deploy_failed)) skipped=0 status=$((format_failed | deploy_failed))
+  # name|project|provider|filter: the unit and integration tests on SQLite, the integration tests
+  # again on PostgreSQL (same classes, a fresh database per app), then the browser tests.
+  local runs=(
+    "OpsConsole.Tests (SQLite)|tests/OpsConsole.Tests|Sqlite|Provider!=PostgresOnly"
+    "OpsConsole.Tests (PostgreSQL)|tests/OpsConsole.Tests|Postgres|Category=Integration&Provider!=SqliteOnly"
+    "OpsConsole.E2E|e2e/OpsConsole.E2E|Sqlite|"
+  )
+  for run in "${runs[@]}"; do
+    local name project provider filter
+    IFS='|' read -r name project provider filter <<<"$run"
     step "Testing $name"
-    local log="$results/$name.log"
+    local log="$results/${name//[^A-Za-z0-9.]/_}.log"
+    local args=(test "$project" -c "$CONFIGURATION" --no-build --nologo)
+    if [ -n "$filter" ]; then args+=(--filter "$filter"); fi
     set +e
-    dotnet test "$project" -c "$CONFIGURATION" --no-build --nologo 2>&1 | tee "$log"
+    OPSCONSOLE_TEST_PROVIDER=$provider dotnet "${args[@]}" 2>&1 | tee "$log"
     local code=${PIPESTATUS[0]}
     set -e
     # vstest's closing line: "Passed!  - Failed: 0, Passed: 212, Skipped: 0, Total: 212, ..."

@@ -19,9 +19,16 @@ public class AppFixture : IAsyncLifetime
     private IPlaywright? _playwright;
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The console's SQLite file: a journey that needs time to have passed (an item past due) moves it there.</summary>
+    public string DatabasePath => Path.Combine(_dataDir, "opsconsole.db");
     public IBrowser Browser { get; private set; } = null!;
 
     public static string RepoRoot { get; } = FindRoot();
+    public static string WebDir { get; } = Path.Combine(RepoRoot, "src", "OpsConsole.Web");
+
+    /// <summary>The console as built in the same configuration as these tests.</summary>
+    public static string WebDll { get; } = Path.Combine(WebDir, "bin", AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "OpsConsole.Web.dll");
     public static string ArtifactsDir { get; } = Directory.CreateDirectory(Path.Combine(RepoRoot, "e2e", "OpsConsole.E2E", "artifacts")).FullName;
 
     public string AppLog
@@ -39,17 +46,14 @@ public class AppFixture : IAsyncLifetime
     {
         var port = FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
-        var configuration = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
-        var webDir = Path.Combine(RepoRoot, "src", "OpsConsole.Web");
-        var dll = Path.Combine(webDir, "bin", configuration, "net10.0", "OpsConsole.Web.dll");
-        var psi = new ProcessStartInfo("dotnet", [dll, "--urls", BaseUrl])
+        var psi = new ProcessStartInfo("dotnet", [WebDll, "--urls", BaseUrl])
         {
-            WorkingDirectory = webDir,
+            WorkingDirectory = WebDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={Path.Combine(_dataDir, "opsconsole.db")}";
+        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={DatabasePath}";
         psi.Environment["OpsConsole__Demo__Enabled"] = "true";
         // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
         psi.Environment["OpsConsole__Demo__Traffic__HistoryDays"] = "0";
@@ -105,13 +109,14 @@ public class AppFixture : IAsyncLifetime
 
     /// <summary>A fresh browser context (its own cookies) at laptop size.</summary>
     /// <param name="forwardedFor">The client address a reverse proxy on this host would report (loopback is a trusted proxy): another person's machine.</param>
-    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800, string? forwardedFor = null)
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800, string? forwardedFor = null, string? timezoneId = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseUrl,
             ViewportSize = new() { Width = width, Height = height },
             ExtraHTTPHeaders = forwardedFor is null ? null : new Dictionary<string, string> { ["X-Forwarded-For"] = forwardedFor },
+            TimezoneId = timezoneId,
         });
         // Generous: a 2-core CI machine runs the console, Chromium and the test together.
         context.SetDefaultTimeout(30_000);

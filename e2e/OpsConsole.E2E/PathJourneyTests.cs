@@ -120,4 +120,34 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await page.ScreenshotAsync("paths-viewer-800");
         await page.Context.CloseAsync();
     }
+
+    /// <summary>A dialog's form too: a refused key leads to its first problem and says what is wrong beside the button.</summary>
+    [Fact]
+    public async Task NewKey_Refused_FocusesTheFirstProblemAndListsThemAtTheButton()
+    {
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync("admin@opsconsole.local", "/keys");
+        await page.Locator("[data-testid=keys-table]").WaitForAsync();
+        await page.ClickAsync("[data-testid=new-key]");
+        await page.Locator("#key-name").WaitForAsync();
+        await page.ClickAsync("[data-testid=create-key]");
+        // No name and no path: the name (first in the dialog) takes the focus; both problems are listed at the button.
+        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'key-name'");
+        var problems = page.Locator(".mud-dialog [data-testid=dialog-errors]");
+        await Assertions.Expect(problems).ToContainTextAsync("Give the key a name");
+        await Assertions.Expect(problems).ToContainTextAsync("Choose the paths");
+        await Assertions.Expect(page.Locator("[data-testid=key-paths]")).ToHaveAttributeAsync("aria-invalid", "true");
+        await page.ScreenshotViewportAsync("key-dialog-refused-1280");
+
+        // Named, but with no scope left: the scopes are where the person is taken next.
+        await page.FillAsync("#key-name", "focus-e2e");
+        await page.ClickAsync("[data-testid='scope-events:write']");
+        await page.ClickAsync("[data-testid=create-key]");
+        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.dataset.testid === 'key-scopes'");
+        await Assertions.Expect(problems).Not.ToContainTextAsync("Give the key a name");
+        await Assertions.Expect(problems).ToContainTextAsync("Choose at least one scope");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotViewportAsync("key-dialog-refused-390");
+        await page.Context.CloseAsync();
+    }
 }

@@ -88,6 +88,8 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
             await page.Keyboard.PressAsync("n");
             await page.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
             await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+            // The last item's "Approved." does not follow the reviewer to the next one.
+            Assert.Equal(0, await page.Locator("[data-testid=review-message]").CountAsync());
             var eventId = await page.Locator("h1").TextContentAsync();
             await page.Keyboard.PressAsync("a");
             await page.Locator("[data-testid=review-message]", new() { HasTextString = "Approved." }).WaitForAsync();
@@ -96,6 +98,62 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         }
         await page.ScreenshotAsync("review-keyboard-third-item");
         await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Reviewer_CorrectsWithTheKeyboard_CursorInTheEditorAndOnlyTheChangedValueMarked()
+    {
+        var id = "e2e-e-" + Guid.NewGuid().ToString("N")[..6];
+        await PostAsync(id);
+        var page = await app.NewPageAsync();
+        await page.SignedInAsync("reviewer@opsconsole.local", "/review?path=invoice-field-extraction");
+        await Row(page, id).ClickAsync();
+        await page.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
+        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+
+        // ? shows the shortcuts of this view; Esc closes them and gives the keyboard back to the view.
+        await page.Keyboard.PressAsync("?");
+        await page.Locator("[data-testid=shortcuts]", new() { HasTextString = "Approve the output" }).WaitForAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await page.Locator("[data-testid=shortcuts]").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        Assert.EndsWith($"/review/{page.Url.Split('/').Last()}", page.Url); // Esc closed the help, not the view
+
+        await page.Keyboard.PressAsync("e");
+        await page.WaitForFunctionAsync("() => document.activeElement?.id === 'corrected-output'");
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("{\"supplier\":\"Acme\",\"total\":1250}");
+        await page.Locator("[data-testid=diff] ins", new() { HasTextString = "1250" }).WaitForAsync();
+        Assert.Equal(["1200"], await page.Locator("[data-testid=diff] del").AllTextContentsAsync());
+        Assert.Equal(["1250"], await page.Locator("[data-testid=diff] ins").AllTextContentsAsync());
+        await page.ScreenshotAsync("review-item-correcting-1280");
+
+        await page.Keyboard.PressAsync("Control+Enter");
+        await page.Locator("[data-testid=review-message]", new() { HasTextString = "Correction saved." }).WaitForAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ItemHeldBySomeoneElse_OnAPhone_ClaimNotOffered()
+    {
+        var id = "e2e-h-" + Guid.NewGuid().ToString("N")[..6];
+        await PostAsync(id);
+        var holder = await app.NewPageAsync();
+        await holder.SignedInAsync("reviewer@opsconsole.local", "/review?path=invoice-field-extraction");
+        await Row(holder, id).ClickAsync();
+        await holder.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
+
+        var other = await app.NewPageAsync(390, 844);
+        await other.SignedInAsync("owner2@opsconsole.local", new Uri(holder.Url).PathAndQuery);
+        await other.Locator("[data-testid=held-by-other]", new() { HasTextString = "reviewer@opsconsole.local is reviewing this item" }).WaitForAsync();
+        Assert.Equal(0, await other.Locator("[data-testid=claim]").CountAsync());
+        Assert.Contains("mud-button-filled", await other.Locator("[data-testid=next]").GetAttributeAsync("class"));
+        await other.ScreenshotAsync("review-item-held-by-other-390");
+        await holder.ScreenshotAsync("review-item-claimed-by-you-1280");
+        foreach (var page in new[] { holder, other })
+        {
+            await page.Context.CloseAsync();
+        }
     }
 
     [Fact]

@@ -4,12 +4,12 @@ public sealed class SignInJourneyTests(AppFixture app) : IClassFixture<AppFixtur
 {
     public static TheoryData<string, string[]> DemoUsers => new()
     {
-        { "admin@opsconsole.local", ["paths", "incidents", "review", "audit", "keys", "users", "quarantine"] },
-        { "owner@opsconsole.local", ["paths", "incidents", "review", "audit", "keys"] },
-        { "owner2@opsconsole.local", ["paths", "incidents", "review", "audit", "keys"] },
-        { "oncall@opsconsole.local", ["paths", "incidents"] },
-        { "reviewer@opsconsole.local", ["paths", "incidents", "review"] },
-        { "viewer@opsconsole.local", ["paths", "incidents"] },
+        { "admin@opsconsole.local", ["paths", "incidents", "review", "audit", "keys", "users", "quarantine", "jobs", "settings"] },
+        { "owner@opsconsole.local", ["paths", "incidents", "review", "audit", "keys", "settings"] },
+        { "owner2@opsconsole.local", ["paths", "incidents", "review", "audit", "keys", "settings"] },
+        { "oncall@opsconsole.local", ["paths", "incidents", "settings"] },
+        { "reviewer@opsconsole.local", ["paths", "incidents", "review", "settings"] },
+        { "viewer@opsconsole.local", ["paths", "incidents", "settings"] },
     };
 
     [Theory]

@@ -24,6 +24,9 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
 
     private static readonly TimeSpan FirstLoadRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PushRetryCap = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CatchUpFirst = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan CatchUpCap = TimeSpan.FromSeconds(2);
+    private const int CatchUpAttempts = 6;
 
     // Copied from the options at start, so changing the options object later has no effect.
     private readonly string _apiKey;
@@ -39,6 +42,8 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly WakeSignal _refreshNow = new();
     private readonly CancellationTokenSource _stop = new();
+    // Config versions announced by push that no fetched snapshot has shown yet, by path.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _announced = new(StringComparer.Ordinal);
 
     // Decisions read this without a lock; a refresh replaces the whole object.
     private volatile ConfigSnapshot? _snapshot;
@@ -322,22 +327,55 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
     private async Task RefreshLoopAsync(bool loaded, CancellationToken ct)
     {
         var failures = loaded ? 0 : 1;
+        var catchUp = 0;
         while (!ct.IsCancellationRequested)
         {
             // Until the first load succeeds every path is off, so try again sooner than the interval.
             var wait = _snapshot is null && failures > 0
                 ? Backoff.EqualJitter(failures - 1, FirstLoadRetry, _refreshInterval)
                 : _refreshInterval;
+            if (catchUp > 0)
+            {
+                wait = Backoff.Ceiling(catchUp - 1, CatchUpFirst, CatchUpCap);
+            }
             try
             {
                 await _refreshNow.WaitAsync(wait, _time, ct).ConfigureAwait(false);
                 failures = await TryRefreshAsync(ct).ConfigureAwait(false) ? 0 : failures + 1;
+                if (!BehindAnnouncement())
+                {
+                    catchUp = 0;
+                }
+                else if (++catchUp > CatchUpAttempts)
+                {
+                    // The path may have left this key's reach; the periodic refresh takes over.
+                    _announced.Clear();
+                    catchUp = 0;
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the snapshot is older than a pushed change announced: with several console instances
+    /// the fetch may reach one that has not heard of the change yet, so the client asks again shortly
+    /// (a few times, with growing pauses) instead of waiting for the next periodic refresh.
+    /// </summary>
+    private bool BehindAnnouncement()
+    {
+        var snapshot = _snapshot;
+        foreach (var (path, version) in _announced)
+        {
+            if (snapshot is not null && snapshot.Paths.TryGetValue(path, out var config) && config.ConfigVersion >= version)
+            {
+                _announced.TryRemove(new KeyValuePair<string, long>(path, version));
+            }
+        }
+        return !_announced.IsEmpty;
     }
 
     private HubConnection BuildHub()
@@ -365,6 +403,11 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
         hub.On<string, long>(ConfigChangedMethod, (path, configVersion) =>
         {
             LogConfigChanged(_log, path, configVersion);
+            // Version 0 names no change ("fetch again"): there is nothing to wait for.
+            if (configVersion > 0)
+            {
+                _announced.AddOrUpdate(path, configVersion, (_, known) => Math.Max(known, configVersion));
+            }
             _refreshNow.Set();
         });
         hub.Reconnecting += ex =>

@@ -1,97 +1,67 @@
-using Microsoft.AspNetCore.HttpOverrides;
-using MudBlazor.Services;
-using OpsConsole.Web.Components;
 using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Controls;
-using OpsConsole.Web.Features.Search;
 using OpsConsole.Web.Features.Dashboards;
-using OpsConsole.Web.Features.Drift;
-using OpsConsole.Web.Features.Incidents;
-using OpsConsole.Web.Features.Webhooks;
+using OpsConsole.Web.Features.Decisions;
 using OpsConsole.Web.Features.Demo;
+using OpsConsole.Web.Features.Drift;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Explorer;
+using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Metrics;
 using OpsConsole.Web.Features.Notifications;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Reviewers;
+using OpsConsole.Web.Features.Search;
 using OpsConsole.Web.Features.Users;
+using OpsConsole.Web.Features.Webhooks;
+using OpsConsole.Web.Host;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Jobs;
-using OpsConsole.Web.Realtime;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Realtime;
 
-if (args is ["healthcheck", ..])
+if (args is [ContainerHealthCheck.Command, ..])
 {
     return await ContainerHealthCheck.RunAsync(args);
 }
-
-// Configuration is read at start only: a reload watcher on the content root would also wake on
-// every write of a SQLite file kept below it (dotnet run starts in the project folder).
-// `rebuild-rollups [slug…]` recomputes dashboard rollups from raw events and exits.
-var rebuild = args is [DashboardsFeature.RebuildCommand, ..] ? args[1..].Where(a => !a.StartsWith('-')).ToArray() : null;
-var builder = WebApplication.CreateBuilder([.. rebuild is null ? args : args[1..].Where(a => a.StartsWith('-')), "--hostBuilder:reloadConfigOnChange=false"]);
-
-// The console handles JSON batches of at most 4 MB; nothing it serves needs more.
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 5 * 1024 * 1024);
-// One line per event for people at a terminal; JSON (with scopes) for log shippers elsewhere.
-builder.Logging.ClearProviders();
-if (builder.Environment.IsDevelopment())
-{
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss ";
-    });
-}
-else
-{
-    builder.Logging.AddJsonConsole(o =>
-    {
-        o.IncludeScopes = true;
-        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        o.UseUtcTimestamp = true;
-    });
-}
-
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
-builder.Services.AddOpenApi();
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
-builder.Services.Configure<ForwardedHeadersOptions>(o =>
-{
-    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-    // Behind a reverse proxy on another host, list its address in OpsConsole:Https:KnownProxies.
-    foreach (var proxy in builder.Configuration.GetSection("OpsConsole:Https:KnownProxies").Get<string[]>() ?? [])
-    {
-        o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
-    }
-});
-builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
+var command = HostCommand.Parse(args);
+var builder = WebApplication.CreateBuilder(command.HostArgs);
 
 try
 {
-    builder.AddDatabase()
+    // What each feature needs: its services, settings, hub, notifier and jobs (lowest layer first).
+    builder.AddHostPlumbing()
+        .AddDatabase()
         .AddSecurity()
         .AddHealth()
+        .AddRealtime()
+        .AddJobs()
         .AddAudit()
         .AddPaths()
         .AddUsers()
         .AddApiKeys()
+        .AddDecisions()
+        .AddEvents()
         .AddIngestion()
+        .AddExplorer()
+        .AddQuarantine()
         .AddReview()
+        .AddReviewers()
+        .AddMetrics()
         .AddDashboards()
         .AddControls()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()
-        .AddRealtime()
         .AddNotifications()
         .AddSearch()
-        .AddDemoTraffic()
-        .AddJobs();
+        .AddDemoTraffic();
 }
 catch (StartupRefusedException ex)
 {
@@ -99,7 +69,6 @@ catch (StartupRefusedException ex)
 }
 
 var app = builder.Build();
-
 try
 {
     await app.InitializeAsync();
@@ -108,45 +77,21 @@ catch (StartupRefusedException ex)
 {
     return StartupRefused(ex);
 }
-
-if (rebuild is not null)
+if (command.RunInsteadOfServing is { } run)
 {
-    return await DashboardsFeature.RebuildAsync(app.Services, rebuild, Console.Out, CancellationToken.None);
+    return await run(app);
 }
 
-var https = app.Configuration.GetSection("OpsConsole:Https");
-app.UseForwardedHeaders();
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/error", createScopeForErrors: true);
-}
-if (https.GetValue<bool>("Hsts"))
-{
-    app.UseHsts();
-}
-if (https.GetValue<bool>("RedirectToHttps"))
-{
-    app.UseHttpsRedirection();
-}
-app.UseSecurityHeaders();
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseStatusCodePagesOnlyForPageRequests();
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseRateLimiter();
-app.UseAntiforgery();
-
-app.MapStaticAssets().AllowAnonymous();
-app.MapOpenApi().AllowAnonymous();
-app.MapHealth();
-app.MapAccountEndpoints();
-app.MapAuditApi();
-app.MapIngestion();
-app.MapJobs();
-app.MapRealtime();
-app.MapReview();
-app.MapControls();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// What each feature serves: its endpoints, hubs and job schedule; then the pages.
+app.UseHostPipeline()
+    .MapHealth()
+    .MapAccount()
+    .MapAudit()
+    .MapIngestion()
+    .MapJobs()
+    .MapReview()
+    .MapDecisions()
+    .MapPages();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));
 await app.RunAsync();

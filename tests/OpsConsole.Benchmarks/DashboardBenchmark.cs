@@ -7,6 +7,8 @@ using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Benchmarks;
 
@@ -37,7 +39,7 @@ public sealed class DashboardBenchmark(string work)
             .AddSingleton(TimeProvider.System)
             .AddSingleton<DashboardService>()
             .AddSingleton<FailurePatternService>()
-            .AddSingleton(Microsoft.Extensions.Options.Options.Create(new DashboardOptions()))
+            .AddSingleton(Microsoft.Extensions.Options.Options.Create(new RollupOptions()))
             .AddSingleton<Microsoft.Extensions.Logging.ILogger<RollupCompaction>>(NullLogger<RollupCompaction>.Instance)
             .AddTransient<RollupCompaction>()
             .BuildServiceProvider();
@@ -106,9 +108,16 @@ public sealed class DashboardBenchmark(string work)
         await using var db = await services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(ct);
         var path = new OperatingPath
         {
-            Slug = "bench-dashboard", Name = "Dashboard benchmark", ConfidenceThreshold = 0.7, QaSampleRate = 0.05, ReviewSlaMinutes = 240,
+            Slug = "bench-dashboard",
+            Name = "Dashboard benchmark",
+            ConfidenceThreshold = 0.7,
+            QaSampleRate = 0.05,
+            ReviewSlaMinutes = 240,
             Slo = new PathSlo { P95LatencyMs = 3000, CostPerRequestUsd = 0.01, QualityTarget = 0.85, MaxErrorRate = 0.03 },
-            ReasonTags = [.. Tags], RolloutPercent = 50, CreatedAt = now, UpdatedAt = now,
+            ReasonTags = [.. Tags],
+            RolloutPercent = 50,
+            CreatedAt = now,
+            UpdatedAt = now,
         };
         db.Paths.Add(path);
         await db.SaveChangesAsync(ct);

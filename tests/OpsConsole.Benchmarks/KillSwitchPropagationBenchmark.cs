@@ -76,7 +76,9 @@ public sealed class KillSwitchPropagationBenchmark(string work)
         Progress($"connecting {Clients} clients with push");
         var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => OpsConsoleClient.StartAsync(new OpsConsoleClientOptions
         {
-            BaseUrl = console.BaseUrl, ApiKey = AppProcess.DemoApiKey, UsePush = true,
+            BaseUrl = console.BaseUrl,
+            ApiKey = AppProcess.DemoApiKey,
+            UsePush = true,
             // Only push can bring the change within the measurement: the periodic refresh is far away.
             RefreshInterval = TimeSpan.FromMinutes(30),
         }, ct)));

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Benchmarks;
 

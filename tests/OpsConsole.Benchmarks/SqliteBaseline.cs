@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using OpsConsole.Web.Features.Explorer;
 
 namespace OpsConsole.Benchmarks;
 

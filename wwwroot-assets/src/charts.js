@@ -21,6 +21,8 @@ export function create(element, options, dark) {
     element.textContent = 'Charts are unavailable: ApexCharts did not load.';
     return;
   }
+  // Never two charts in one element.
+  destroy(element);
   const chart = new window.ApexCharts(element, themed(options, dark));
   charts.set(element, chart);
   return chart.render();

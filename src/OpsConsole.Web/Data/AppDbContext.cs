@@ -1,31 +1,32 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using OpsConsole.Web.Features.ApiKeys;
-using OpsConsole.Web.Features.Audit;
-using OpsConsole.Web.Features.Ingestion;
-using OpsConsole.Web.Features.Paths;
-using OpsConsole.Web.Features.Review;
 
 namespace OpsConsole.Web.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<AppUser>(options)
+/// <summary>
+/// The one EF model. It lists no feature's tables: each feature declares its own (the
+/// <c>XxxTables</c> extension properties) and its configuration, found by assembly scan. This type
+/// is the SQLite context (its migrations are in <c>Data/Migrations</c>); <see cref="PostgresDbContext"/>
+/// is the same model on PostgreSQL with its own migration set, and everything else asks for this type.
+/// </summary>
+public class AppDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContext
 {
-    public DbSet<OperatingPath> Paths => Set<OperatingPath>();
-    public DbSet<PathMember> PathMembers => Set<PathMember>();
-    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
-    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
-    public DbSet<InferenceEvent> InferenceEvents => Set<InferenceEvent>();
-    public DbSet<QuarantinedEvent> QuarantinedEvents => Set<QuarantinedEvent>();
-    public DbSet<ReviewItem> ReviewItems => Set<ReviewItem>();
-    public DbSet<Label> Labels => Set<Label>();
-    public DbSet<Features.Notifications.Notification> Notifications => Set<Features.Notifications.Notification>();
-    public DbSet<Features.Dashboards.PathRollup> PathRollups => Set<Features.Dashboards.PathRollup>();
-    public DbSet<Features.Dashboards.FailurePatternDay> FailurePatternDays => Set<Features.Dashboards.FailurePatternDay>();
-    public DbSet<Features.Incidents.Incident> Incidents => Set<Features.Incidents.Incident>();
-    public DbSet<Features.Controls.RolloutRequest> RolloutRequests => Set<Features.Controls.RolloutRequest>();
-    public DbSet<Features.Drift.DriftCheckRun> DriftCheckRuns => Set<Features.Drift.DriftCheckRun>();
-    public DbSet<Features.Incidents.IncidentEntry> IncidentEntries => Set<Features.Incidents.IncidentEntry>();
-    public DbSet<Features.Webhooks.WebhookDelivery> WebhookDeliveries => Set<Features.Webhooks.WebhookDelivery>();
+    public AppDbContext(DbContextOptions<AppDbContext> options)
+        : base(options)
+    {
+    }
+
+    protected AppDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
+    /// <summary>
+    /// The data-protection key ring when several instances share the database (PostgreSQL): every
+    /// instance signs and reads cookies with the same keys. On SQLite the ring stays in files.
+    /// </summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -44,3 +45,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
 internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
     v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
     v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+/// <summary>The model on PostgreSQL: migrations in <c>Data/Migrations/Postgres</c>, generated from the same model.</summary>
+public sealed class PostgresDbContext(DbContextOptions<PostgresDbContext> options) : AppDbContext(options);

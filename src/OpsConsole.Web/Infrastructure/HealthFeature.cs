@@ -13,11 +13,12 @@ public static class HealthFeature
         return builder;
     }
 
-    public static void MapHealth(this WebApplication app)
+    public static WebApplication MapHealth(this WebApplication app)
     {
         // Live: the process answers. Ready: the database answers and its schema is current.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        return app;
     }
 }
 

@@ -75,4 +75,27 @@ public sealed class ApexChartTests : ComponentTestBase
             .AddChildContent<ApexChart>(c => c.Add(x => x.Options, options)));
         host.WaitForAssertion(() => Assert.True((bool)module.Invocations.Single(i => i.Identifier == "update").Arguments[2]!));
     }
+
+    [Fact]
+    public void DarkMode_ArrivesWhileTheFirstDrawRuns_DrawnOnceThenReThemed()
+    {
+        var module = JSInterop.SetupModule("./lib/opsconsole/charts.js");
+        var create = module.SetupVoid("create", _ => true);
+        module.SetupVoid("update", _ => true).SetVoidResult();
+        var options = new { series = new[] { 1 } };
+
+        var host = Render<Microsoft.AspNetCore.Components.CascadingValue<bool>>(p => p
+            .Add(x => x.Name, "DarkMode").Add(x => x.Value, false)
+            .AddChildContent<ApexChart>(c => c.Add(x => x.Options, options)));
+        host.WaitForAssertion(() => Assert.Single(module.Invocations, i => i.Identifier == "create"));
+
+        // The layout learns the OS is dark while ApexCharts is still drawing the light chart.
+        host.Render(p => p.Add(x => x.Name, "DarkMode").Add(x => x.Value, true)
+            .AddChildContent<ApexChart>(c => c.Add(x => x.Options, options)));
+        Assert.Single(module.Invocations, i => i.Identifier == "create");
+
+        create.SetVoidResult();
+        host.WaitForAssertion(() => Assert.True((bool)module.Invocations.Single(i => i.Identifier == "update").Arguments[2]!));
+        Assert.Single(module.Invocations, i => i.Identifier == "create");
+    }
 }

@@ -5,9 +5,14 @@ using MudBlazor;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Overview;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Decisions;
 
 namespace OpsConsole.Tests.Components;
 
@@ -15,6 +20,7 @@ namespace OpsConsole.Tests.Components;
 /// The confirmations of the controls (kill switch on the path page and the overview, rollout
 /// decrease) on the real services and database: what the dialog says is what its person asked for.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 {
     private const string Slug = "ticket-triage";
@@ -30,7 +36,7 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        foreach (var type in new[] { typeof(ControlsService), typeof(ConfigChangeNotifier), typeof(DashboardService), typeof(PathService), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(ControlsService), typeof(ConfigChangeNotifier), typeof(ReviewNotifier), typeof(IncidentNotifier), typeof(DashboardService), typeof(OpsConsole.Web.Features.Metrics.MetricsQueries), typeof(PathService), typeof(TimeProvider) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }
@@ -138,5 +144,44 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
         Assert.True(dialogs.Find("[data-testid=confirm-control]").HasAttribute("disabled"));
         var after = await PathAsync(slug);
         Assert.Equal((20, lowered.ConfigVersion), (after.RolloutPercent, after.ConfigVersion));
+    }
+
+    private static AngleSharp.Dom.IElement Row(IRenderedComponent<PathsPage> page, string slug) =>
+        page.FindAll("[data-testid=paths-table] tr").Single(r => r.QuerySelector($"[data-slug='{slug}']") is not null);
+
+    [Fact]
+    public async Task Overview_PathKilledAndLoweredElsewhere_RowFollowsWithoutReload()
+    {
+        await SignedInAsAsync(TestUsers.Viewer, AppRoles.Viewer);
+        var page = Render<PathsPage>();
+        page.WaitForAssertion(() => Assert.Equal("Live", Row(page, Slug).QuerySelector("[data-testid=path-switch]")!.TextContent.Trim()), Wait);
+        var before = await PathAsync();
+
+        var oncall = await Principals.ForAsync(_factory, TestUsers.OnCall);
+        Assert.True((await Controls.SetKillSwitchAsync(Slug, true, null, "labels wrong since triage-v2", oncall, Ct)).Succeeded);
+        Assert.True((await Controls.DecreaseRolloutAsync(Slug, before.RolloutPercent, before.RolloutPercent - 5, "fewer units while we look", oncall, Ct)).Succeeded);
+
+        page.WaitForAssertion(() =>
+        {
+            var row = Row(page, Slug);
+            Assert.Equal("Killed", row.QuerySelector("[data-testid=path-switch]")!.TextContent.Trim());
+            Assert.Equal($"{before.RolloutPercent - 5} %", row.QuerySelector("[data-testid=path-rollout]")!.TextContent.Trim());
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task Overview_IncidentOpenedElsewhere_CountFollowsWithoutReload()
+    {
+        await SignedInAsAsync(TestUsers.Viewer, AppRoles.Viewer);
+        var page = Render<PathsPage>();
+        page.WaitForAssertion(() => Row(page, Slug), Wait);
+        var before = Row(page, Slug).QuerySelector("[data-testid=path-incidents]")!.TextContent.Trim();
+        var open = before == "none" ? 0 : int.Parse(before.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var opened = await _factory.Services.GetRequiredService<IncidentService>().OpenAsync(Slug, "Tickets land in the wrong queue", "SEV2", owner, Ct);
+        Assert.Null(opened.Error);
+
+        page.WaitForAssertion(() => Assert.Equal($"{open + 1} open", Row(page, Slug).QuerySelector("[data-testid=path-incidents]")!.TextContent.Trim()), Wait);
     }
 }

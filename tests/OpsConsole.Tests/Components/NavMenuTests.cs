@@ -8,11 +8,11 @@ public class NavMenuTests : ComponentTestBase
 {
     public static TheoryData<string, string[]> Expected => new()
     {
-        { AppRoles.Admin, ["paths", "incidents", "review", "audit", "keys", "users", "quarantine"] },
-        { AppRoles.PathOwner, ["paths", "incidents", "review", "audit", "keys"] },
-        { AppRoles.OnCall, ["paths", "incidents"] },
-        { AppRoles.Reviewer, ["paths", "incidents", "review"] },
-        { AppRoles.Viewer, ["paths", "incidents"] },
+        { AppRoles.Admin, ["paths", "incidents", "review", "audit", "keys", "users", "quarantine", "jobs", "settings"] },
+        { AppRoles.PathOwner, ["paths", "incidents", "review", "audit", "keys", "settings"] },
+        { AppRoles.OnCall, ["paths", "incidents", "settings"] },
+        { AppRoles.Reviewer, ["paths", "incidents", "review", "settings"] },
+        { AppRoles.Viewer, ["paths", "incidents", "settings"] },
     };
 
     [Theory]
@@ -30,13 +30,13 @@ public class NavMenuTests : ComponentTestBase
     {
         SignedInAs(AppRoles.Reviewer, AppRoles.PathOwner);
         var nav = Render<NavMenu>();
-        Assert.Equal(["paths", "incidents", "review", "audit", "keys"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
+        Assert.Equal(["paths", "incidents", "review", "audit", "keys", "settings"], nav.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
     }
 
     [Fact]
-    public void Render_NoRole_NoLinks()
+    public void Render_NoRole_OnlyTheirOwnSettings()
     {
         SignedInAs();
-        Assert.Empty(Render<NavMenu>().FindAll("[data-nav]"));
+        Assert.Equal(["settings"], Render<NavMenu>().FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")));
     }
 }

@@ -8,35 +8,27 @@ using OpsConsole.Web.Infrastructure.Security;
 namespace OpsConsole.Tests.Components;
 
 /// <summary>The bell on the real notification service and database: count, list, live push, mark read.</summary>
-public sealed class NotificationBellTests : ComponentTestBase, IAsyncLifetime
+[Trait("Category", "Integration")]
+public sealed class NotificationBellTests : FactoryComponentTest
 {
-    private readonly OpsConsoleFactory _factory = new();
     private string _userId = "";
 
-    public async ValueTask InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _userId = await Principals.IdOfAsync(_factory, TestUsers.OnCall);
-        Services.AddSingleton(_factory.Services.GetRequiredService<NotificationService>());
-        Services.AddSingleton(_factory.Services.GetRequiredService<NotificationNotifier>());
-        SignedInAsUser(_userId, TestUsers.OnCall, AppRoles.OnCall);
-        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        Use<NotificationService>();
+        Use<NotificationNotifier>();
+        _userId = await SignInAsync(TestUsers.OnCall, AppRoles.OnCall);
     }
 
-    async ValueTask IAsyncDisposable.DisposeAsync()
+    private Task<long> NotifyAsync(string title, string kind = "incident") => Db.QueryAsync(Factory, async db =>
     {
-        await base.DisposeAsync();
-        await _factory.DisposeAsync();
-    }
-
-    private Task<long> NotifyAsync(string title) => Db.QueryAsync(_factory, async db =>
-    {
-        var n = new Notification { UserId = _userId, Kind = "incident", Title = title, Link = "/incidents/1", CreatedAt = DateTime.UtcNow };
+        var n = new Notification { UserId = _userId, Kind = kind, Title = title, Link = "/incidents/1", CreatedAt = DateTime.UtcNow };
         db.Notifications.Add(n);
         await db.SaveChangesAsync();
         return n.Id;
     });
 
-    private Task<int> UnreadAsync() => Db.QueryAsync(_factory, db => db.Notifications.CountAsync(n => n.UserId == _userId && n.ReadAt == null));
+    private Task<int> UnreadAsync() => Db.QueryAsync(Factory, db => db.Notifications.CountAsync(n => n.UserId == _userId && n.ReadAt == null));
 
     [Fact]
     public async Task Count_LiveOnPush_OnlyForThisUser()
@@ -47,7 +39,7 @@ public sealed class NotificationBellTests : ComponentTestBase, IAsyncLifetime
 
         // Pushed: the count grows without a reload.
         await NotifyAsync("Escalated SEV2: Drift alert on ticket-triage (not acknowledged)");
-        var notifier = _factory.Services.GetRequiredService<NotificationNotifier>();
+        var notifier = Factory.Services.GetRequiredService<NotificationNotifier>();
         notifier.Publish(["someone-else"]);
         Assert.Equal("1", bell.Find(".mud-badge").TextContent.Trim()); // another user's push is not read here
         notifier.Publish([_userId]);
@@ -79,14 +71,61 @@ public sealed class NotificationBellTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
-    public async Task MarkRead_OnlyUpToWhatWasShown()
+    public async Task MarkShownRead_OnlyWhatWasShown_AsItWasShown()
     {
         var shown = await NotifyAsync("first");
         var later = await NotifyAsync("arrived after the list was drawn");
+        var grown = await NotifyAsync("3 items past due on support-reply-draft", NotificationKinds.ReviewSla);
+        await Db.QueryAsync(Factory, db => db.Notifications.Where(n => n.Id == grown)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Count, 5).SetProperty(n => n.Title, "5 items past due on support-reply-draft")));
 
-        await _factory.Services.GetRequiredService<NotificationService>().MarkReadAsync(_userId, shown, CancellationToken.None);
+        // The reader saw "first" and the reminder when it said 3.
+        await Factory.Services.GetRequiredService<NotificationService>().MarkShownReadAsync(_userId, [new(shown, 1), new(grown, 3)], CancellationToken.None);
 
-        var unread = await Db.QueryAsync(_factory, db => db.Notifications.Where(n => n.UserId == _userId && n.ReadAt == null).Select(n => n.Id).ToListAsync());
-        Assert.Equal([later], unread);
+        var unread = await Db.QueryAsync(Factory, db => db.Notifications.Where(n => n.UserId == _userId && n.ReadAt == null).OrderBy(n => n.Id).Select(n => n.Id).ToListAsync());
+        Assert.Equal([later, grown], unread);
+    }
+
+    [Fact]
+    public async Task Opening_IncidentThenThirtyReminders_IncidentStillListedFirst()
+    {
+        await NotifyAsync("SEV1 assigned to you: Refund replies promise the wrong amount");
+        for (var i = 0; i < 30; i++)
+        {
+            await NotifyAsync($"{i + 1} items past due on support-reply-draft", "review-sla");
+        }
+        var popovers = Render<MudBlazor.MudPopoverProvider>();
+        var bell = Render<NotificationBell>();
+        bell.WaitForAssertion(() => Assert.Equal("31", bell.Find(".mud-badge").TextContent.Trim()));
+
+        bell.Find("[data-testid=bell-button]").Click();
+
+        popovers.WaitForAssertion(() => Assert.NotEmpty(popovers.FindAll("[data-testid=notification]")));
+        var listed = popovers.FindAll("[data-testid=notification]");
+        Assert.Contains("SEV1 assigned to you", listed[0].TextContent);
+        // Reminders are listed under their own heading after it, newest first, a few of them.
+        Assert.Contains("30 items past due", listed[1].TextContent);
+        Assert.Equal(NotificationService.BellReminders, listed.Count(n => n.GetAttribute("data-kind") == NotificationKinds.ReviewSla));
+        Assert.NotNull(popovers.Find("[data-testid=bell-reminders]"));
+        Assert.Equal("/notifications", popovers.Find("a[data-testid=see-all]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Opening_MoreUnreadThanTheListHolds_OnlyTheListedAreMarkedRead()
+    {
+        for (var i = 0; i < 25; i++)
+        {
+            await NotifyAsync($"SEV3 assigned to you: incident {i}");
+        }
+        var popovers = Render<MudBlazor.MudPopoverProvider>();
+        var bell = Render<NotificationBell>();
+
+        bell.Find("[data-testid=bell-button]").Click();
+
+        popovers.WaitForAssertion(() => Assert.NotEmpty(popovers.FindAll("[data-testid=notification]")));
+        var shown = popovers.FindAll("[data-testid=notification]").Count;
+        Assert.Equal(NotificationService.BellAlerts, shown);
+        bell.WaitForAssertion(() => Assert.Equal((25 - shown).ToString(), bell.Find(".mud-badge").TextContent.Trim()));
+        Assert.Equal(25 - shown, await UnreadAsync());
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Features.PathEditor;
 
 namespace OpsConsole.Tests.Components;
 
@@ -14,6 +15,7 @@ namespace OpsConsole.Tests.Components;
 /// a value in range is stored as typed (percentages as fractions), any other is refused at its field
 /// and nothing is saved. Nothing is ever clamped or rescaled.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsConsoleFactory>
 {
     private const string Slug = "support-reply-draft";

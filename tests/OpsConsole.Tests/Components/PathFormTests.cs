@@ -1,6 +1,7 @@
 using Bunit;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Features.PathEditor;
 
 namespace OpsConsole.Tests.Components;
 

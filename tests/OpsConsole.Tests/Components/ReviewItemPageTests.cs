@@ -7,10 +7,12 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Components;
 
 /// <summary>The review view rendered by bUnit on the real services and a real database: actions, shortcuts, diff.</summary>
+[Trait("Category", "Integration")]
 public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
 {
     private readonly OpsConsoleFactory _factory = new();
@@ -18,10 +20,7 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var id = "bunit-" + Guid.NewGuid().ToString("N");
-        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(Ingest.Event(id, confidence: 0.2, output: "We will refund you today.")));
-        _item = await Db.QueryAsync(_factory, db => db.ReviewItems.Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, e.EventId })
-            .Where(x => x.EventId == id).Select(x => x.Id).SingleAsync());
+        _item = await NewItemAsync();
         foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(ReviewNotifier), typeof(TimeProvider) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
@@ -36,10 +35,18 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
         await _factory.DisposeAsync();
     }
 
-    private IRenderedComponent<ReviewItemPage> Open()
+    private async Task<long> NewItemAsync()
+    {
+        var id = "bunit-" + Guid.NewGuid().ToString("N");
+        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(Ingest.Event(id, confidence: 0.2, output: "We will refund you today.")));
+        return await Db.QueryAsync(_factory, db => db.ReviewItems.Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, e.EventId })
+            .Where(x => x.EventId == id).Select(x => x.Id).SingleAsync());
+    }
+
+    private IRenderedComponent<ReviewItemPage> Open(string state = "free")
     {
         var page = Render<ReviewItemPage>(p => p.Add(x => x.Id, _item));
-        page.WaitForAssertion(() => Assert.Contains("free", page.Find("[data-testid=review-state]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains(state, page.Find("[data-testid=review-state]").TextContent));
         return page;
     }
 
@@ -73,7 +80,7 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
 
         var diff = page.Find("[data-testid=diff]");
         // "We will refund you today." → "We will review your refund today.": the longest common part is kept.
-        Assert.Equal(["you "], diff.QuerySelectorAll("del").Select(d => d.TextContent));
+        Assert.Equal([" you"], diff.QuerySelectorAll("del").Select(d => d.TextContent));
         Assert.Equal(["review your "], diff.QuerySelectorAll("ins").Select(d => d.TextContent));
 
         Press(page, "Enter", ctrl: true);
@@ -111,5 +118,87 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
         Assert.NotEmpty(page.FindAll("[data-testid=correct-panel]"));
         Press(page, "Escape");
         Assert.Empty(page.FindAll("[data-testid=correct-panel]"));
+    }
+
+    [Fact]
+    public async Task Keys_ApproveThenNextItem_LastSuccessMessageGone()
+    {
+        var page = Open();
+        Press(page, "c");
+        page.WaitForAssertion(() => Assert.Contains("claimed by you", page.Find("[data-testid=review-state]").TextContent));
+        Press(page, "a");
+        page.WaitForAssertion(() => Assert.Contains("Approved.", page.Find("[data-testid=review-message]").TextContent));
+
+        // "n" navigates to /review/{next}: the router gives the same page component the new id.
+        var next = await NewItemAsync();
+        page.Render(p => p.Add(x => x.Id, next));
+
+        page.WaitForAssertion(() => Assert.Contains("free", page.Find("[data-testid=review-state]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=review-message]"));
+    }
+
+    [Fact]
+    public async Task ItemHeldBySomeoneElse_ClaimNotOffered_ClaimNextIsTheMainAction()
+    {
+        Assert.True((await _factory.Services.GetRequiredService<ReviewQueueService>().ClaimAsync(_item, Principals.Admin("colleague"), Xunit.TestContext.Current.CancellationToken)).Succeeded);
+
+        var page = Open(state: "claimed by colleague");
+
+        Assert.Empty(page.FindAll("[data-testid=claim]"));
+        Assert.Empty(page.FindAll("[data-testid=approve]"));
+        Assert.Contains("colleague is reviewing this item", page.Find("[data-testid=held-by-other]").TextContent);
+        Assert.Contains("mud-button-filled", page.Find("[data-testid=next]").ClassName);
+    }
+
+    [Fact]
+    public void Open_ShowsTheEventsInputOutputAndSourcesBesideItsFacts()
+    {
+        var page = Open();
+
+        Assert.Equal("Customer asks about refunds.", page.Find("[data-testid=review-input]").TextContent);
+        Assert.Equal("We will refund you today.", page.Find("[data-testid=review-output]").TextContent);
+        var sources = page.Find("[data-testid=review-sources]");
+        Assert.Equal("Sources the output cited", sources.QuerySelector("h2")!.TextContent);
+        Assert.Contains("None sent.", sources.TextContent);
+        Assert.Contains("Confidence", sources.ParentElement!.NextElementSibling!.TextContent);
+    }
+
+    [Fact]
+    public void FreeItem_ClaimIsTheMainAction()
+    {
+        var page = Open();
+
+        Assert.Contains("mud-button-filled", page.Find("[data-testid=claim]").ClassName);
+        Assert.DoesNotContain("mud-button-filled", page.Find("[data-testid=next]").ClassName);
+        Assert.Empty(page.FindAll("[data-testid=held-by-other]"));
+    }
+
+    [Fact]
+    public void Keys_E_PutsTheCursorInTheEditor()
+    {
+        var page = Open();
+        Press(page, "c");
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=edit]")));
+        Press(page, "e");
+
+        page.WaitForAssertion(() =>
+        {
+            var focused = JSInterop.Invocations.Last(i => i.Identifier.EndsWith("focus", StringComparison.Ordinal));
+            var target = (Microsoft.AspNetCore.Components.ElementReference)focused.Arguments[0]!;
+            Assert.Equal(target.Id, page.Find("#corrected-output").GetAttribute("blazor:elementReference"));
+        });
+    }
+
+    [Fact]
+    public void Keys_QuestionMark_ShowsTheKeyboardHelp()
+    {
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
+        var page = Open();
+        Assert.Empty(dialogs.FindAll("[data-testid=shortcuts]"));
+
+        Press(page, "?");
+
+        dialogs.WaitForAssertion(() => Assert.Contains("Approve the output", dialogs.Find("[data-testid=shortcuts]").TextContent));
+        Assert.Contains("Ctrl", dialogs.Find("[data-testid=shortcuts]").TextContent);
     }
 }

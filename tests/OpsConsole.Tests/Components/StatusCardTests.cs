@@ -1,5 +1,6 @@
 using Bunit;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Tests.Components;
 

@@ -1,6 +1,7 @@
 using Bunit;
 using Microsoft.AspNetCore.Components.Web;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Components.Shared;
 
 namespace OpsConsole.Tests.Components;
 

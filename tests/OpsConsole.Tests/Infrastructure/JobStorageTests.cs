@@ -6,6 +6,7 @@ namespace OpsConsole.Tests.Infrastructure;
 /// Two consoles in one process (as the tests run them, in parallel) must not share Hangfire's
 /// storage: one of them stopping would take the other's jobs and dashboard down with it.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class JobStorageTests
 {
     [Fact]

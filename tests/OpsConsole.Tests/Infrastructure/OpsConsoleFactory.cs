@@ -5,8 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OpsConsole.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on a real SQLite file of its own (migrated at start, demo users seeded), so
-/// tests see exactly what a browser would: cookies, antiforgery, policies, redirects.
+/// The real app on a real database of its own (migrated at start, demo users seeded), so tests see
+/// exactly what a browser would: cookies, antiforgery, policies, redirects. The database is a SQLite
+/// file, or with <c>OPSCONSOLE_TEST_PROVIDER=Postgres</c> a fresh database on the PostgreSQL server of
+/// <c>OPSCONSOLE_TEST_POSTGRES</c> (the test command starts one): the same tests on both providers.
 /// </summary>
 public class OpsConsoleFactory : WebApplicationFactory<Program>
 {
@@ -25,7 +27,23 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         _dir = existingDatabase is null ? Path.Combine(Path.GetTempPath(), "opsconsole-tests", Guid.NewGuid().ToString("N")) : Path.GetDirectoryName(existingDatabase)!;
         Directory.CreateDirectory(_dir);
         DatabasePath = existingDatabase ?? Path.Combine(_dir, "opsconsole.db");
-        _settings["ConnectionStrings:OpsConsole"] = $"Data Source={DatabasePath}";
+        if (TestDatabase.IsPostgres)
+        {
+            // Named after the folder, so a restarted instance (same folder) finds the same database.
+            PostgresDatabase = "oc_" + Path.GetFileName(_dir);
+            if (existingDatabase is null)
+            {
+                TestDatabase.CreatePostgres(PostgresDatabase);
+            }
+            _settings["OpsConsole:Database:Provider"] = "Postgres";
+            _settings["ConnectionStrings:OpsConsole"] = TestDatabase.PostgresConnectionString(PostgresDatabase);
+            _settings["OpsConsole:DataProtection:KeysPath"] = Path.Combine(_dir, "keys");
+            _settings["OpsConsole:Audit:ChainKey"] = TestDatabase.ChainKeyFor(PostgresDatabase);
+        }
+        else
+        {
+            _settings["ConnectionStrings:OpsConsole"] = $"Data Source={DatabasePath}";
+        }
         _settings["OpsConsole:Demo:Enabled"] = "true";
         // The simulator needs a real socket; tests that want traffic send it themselves.
         _settings["OpsConsole:Demo:Traffic:Enabled"] = "false";
@@ -33,6 +51,9 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
     }
 
     public string DatabasePath { get; }
+
+    /// <summary>The database's name on PostgreSQL; null on SQLite.</summary>
+    public string? PostgresDatabase { get; }
 
     public string ConnectionString => $"Data Source={DatabasePath};Pooling=False";
 
@@ -75,6 +96,10 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         {
             GC.SuppressFinalize(this);
             return;
+        }
+        if (PostgresDatabase is not null)
+        {
+            TestDatabase.DropPostgres(PostgresDatabase);
         }
         try
         {

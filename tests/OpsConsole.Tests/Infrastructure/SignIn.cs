@@ -53,9 +53,12 @@ public static partial class SignIn
     }
 
     /// <summary>Signs in and returns the Cookie header a non-browser client (a SignalR connection) sends.</summary>
-    public static async Task<string> CookieHeaderAsync(OpsConsoleFactory factory, string email, string password = TestUsers.Password)
+    public static Task<string> CookieHeaderAsync(OpsConsoleFactory factory, string email, string password = TestUsers.Password) =>
+        CookieHeaderAsync(factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false }), email, password);
+
+    /// <summary>The same through a client of one's own (a console on a real socket); it must not follow redirects or keep cookies.</summary>
+    public static async Task<string> CookieHeaderAsync(HttpClient client, string email, string password = TestUsers.Password)
     {
-        var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         var form = await client.GetAsync("/account/login");
         var cookies = Cookies(form);
         var request = new HttpRequestMessage(HttpMethod.Post, "/account/login")

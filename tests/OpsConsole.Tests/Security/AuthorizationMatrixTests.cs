@@ -25,6 +25,7 @@ public enum Outcome
 /// added without a row fails <see cref="RouteTable_EveryRoute_HasARow"/>; a row that no longer
 /// matches a route fails it too.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx) : IClassFixture<AuthorizationMatrixTests.Fixture>
 {
     public static readonly string[] Callers = ["anonymous", TestUsers.Admin, TestUsers.Owner, TestUsers.OnCall, TestUsers.Reviewer, TestUsers.Viewer];
@@ -42,8 +43,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/edit"] = ("GET", "/paths/support-reply-draft/edit", [L, O, O, F, F, F]),
         ["GET /paths/{slug}/dashboard"] = ("GET", "/paths/support-reply-draft/dashboard", [L, O, O, O, O, O]),
         ["GET /paths/{slug}/events"] = ("GET", "/paths/support-reply-draft/events", [L, O, O, O, O, O]),
-        ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/1", [L, O, O, O, O, O]),
-        ["GET /paths/{slug}/drift/{id:long}"] = ("GET", "/paths/support-reply-draft/drift/1", [L, O, O, O, O, O]),
+        // Ids that no row has: past authorization, the page answers 404 (a real not-found page).
+        ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/999999999", [L, R, R, R, R, R]),
+        ["GET /paths/{slug}/drift/{id:long}"] = ("GET", "/paths/support-reply-draft/drift/999999999", [L, R, R, R, R, R]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),
         ["GET /incidents"] = ("GET", "/incidents", [L, O, O, O, O, O]),
         ["GET /incidents/{id:long}"] = ("GET", "/incidents/1", [L, O, O, O, O, O]),
@@ -61,6 +63,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /admin/quarantine"] = ("GET", "/admin/quarantine", [L, O, F, F, F, F]),
         ["GET /audit"] = ("GET", "/audit", [L, O, O, F, F, F]),
         ["GET /admin/users"] = ("GET", "/admin/users", [L, O, F, F, F, F]),
+        ["GET /notifications"] = ("GET", "/notifications", [L, O, O, O, O, O]), // each person's own
+        ["GET /settings"] = ("GET", "/settings", [L, O, O, O, O, O]), // each browser's own time setting
         ["GET /account/login"] = ("GET", "/account/login", [O, O, O, O, O, O]),
         ["GET /account/access-denied"] = ("GET", "/account/access-denied", [F, F, F, F, F, F]),
         ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),
@@ -191,6 +195,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         };
     }
 
+    [Trait("Category", "Integration")]
     public sealed class Fixture : IAsyncLifetime
     {
         private readonly Dictionary<string, HttpClient> _clients = new();

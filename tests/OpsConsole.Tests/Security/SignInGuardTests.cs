@@ -8,6 +8,7 @@ using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Security;
 
+[Trait("Category", "Integration")]
 public sealed class SignInGuardTests
 {
     [Fact]

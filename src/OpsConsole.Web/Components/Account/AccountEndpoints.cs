@@ -7,7 +7,7 @@ namespace OpsConsole.Web.Components.Account;
 public static class AccountEndpoints
 {
     /// <summary>The account POSTs that are not forms of a page: sign-out.</summary>
-    public static void MapAccountEndpoints(this WebApplication app)
+    public static WebApplication MapAccount(this WebApplication app)
     {
         // Binding a form field makes the endpoint validate the antiforgery token: a cross-site
         // page cannot sign a user out.
@@ -16,5 +16,6 @@ public static class AccountEndpoints
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/account/login");
         }).AllowAnonymous();
+        return app;
     }
 }

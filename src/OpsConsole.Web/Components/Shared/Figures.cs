@@ -29,7 +29,7 @@ public static class Figures
     public static string UsdTotal(double v) => Shown(v) ? "$" + v.ToString("N2", CultureInfo.InvariantCulture) : OutOfRange;
 
     /// <summary>A change against the previous period, formatted by <paramref name="format"/> when both ends are readable.</summary>
-    public static string Delta(double? now, double? then, Func<double, string> format) =>
+    public static string Change(double? now, double? then, Func<double, string> format) =>
         now is not { } a || then is not { } b ? "no previous data"
         : Shown(a) && Shown(b) ? $"{format(a - b)} vs previous" : OutOfRange;
 }

@@ -40,6 +40,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
 {
     public void Configure(EntityTypeBuilder<ApiKey> b)
     {
+        b.ToTable("ApiKeys");
         b.Property(k => k.Name).HasMaxLength(100);
         b.Property(k => k.Prefix).HasMaxLength(16);
         b.Property(k => k.Hash).HasMaxLength(64);

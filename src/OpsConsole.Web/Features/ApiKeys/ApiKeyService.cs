@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Features.ApiKeys;
@@ -20,10 +21,11 @@ public sealed record ApiKeyView(
     int Id, string Name, string Prefix, IReadOnlyList<string> Scopes, IReadOnlyList<string> PathSlugs, bool AllPaths,
     string CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt, string? RevokedBy, bool IsSystem, bool CanRevoke);
 
-/// <summary>The result of creating a key: the secret exists only here, once.</summary>
-public sealed record ApiKeyCreated(SaveResult Result, string? Secret, ApiKeyView? Key);
+/// <summary>A key just created: the secret exists only here, once.</summary>
+public sealed record ApiKeyCreated(string Secret, ApiKeyView Key);
 
-public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, ApiKeyStore store, TimeProvider time)
+public sealed class ApiKeyService(
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, Permissions permissions, ApiKeyStore store, ApiKeyChangeNotifier keyChanges, TimeProvider time)
 {
     public const string SecretPrefix = "ocs_";
 
@@ -53,12 +55,12 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
         return scope.IsAdmin ? all : all.Where(scope.Owned.Contains).ToList();
     }
 
-    public async Task<ApiKeyCreated> CreateAsync(ApiKeyInput input, ClaimsPrincipal actor, CancellationToken ct)
+    public async Task<CommandResult<ApiKeyCreated>> CreateAsync(ApiKeyInput input, ClaimsPrincipal actor, CancellationToken ct)
     {
         var scope = await ScopeAsync(actor, ct);
         if (scope is null)
         {
-            return new(SaveResult.Fail(PathService.FormError, "Only an Admin or a PathOwner can create API keys."), null, null);
+            return CommandResult<ApiKeyCreated>.Fail("Only an Admin or a PathOwner can create API keys.");
         }
         var errors = new Dictionary<string, string>();
         var name = input.Name.Trim();
@@ -85,7 +87,7 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
         }
         if (errors.Count > 0)
         {
-            return new(new SaveResult(errors), null, null);
+            return CommandResult<ApiKeyCreated>.Invalid(errors);
         }
 
         var secret = SecretPrefix + Base62(RandomNumberGenerator.GetBytes(30));
@@ -110,10 +112,10 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
                 null, Snapshot(key));
             await write.CommitAsync(ct);
         }
-        return new(SaveResult.Ok, secret, View(key, true));
+        return CommandResult<ApiKeyCreated>.Ok(new ApiKeyCreated(secret, View(key, true)));
     }
 
-    public async Task<SaveResult> RevokeAsync(int id, ClaimsPrincipal actor, CancellationToken ct)
+    public async Task<CommandResult> RevokeAsync(int id, ClaimsPrincipal actor, CancellationToken ct)
     {
         var scope = await ScopeAsync(actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -121,15 +123,15 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, ct);
         if (key is null || scope is null || !scope.May(key))
         {
-            return SaveResult.Fail(PathService.FormError, "That key does not exist or is not yours to revoke.");
+            return CommandResult.Fail("That key does not exist or is not yours to revoke.");
         }
         if (key.IsSystem)
         {
-            return SaveResult.Fail(PathService.FormError, "The demo key comes from configuration (OpsConsole:Demo:ApiKey); switch the demo off to remove it.");
+            return CommandResult.Fail("The demo key comes from configuration (OpsConsole:Demo:ApiKey); switch the demo off to remove it.");
         }
         if (key.RevokedAt is not null)
         {
-            return SaveResult.Fail(PathService.FormError, $"This key was already revoked by {key.RevokedByName}.");
+            return CommandResult.Fail($"This key was already revoked by {key.RevokedByName}.");
         }
         var before = Snapshot(key);
         key.RevokedAt = time.GetUtcNow().UtcDateTime;
@@ -138,7 +140,8 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
             before, Snapshot(key));
         await write.CommitAsync(ct);
         store.Forget(key.Hash);
-        return SaveResult.Ok;
+        keyChanges.Publish(key.Id);
+        return CommandResult.Ok();
     }
 
     /// <summary>
@@ -174,6 +177,10 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
         await db.SaveChangesAsync(ct);
         write.Record(AuditActor.System, before is null ? "apikey.create" : "apikey.update", "apikey", key.Id.ToString(), null, before, Snapshot(key));
         await write.CommitAsync(ct);
+        if (before is not null)
+        {
+            keyChanges.Publish(key.Id);
+        }
     }
 
     private sealed record KeyScope(bool IsAdmin, HashSet<string> Owned)
@@ -183,16 +190,22 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Aud
 
     private async Task<KeyScope?> ScopeAsync(ClaimsPrincipal user, CancellationToken ct)
     {
-        if (user.IsInRole(AppRoles.Admin))
+        if (!Permissions.MayOnSomePath(user, PathAction.ManageKeys))
         {
-            return new KeyScope(true, []);
+            return null;
         }
-        return user.IsInRole(AppRoles.PathOwner) ? new KeyScope(false, await access.OwnedSlugsAsync(user.UserId(), ct)) : null;
+        return await permissions.SlugsAsync(user, PathAction.ManageKeys, ct) is { } owned ? new KeyScope(false, owned) : new KeyScope(true, []);
     }
 
     private static object Snapshot(ApiKey k) => new
     {
-        k.Name, k.Prefix, k.Scopes, k.PathSlugs, k.AllPaths, k.RevokedAt, revokedBy = k.RevokedByName,
+        k.Name,
+        k.Prefix,
+        k.Scopes,
+        k.PathSlugs,
+        k.AllPaths,
+        k.RevokedAt,
+        revokedBy = k.RevokedByName,
     };
 
     private static ApiKeyView View(ApiKey k, bool canRevoke) => new(

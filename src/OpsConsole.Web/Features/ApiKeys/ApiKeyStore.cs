@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Realtime;
 
 namespace OpsConsole.Web.Features.ApiKeys;
 
@@ -14,8 +15,9 @@ public sealed record ApiCaller(int KeyId, string Name, IReadOnlySet<string> Scop
 }
 
 /// <summary>
-/// Finds the key behind a bearer secret without a query per request. Revoking through this
-/// process takes effect at once; another instance's revocation within <see cref="MaxAge"/>.
+/// Finds the key behind a bearer secret without a query per request. A revocation takes effect at
+/// once here and, through <see cref="ApiKeyChangeNotifier"/>, on the other instances; <see cref="MaxAge"/>
+/// bounds how long a revoked key could still work where that message was lost (the bus was down).
 /// Last-used times are written at most once a minute per key, off the request path.
 /// </summary>
 public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeProvider time, ILogger<ApiKeyStore> log)
@@ -27,6 +29,8 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
     // the decision endpoint checks a key per request at tens of thousands of requests a second.
     private readonly ConcurrentDictionary<(UInt128, UInt128), Entry> _byHash = new();
     private readonly ConcurrentDictionary<int, long> _touched = new();
+    // Counts forgets: an answer read from the database while a key was forgotten is not cached.
+    private long _generation;
 
     private sealed record Entry(ApiCaller? Caller, long LoadedAt);
 
@@ -73,6 +77,7 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
             return found;
         }
         var hash = Hash(secret);
+        var generation = Interlocked.Read(ref _generation);
         var stamp = time.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, ct);
@@ -80,7 +85,12 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
             ? null
             : new ApiCaller(key.Id, key.Name, key.Scopes.ToHashSet(), key.PathSlugs.ToHashSet(StringComparer.Ordinal), key.AllPaths);
         // Unknown secrets are remembered too, so a client with a wrong key cannot cost a query per request.
-        _byHash[HashKey(Convert.FromHexString(hash))] = new Entry(caller, stamp);
+        var cacheKey = HashKey(Convert.FromHexString(hash));
+        _byHash[cacheKey] = new Entry(caller, stamp);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _byHash.TryRemove(cacheKey, out _);
+        }
         if (_byHash.Count > 10_000)
         {
             _byHash.Clear();
@@ -90,7 +100,31 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
     }
 
     /// <summary>Forgets a key at once (after revoke or change).</summary>
-    public void Forget(string hash) => _byHash.TryRemove(HashKey(Convert.FromHexString(hash)), out _);
+    public void Forget(string hash)
+    {
+        Interlocked.Increment(ref _generation);
+        _byHash.TryRemove(HashKey(Convert.FromHexString(hash)), out _);
+    }
+
+    /// <summary>Forgets a key by id (another instance revoked or replaced it), and every secret cached as unknown.</summary>
+    public void ForgetKey(int keyId)
+    {
+        Interlocked.Increment(ref _generation);
+        foreach (var entry in _byHash)
+        {
+            if (entry.Value.Caller is null || entry.Value.Caller.KeyId == keyId)
+            {
+                _byHash.TryRemove(entry);
+            }
+        }
+    }
+
+    /// <summary>Forgets everything (changes of other instances may have been missed).</summary>
+    public void ForgetAll()
+    {
+        Interlocked.Increment(ref _generation);
+        _byHash.Clear();
+    }
 
     private void Touch(ApiCaller? caller)
     {
@@ -117,5 +151,30 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
                 log.LogWarning(ex, "Could not record last use of API key {KeyId}", caller.KeyId);
             }
         });
+    }
+}
+
+/// <summary>
+/// Tells every instance that a key was revoked or replaced (its id, never its hash), so each drops
+/// it from its <see cref="ApiKeyStore"/> at once: a revoked key stops working everywhere.
+/// </summary>
+public sealed class ApiKeyChangeNotifier(ApiKeyStore store, ClusterBus bus, ILogger<ApiKeyChangeNotifier> log) : Notifier<int>(log, bus)
+{
+    public override void Publish(int keyId)
+    {
+        store.ForgetKey(keyId);
+        Raise(keyId);
+    }
+
+    protected override void OnRemote(int keyId)
+    {
+        store.ForgetKey(keyId);
+        RaiseHere(keyId);
+    }
+
+    protected override void OnMissed()
+    {
+        store.ForgetAll();
+        base.OnMissed();
     }
 }

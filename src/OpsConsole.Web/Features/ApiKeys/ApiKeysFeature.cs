@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using OpsConsole.Web.Realtime;
 
 namespace OpsConsole.Web.Features.ApiKeys;
 
@@ -16,6 +17,7 @@ public static class ApiKeysFeature
                     ? ApiKeyAuthenticationHandler.SchemeName
                     : Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme);
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddNotifier<ApiKeyChangeNotifier>();
         builder.Services.AddSingleton<ApiKeyService>();
         return builder;
     }

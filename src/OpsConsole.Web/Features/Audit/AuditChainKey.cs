@@ -72,6 +72,14 @@ public sealed class AuditChainKey
         }
 
         var configured = config[Setting];
+        if (configured is null && DatabaseSetup.Provider(config) == DatabaseProvider.Postgres)
+        {
+            // A key file per instance would key each instance's entries differently, and every instance
+            // would report the others' entries as tampered with.
+            throw new StartupRefusedException(
+                $"On PostgreSQL several instances write one audit chain, so they must share its key: set {Setting} to the same value on every instance " +
+                "(at least 32 random bytes in base64, for example the output of `openssl rand -base64 32`).");
+        }
         var key = configured is null
             ? LoadKeyFile(folder)
             : new AuditChainKey(

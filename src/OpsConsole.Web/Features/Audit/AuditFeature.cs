@@ -1,3 +1,4 @@
+using OpsConsole.Web.Infrastructure.Jobs;
 using Hangfire;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Infrastructure.Security;
@@ -8,6 +9,7 @@ public static class AuditFeature
 {
     public static WebApplicationBuilder AddAudit(this WebApplicationBuilder builder)
     {
+        builder.Services.AddRecurringJobs(MapAuditJobs);
         // Loaded while the app is built, so a missing or wrong key stops the start before anything is written with it.
         builder.Services.AddSingleton(AuditChainKey.Load(builder.Configuration, DatabaseSetup.KeyRingPath(builder.Configuration)));
         builder.Services.AddSingleton<AuditLog>();
@@ -21,11 +23,12 @@ public static class AuditFeature
     public static void MapAuditJobs(IRecurringJobManager jobs) =>
         jobs.AddOrUpdate<AuditCheckpointJob>(AuditCheckpointJob.Id, j => j.RunAsync(CancellationToken.None), "*/5 * * * *");
 
-    public static void MapAuditApi(this WebApplication app)
+    public static WebApplication MapAudit(this WebApplication app)
     {
         app.MapGet("/api/v1/audit/verify", async (AuditService audit, CancellationToken ct) => Results.Ok(await audit.VerifyAsync(ct)))
             .RequireAuthorization(Policies.Admin)
             .WithName("VerifyAuditChain")
             .WithSummary("Walks the keyed audit chain, checks it against the latest checkpoint, and reports ok or the first broken entry.");
+        return app;
     }
 }

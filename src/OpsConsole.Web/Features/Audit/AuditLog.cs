@@ -17,7 +17,7 @@ public sealed record AuditActor(string? UserId, string Name)
 
 /// <summary>
 /// Opens the write in which a change and its audit entries commit together. Writers are serialised
-/// (in process by a gate, across processes by the database's write lock, taken at BEGIN IMMEDIATE)
+/// (in process by a gate, across processes by SQLite's write lock or PostgreSQL's advisory lock)
 /// so every entry links to the true head and the chain never forks. Each entry's MAC is keyed with
 /// the chain key, which the database does not hold.
 /// </summary>
@@ -31,12 +31,21 @@ public sealed class AuditLog(TimeProvider time, AuditChainKey key)
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>The advisory lock that serialises audited writes across instances on PostgreSQL ("OCAUDIT1").</summary>
+    internal const long ChainLockKey = 0x4F43415544495431;
+
     public async Task<AuditedWrite> BeginAsync(AppDbContext db, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             var tx = await db.Database.BeginTransactionAsync(ct);
+            if (db.Database.IsNpgsql())
+            {
+                // Several instances write one chain: the lock serialises them until this transaction ends,
+                // so each reads the true head (SQLite gets the same from its single write lock).
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChainLockKey})", ct);
+            }
             return new AuditedWrite(db, tx, time, key, _gate);
         }
         catch
@@ -93,6 +102,8 @@ public sealed class AuditedWrite : IAsyncDisposable
             var id = head?.Id ?? 0;
             var prev = head?.Hash ?? AuditHash.Genesis;
             var now = _time.GetUtcNow().UtcDateTime;
+            // PostgreSQL keeps microseconds: the MAC must cover the time exactly as it is read back.
+            now = now.AddTicks(-(now.Ticks % 10));
             foreach (var entry in _pending)
             {
                 entry.Id = ++id;

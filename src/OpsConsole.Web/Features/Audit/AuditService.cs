@@ -5,7 +5,11 @@ namespace OpsConsole.Web.Features.Audit;
 
 public sealed record AuditFilter(string? PathSlug = null, string? Actor = null, string? Action = null, DateTime? From = null, DateTime? To = null);
 
-public sealed record AuditSlice(IReadOnlyList<AuditEntry> Items, long? NextBefore);
+/// <summary>An entry of the chain as the audit page lists it.</summary>
+public sealed record AuditRow(long Id, DateTime At, string ActorName, string Action, string TargetType, string TargetId, string? PathSlug,
+    string? BeforeJson, string? AfterJson, string PrevHash, string Hash);
+
+public sealed record AuditSlice(IReadOnlyList<AuditRow> Items, long? NextBefore);
 
 /// <summary>
 /// <c>ok</c>, or <c>broken</c> with the first entry that fails (when one can be named) and why.
@@ -65,7 +69,9 @@ public sealed class AuditService(IDbContextFactory<AppDbContext> dbFactory, Audi
         {
             q = q.Where(e => e.Id < b);
         }
-        var items = await q.OrderByDescending(e => e.Id).Take(pageSize + 1).ToListAsync(ct);
+        var items = await q.OrderByDescending(e => e.Id).Take(pageSize + 1)
+            .Select(e => new AuditRow(e.Id, e.At, e.ActorName, e.Action, e.TargetType, e.TargetId, e.PathSlug, e.BeforeJson, e.AfterJson, e.PrevHash, e.Hash))
+            .ToListAsync(ct);
         long? next = null;
         if (items.Count > pageSize)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OpsConsole.Web.Components.Shared;
 
 namespace OpsConsole.Web.Features.Audit;
 

@@ -6,31 +6,42 @@ using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Drift;
+// An approval answers with the gates that failed: why it was refused, or what an admin overrode.
+using ApprovalResult = OpsConsole.Web.Infrastructure.CommandResult<System.Collections.Generic.IReadOnlyList<OpsConsole.Web.Features.Controls.GateResult>>;
+using OpsConsole.Web.Features.Decisions;
 
 namespace OpsConsole.Web.Features.Controls;
-
-/// <summary>The outcome of a control action: done, or refused with a message a person can act on.</summary>
-public sealed record ControlResult(bool Succeeded, string? Error = null, IReadOnlyList<GateResult>? FailingGates = null)
-{
-    public static readonly ControlResult Ok = new(true);
-    public static ControlResult Fail(string error, IReadOnlyList<GateResult>? failing = null) => new(false, error, failing);
-
-    /// <summary>Refused because someone changed what the person saw; the error says who and when.</summary>
-    public static ControlResult Outdated(string error) => new(false, error) { ChangedMeanwhile = true };
-
-    /// <summary>Nothing was done because the state the person acted on changed meanwhile: asking again from the same view cannot succeed.</summary>
-    public bool ChangedMeanwhile { get; init; }
-}
 
 /// <summary>What one user may do to one path right now.</summary>
 public sealed record ControlPermissions(bool MayControl, bool MayRequest, bool MayApprove);
 
+/// <summary>The path as its controls panel shows it: the switch, the rollout, and how decisions fall back.</summary>
+public sealed record PathControlState(
+    int Id, string Slug, string Name, bool KillSwitchOn, string? KillSwitchReason, string? KillSwitchBy, DateTime? KillSwitchAt,
+    int RolloutPercent, DateTime? RolloutChangedAt, long ConfigVersion, FallbackMode FallbackMode)
+{
+    public static PathControlState From(OperatingPath p) => new(
+        p.Id, p.Slug, p.Name, p.KillSwitchOn, p.KillSwitchReason, p.KillSwitchBy, p.KillSwitchAt, p.RolloutPercent, p.RolloutChangedAt, p.ConfigVersion, p.FallbackMode);
+}
+
+/// <summary>A rollout request as the controls panel lists it.</summary>
+public sealed record RolloutRequestView(
+    long Id, int FromPercent, int ToPercent, string Justification, string RequestedById, string RequestedByName, DateTime RequestedAt, string State,
+    IReadOnlyList<GateResult> GatesAtRequest, string? DecidedByName, DateTime? DecidedAt, string? DecisionComment, string? OverrideReason)
+{
+    public static RolloutRequestView From(RolloutRequest r) => new(
+        r.Id, r.FromPercent, r.ToPercent, r.Justification, r.RequestedById, r.RequestedByName, r.RequestedAt, r.State,
+        r.GatesAtRequest, r.DecidedByName, r.DecidedAt, r.DecisionComment, r.OverrideReason);
+}
+
 /// <summary>The controls panel of a path: switch state, rollout, gates, requests, and the user's rights.</summary>
 public sealed record ControlsView(
-    OperatingPath Path, ControlPermissions Permissions, long EventsLastHour,
-    IReadOnlyList<GateResult> Gates, IReadOnlyList<RolloutRequest> Requests);
+    PathControlState Path, ControlPermissions Permissions, long EventsLastHour,
+    IReadOnlyList<GateResult> Gates, IReadOnlyList<RolloutRequestView> Requests);
 
 /// <summary>
 /// Kill switch, rollout decreases and gated rollout increases with four-eyes approval. Every
@@ -38,8 +49,8 @@ public sealed record ControlsView(
 /// to decision clients and open views (<see cref="ConfigChangeNotifier"/>).
 /// </summary>
 public sealed class ControlsService(
-    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, DashboardService dashboard,
-    ConfigChangeNotifier notifier, TimeProvider time)
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, Permissions permissions, Metrics.MetricsQueries dashboard,
+    ConfigChangeNotifier notifier, IEnumerable<IRolloutGateSource> gateSources, TimeProvider time)
 {
     public const int MaxReasonLength = 1000;
     /// <summary>Gates read at most this much history at the current percentage.</summary>
@@ -47,33 +58,17 @@ public sealed class ControlsService(
 
     public async Task<ControlPermissions> PermissionsAsync(ClaimsPrincipal user, string slug, CancellationToken ct)
     {
-        if (user.IsInRole(AppRoles.Admin))
-        {
-            return new ControlPermissions(true, true, true);
-        }
         var m = await access.GetAsync(user.UserId(), slug, ct);
-        var owner = user.IsInRole(AppRoles.PathOwner) && m.IsOwner;
-        var onCall = user.IsInRole(AppRoles.OnCall) && m.IsOnCall;
-        return new ControlPermissions(owner || onCall, owner, owner);
+        return new ControlPermissions(Permissions.May(user, PathAction.Contain, m),
+            Permissions.May(user, PathAction.RequestRollout, m), Permissions.May(user, PathAction.DecideRollout, m));
     }
 
     /// <summary>
     /// The paths whose kill switch the user may flip, in one query (the overview's rows); null means
     /// every path (admins). The same rule as <see cref="PermissionsAsync"/>'s MayControl.
     /// </summary>
-    public async Task<IReadOnlySet<string>?> ControllableSlugsAsync(ClaimsPrincipal user, CancellationToken ct)
-    {
-        if (user.IsInRole(AppRoles.Admin))
-        {
-            return null;
-        }
-        var (userId, owner, onCall) = (user.UserId(), user.IsInRole(AppRoles.PathOwner), user.IsInRole(AppRoles.OnCall));
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var slugs = await db.Paths
-            .Where(p => (onCall && p.OnCallUserId == userId) || (owner && p.Members.Any(m => m.UserId == userId && m.Kind == PathMemberKind.Owner)))
-            .Select(p => p.Slug).ToListAsync(ct);
-        return slugs.ToHashSet();
-    }
+    public async Task<IReadOnlySet<string>?> ControllableSlugsAsync(ClaimsPrincipal user, CancellationToken ct) =>
+        await permissions.SlugsAsync(user, PathAction.Contain, ct);
 
     public async Task<ControlsView?> GetAsync(string slug, ClaimsPrincipal user, CancellationToken ct)
     {
@@ -87,7 +82,8 @@ public sealed class ControlsService(
         var lastHour = await dashboard.MetricsAsync(path.Id, now.AddHours(-1), now.AddMinutes(1), null, ct);
         var requests = await db.RolloutRequests.AsNoTracking().Where(r => r.PathId == path.Id)
             .OrderByDescending(r => r.Id).Take(20).ToListAsync(ct);
-        return new ControlsView(path, await PermissionsAsync(user, slug, ct), lastHour.Volume, await EvaluateGatesAsync(db, path, ct), requests);
+        return new ControlsView(PathControlState.From(path), await PermissionsAsync(user, slug, ct), lastHour.Volume, await EvaluateGatesAsync(db, path, ct),
+            [.. requests.Select(RolloutRequestView.From)]);
     }
 
     /// <summary>
@@ -96,21 +92,21 @@ public sealed class ControlsService(
     /// If it flipped since, nothing changes and the refusal says who flipped it and when; a
     /// confirmation acts on what its person asked for, never on whatever the state is at the click.
     /// </summary>
-    public async Task<ControlResult> SetKillSwitchAsync(string slug, bool on, DateTime? lastFlipSeen, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> SetKillSwitchAsync(string slug, bool on, DateTime? lastFlipSeen, string? reason, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!(await PermissionsAsync(user, slug, ct)).MayControl)
         {
-            return ControlResult.Fail("Only the path's on-call person, its owners and admins can flip its kill switch.");
+            return CommandResult.Fail("Only the path's on-call person, its owners and admins can flip its kill switch.");
         }
         if (CheckReason(reason, "a reason") is { } problem)
         {
-            return ControlResult.Fail(problem);
+            return CommandResult.Fail(problem);
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
         if (await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) is not { } pathId)
         {
-            return ControlResult.Fail($"Path '{slug}' no longer exists.");
+            return CommandResult.Fail($"Path '{slug}' no longer exists.");
         }
         var now = time.GetUtcNow().UtcDateTime;
         var actor = AuditActor.From(user);
@@ -119,7 +115,7 @@ public sealed class ControlsService(
         {
             var current = await db.Paths.Where(p => p.Id == pathId).Select(p => new { p.KillSwitchOn, p.KillSwitchBy, p.KillSwitchAt }).FirstAsync(ct);
             var flip = $"{(current.KillSwitchOn ? "turned off" : "restored")} by {current.KillSwitchBy ?? "someone"}{At(current.KillSwitchAt)}";
-            return ControlResult.Outdated(current.KillSwitchOn == on
+            return CommandResult.Outdated(current.KillSwitchOn == on
                 ? $"Already {flip}; nothing changed."
                 : $"The path was {flip} since you looked; nothing changed. Look at it again and decide.");
         }
@@ -128,7 +124,7 @@ public sealed class ControlsService(
         Webhooks.Outbox.Add(db, changedPath, Webhooks.WebhookEvents.KillSwitchChanged, new { killSwitch = on, reason = reason!.Trim(), by = actor.Name, configVersion = version }, now);
         await write.CommitAsync(ct);
         notifier.Publish(slug, version);
-        return ControlResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>
@@ -169,29 +165,29 @@ public sealed class ControlsService(
     /// <paramref name="from"/>, the percentage the person saw; if it changed since, nothing changes
     /// and the refusal says who changed it and when.
     /// </summary>
-    public async Task<ControlResult> DecreaseRolloutAsync(string slug, int from, int to, string? reason, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> DecreaseRolloutAsync(string slug, int from, int to, string? reason, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!(await PermissionsAsync(user, slug, ct)).MayControl)
         {
-            return ControlResult.Fail("Only the path's on-call person, its owners and admins can lower its rollout.");
+            return CommandResult.Fail("Only the path's on-call person, its owners and admins can lower its rollout.");
         }
         if (CheckReason(reason, "a reason") is { } problem)
         {
-            return ControlResult.Fail(problem);
+            return CommandResult.Fail(problem);
         }
         if (to is < 0 or > 100)
         {
-            return ControlResult.Fail("The percentage must be between 0 and 100.");
+            return CommandResult.Fail("The percentage must be between 0 and 100.");
         }
         if (to >= from)
         {
-            return ControlResult.Fail($"The rollout is at {from} %; a decrease must go below it. Increases need a rollout request.");
+            return CommandResult.Fail($"The rollout is at {from} %; a decrease must go below it. Increases need a rollout request.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
         if (await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) is not { } pathId)
         {
-            return ControlResult.Fail($"Path '{slug}' no longer exists.");
+            return CommandResult.Fail($"Path '{slug}' no longer exists.");
         }
         var now = time.GetUtcNow().UtcDateTime;
         if (await SetRolloutAsync(db, pathId, p => p.RolloutPercent == from, to, now, ct) is not { } version)
@@ -202,39 +198,44 @@ public sealed class ControlsService(
             new { rolloutPercent = from }, new { rolloutPercent = to, reason = reason!.Trim(), configVersion = version });
         await write.CommitAsync(ct);
         notifier.Publish(slug, version);
-        return ControlResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>Asks to raise the percentage; the gates are evaluated now and kept with the request.</summary>
-    public async Task<(ControlResult Result, long? RequestId)> RequestIncreaseAsync(string slug, int to, string? justification, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult<long>> RequestIncreaseAsync(string slug, int to, string? justification, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!(await PermissionsAsync(user, slug, ct)).MayRequest)
         {
-            return (ControlResult.Fail("Only the path's owners and admins can request a rollout increase."), null);
+            return CommandResult<long>.Fail("Only the path's owners and admins can request a rollout increase.");
         }
         if (CheckReason(justification, "a justification") is { } problem)
         {
-            return (ControlResult.Fail(problem), null);
+            return CommandResult<long>.Fail(problem);
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
         var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Slug == slug, ct);
         if (path is null)
         {
-            return (ControlResult.Fail($"Path '{slug}' no longer exists."), null);
+            return CommandResult<long>.Fail($"Path '{slug}' no longer exists.");
         }
         if (to <= path.RolloutPercent || to > 100)
         {
-            return (ControlResult.Fail($"The rollout is at {path.RolloutPercent} %; an increase must go above it, to at most 100 %."), null);
+            return CommandResult<long>.Fail($"The rollout is at {path.RolloutPercent} %; an increase must go above it, to at most 100 %.");
         }
         if (await db.RolloutRequests.AnyAsync(r => r.PathId == path.Id && r.State == RolloutRequestStates.Pending, ct))
         {
-            return (ControlResult.Fail("This path already has a pending rollout request; it must be decided or cancelled first."), null);
+            return CommandResult<long>.Fail("This path already has a pending rollout request; it must be decided or cancelled first.");
         }
         var request = new RolloutRequest
         {
-            PathId = path.Id, FromPercent = path.RolloutPercent, ToPercent = to, Justification = justification!.Trim(),
-            RequestedById = user.UserId() ?? "", RequestedByName = AuditActor.From(user).Name, RequestedAt = time.GetUtcNow().UtcDateTime,
+            PathId = path.Id,
+            FromPercent = path.RolloutPercent,
+            ToPercent = to,
+            Justification = justification!.Trim(),
+            RequestedById = user.UserId() ?? "",
+            RequestedByName = AuditActor.From(user).Name,
+            RequestedAt = time.GetUtcNow().UtcDateTime,
             GatesAtRequest = [.. await EvaluateGatesAsync(db, path, ct)],
         };
         db.RolloutRequests.Add(request);
@@ -243,7 +244,7 @@ public sealed class ControlsService(
             new { from = request.FromPercent, to, justification = request.Justification, gatesPassing = request.GatesAtRequest.All(g => g.Passed) });
         await write.CommitAsync(ct);
         notifier.Publish(slug, path.ConfigVersion, decisionChanged: false);
-        return (ControlResult.Ok, request.Id);
+        return CommandResult<long>.Ok(request.Id);
     }
 
     /// <summary>
@@ -252,48 +253,48 @@ public sealed class ControlsService(
     /// The approver saw the request pending and the path at <paramref name="seenPercent"/>; if either
     /// changed since, nothing changes and the refusal says who changed it and when.
     /// </summary>
-    public async Task<ControlResult> ApproveAsync(long requestId, int seenPercent, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<ApprovalResult> ApproveAsync(long requestId, int seenPercent, string? comment, string? overrideReason, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (request, path, refusal) = await PendingAsync(db, requestId, user, ct);
         if (refusal is not null)
         {
-            return refusal;
+            return ApprovalResult.From(refusal);
         }
         if (path!.RolloutPercent != seenPercent)
         {
-            return await RolloutChangedAsync(db, path.Slug, seenPercent, ct);
+            return ApprovalResult.From(await RolloutChangedAsync(db, path.Slug, seenPercent, ct));
         }
         if (path.RolloutPercent != request!.FromPercent)
         {
-            return ControlResult.Fail($"The rollout moved to {path.RolloutPercent} % after this request was made from {request.FromPercent} %; reject it and request again.");
+            return ApprovalResult.Fail($"The rollout moved to {path.RolloutPercent} % after this request was made from {request.FromPercent} %; reject it and request again.");
         }
         var gates = await EvaluateGatesAsync(db, path, ct);
         var failing = gates.Where(g => !g.Passed).ToList();
         var overriding = !string.IsNullOrWhiteSpace(overrideReason);
         if (failing.Count > 0 && !overriding)
         {
-            return ControlResult.Fail($"{failing.Count} gate{(failing.Count == 1 ? "" : "s")} fail{(failing.Count == 1 ? "s" : "")}: {string.Join(", ", failing.Select(g => g.Gate))}. " +
-                (user.IsInRole(AppRoles.Admin) ? "An admin may override with a written reason." : "Only an admin may override failing gates."), failing);
+            return ApprovalResult.Fail($"{failing.Count} gate{(failing.Count == 1 ? "" : "s")} fail{(failing.Count == 1 ? "s" : "")}: {string.Join(", ", failing.Select(g => g.Gate))}. " +
+                (Permissions.May(user, ConsoleAction.OverrideGates) ? "An admin may override with a written reason." : "Only an admin may override failing gates."), failing);
         }
-        if (overriding && !user.IsInRole(AppRoles.Admin))
+        if (overriding && !Permissions.May(user, ConsoleAction.OverrideGates))
         {
-            return ControlResult.Fail("Only an admin may override failing gates.");
+            return ApprovalResult.Fail("Only an admin may override failing gates.");
         }
         if (overriding && CheckReason(overrideReason, "an override reason") is { } problem)
         {
-            return ControlResult.Fail(problem);
+            return ApprovalResult.Fail(problem);
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
         // Checked again inside the write: someone may have decided or moved it since the checks above.
         if (await SetRolloutAsync(db, path.Id, p => p.RolloutPercent == request.FromPercent, request.ToPercent, now, ct) is not { } version)
         {
-            return await RolloutChangedAsync(db, path.Slug, seenPercent, ct);
+            return ApprovalResult.From(await RolloutChangedAsync(db, path.Slug, seenPercent, ct));
         }
         if (await Decide(db, requestId, RolloutRequestStates.Applied, gates, comment, failing.Count > 0 ? overrideReason!.Trim() : null, user, ct) == 0)
         {
-            return await RequestDecidedAsync(db, requestId, ct);
+            return ApprovalResult.From(await RequestDecidedAsync(db, requestId, ct));
         }
         // The week before the increase becomes the drift baseline: drift is then measured against what was approved.
         var pinned = await db.Paths.FirstAsync(p => p.Id == path.Id, ct);
@@ -311,14 +312,14 @@ public sealed class ControlsService(
         }
         await write.CommitAsync(ct);
         notifier.Publish(path.Slug, version);
-        return ControlResult.Ok;
+        return ApprovalResult.Ok(failing);
     }
 
-    public async Task<ControlResult> RejectAsync(long requestId, string? comment, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> RejectAsync(long requestId, string? comment, ClaimsPrincipal user, CancellationToken ct)
     {
         if (CheckReason(comment, "a comment") is { } problem)
         {
-            return ControlResult.Fail(problem);
+            return CommandResult.Fail(problem);
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (request, path, refusal) = await PendingAsync(db, requestId, user, ct);
@@ -336,17 +337,17 @@ public sealed class ControlsService(
             new { state = RolloutRequestStates.Pending }, new { state = RolloutRequestStates.Rejected, comment = comment!.Trim(), from = request!.FromPercent, to = request.ToPercent });
         await write.CommitAsync(ct);
         notifier.Publish(path.Slug, path.ConfigVersion, decisionChanged: false);
-        return ControlResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>The requester (or an admin) withdraws a pending request.</summary>
-    public async Task<ControlResult> CancelAsync(long requestId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> CancelAsync(long requestId, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var request = await db.RolloutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
-        if (request is null || (request.RequestedById != user.UserId() && !user.IsInRole(AppRoles.Admin)))
+        if (request is null || (request.RequestedById != user.UserId() && !Permissions.May(user, ConsoleAction.Administer)))
         {
-            return ControlResult.Fail("Only the requester or an admin can cancel a rollout request.");
+            return CommandResult.Fail("Only the requester or an admin can cancel a rollout request.");
         }
         var slug = await db.Paths.Where(p => p.Id == request.PathId).Select(p => p.Slug).FirstAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
@@ -359,12 +360,12 @@ public sealed class ControlsService(
             .SetProperty(r => r.DecidedAt, now), ct);
         if (cancelled == 0)
         {
-            return ControlResult.Fail($"The request is {request.State}; only a pending request can be cancelled.");
+            return CommandResult.Fail($"The request is {request.State}; only a pending request can be cancelled.");
         }
         write.Record(actor, "rollout.cancel", "rollout-request", requestId.ToString(), slug, new { state = RolloutRequestStates.Pending }, new { state = RolloutRequestStates.Cancelled });
         await write.CommitAsync(ct);
         notifier.Publish(slug, 0, decisionChanged: false);
-        return ControlResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>
@@ -377,84 +378,67 @@ public sealed class ControlsService(
         var from = path.RolloutChangedAt is { } changed && changed > now - GateWindow ? changed : now - GateWindow;
         var window = $"{from:MM-dd HH:mm}–{now:MM-dd HH:mm} UTC at {path.RolloutPercent} %";
         var m = await dashboard.MetricsAsync(path.Id, from, now.AddMinutes(1), null, ct);
+        // Right after a change there is nothing to measure yet: that is not a failure to show in
+        // red, but the gate cannot pass on no evidence either, so it stays not passed.
+        DateTime? collectingSince = path.RolloutChangedAt is { } since && since == from ? since : null;
         var g = path.Gates;
         var results = new List<GateResult>();
+        void Add(string gate, double? value, double t, bool passes, string needs, Func<double, string> format)
+        {
+            if (value is null && collectingSince is { } c)
+            {
+                results.Add(new GateResult(gate, false, $"collecting data since {c:yyyy-MM-dd HH:mm} UTC ({needs} {format(t)})", null, t, window) { CollectingSince = c });
+                return;
+            }
+            results.Add(new GateResult(gate, passes, $"{(value is { } x ? format(x) : "no data")} ({needs} {format(t)})", value, t, window));
+        }
         void AtLeast(string gate, double? value, double? threshold, Func<double, string> format)
         {
             if (threshold is { } t)
             {
-                results.Add(new GateResult(gate, value is { } v && v >= t, $"{(value is { } x ? format(x) : "no data")} (needs ≥ {format(t)})", value, t, window));
+                Add(gate, value, t, value is { } v && v >= t, "needs ≥", format);
             }
         }
         void AtMost(string gate, double? value, double? threshold, Func<double, string> format)
         {
             if (threshold is { } t)
             {
-                results.Add(new GateResult(gate, value is { } v && v <= t, $"{(value is { } x ? format(x) : "no data")} (needs ≤ {format(t)})", value, t, window));
+                Add(gate, value, t, value is { } v && v <= t, "needs ≤", format);
             }
         }
-        AtLeast("decided reviews", m.Decided, g.MinDecidedReviews, v => v.ToString("N0"));
+        // A count of nothing decided since the change is "no data yet", not a measured zero.
+        AtLeast("decided reviews", m.Decided == 0 && collectingSince is not null ? null : m.Decided, g.MinDecidedReviews, v => v.ToString("N0"));
         AtLeast("quality", m.Quality, g.MinQuality, v => v.ToString("P1"));
         AtMost("p95 latency", m.LatencyP95, g.MaxP95LatencyMs, v => $"{v:N0} ms");
         AtMost("cost per request", m.CostPerRequest, g.MaxCostPerRequestUsd, v => $"${v:0.0000}");
         AtMost("error rate", m.ErrorRate, g.MaxErrorRate, v => v.ToString("P2"));
-        if (g.NoOpenSev1OrSev2)
+        // Gates on other features' state (open incidents, the last drift check) come from those
+        // features, which lie above Controls: they contain paths through it.
+        foreach (var source in gateSources.OrderBy(x => x.Order))
         {
-            var open = await db.Incidents.AsNoTracking()
-                .Where(i => i.PathId == path.Id && i.Status != IncidentStatuses.Resolved && (i.Severity == "SEV1" || i.Severity == "SEV2"))
-                .Select(i => i.Severity + " " + i.Title).ToListAsync(ct);
-            results.Add(new GateResult("no open SEV1/SEV2 incident", open.Count == 0,
-                open.Count == 0 ? "none open" : string.Join("; ", open), open.Count, 0, "now"));
-        }
-        if (g.LastDriftNotAlert)
-        {
-            results.Add(await LastDriftGateAsync(db, path, ct));
+            if (await source.CheckAsync(db, path, g, ct) is { } result)
+            {
+                results.Add(result);
+            }
         }
         return results;
     }
 
-    /// <summary>
-    /// The latest stored drift run of the path (the one its dashboard shows as latest): only an
-    /// alert fails; with no run yet there is nothing to block on, and the gate says so.
-    /// </summary>
-    /// <remarks>
-    /// Drift lies above Controls, so this reads Drift's stored result the way the incident gate
-    /// reads Incidents' rows, with one small query on the shared context, and never calls Drift's
-    /// services (Drift calls down into Controls for containment).
-    /// </remarks>
-    private static async Task<GateResult> LastDriftGateAsync(AppDbContext db, OperatingPath path, CancellationToken ct)
-    {
-        const string gate = "last drift check not alert";
-        var run = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id)
-            .OrderByDescending(r => r.CurrentTo).ThenByDescending(r => r.Id)
-            .Select(r => new { r.Id, r.Verdict, r.RanAt, r.CurrentFrom, r.CurrentTo }).FirstOrDefaultAsync(ct);
-        if (run is null)
-        {
-            return new GateResult(gate, true, "no drift check has run yet", null, null, "latest run");
-        }
-        var alert = run.Verdict == Drift.DriftVerdicts.Alert;
-        return new GateResult(gate, !alert, $"{run.Verdict.Replace('_', ' ')} at {run.RanAt:yyyy-MM-dd HH:mm} UTC", null, null,
-            $"latest run, {run.CurrentFrom:MM-dd HH:mm}–{run.CurrentTo:MM-dd HH:mm} UTC")
-        {
-            Link = $"/paths/{path.Slug}/drift/{run.Id}",
-        };
-    }
-
-    private async Task<(RolloutRequest? Request, OperatingPath? Path, ControlResult? Refusal)> PendingAsync(AppDbContext db, long requestId, ClaimsPrincipal user, CancellationToken ct)
+    private async Task<(RolloutRequest? Request, OperatingPath? Path, CommandResult? Refusal)> PendingAsync(AppDbContext db, long requestId, ClaimsPrincipal user, CancellationToken ct)
     {
         var request = await db.RolloutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == requestId, ct);
         if (request is null)
         {
-            return (null, null, ControlResult.Fail("There is no such rollout request."));
+            return (null, null, CommandResult.Fail("There is no such rollout request."));
         }
         var path = await db.Paths.AsNoTracking().FirstAsync(p => p.Id == request.PathId, ct);
         if (!(await PermissionsAsync(user, path.Slug, ct)).MayApprove)
         {
-            return (null, null, ControlResult.Fail("Only an owner of this path or an admin can decide its rollout requests."));
+            return (null, null, CommandResult.Fail("Only an owner of this path or an admin can decide its rollout requests."));
         }
         if (request.RequestedById == user.UserId())
         {
-            return (null, null, ControlResult.Fail("You made this request; a second owner or an admin must decide it."));
+            return (null, null, CommandResult.Fail("You made this request; a second owner or an admin must decide it."));
         }
         if (request.State != RolloutRequestStates.Pending)
         {
@@ -463,22 +447,22 @@ public sealed class ControlsService(
         return (request, path, null);
     }
 
-    private static async Task<ControlResult> RequestDecidedAsync(AppDbContext db, long requestId, CancellationToken ct) =>
+    private static async Task<CommandResult> RequestDecidedAsync(AppDbContext db, long requestId, CancellationToken ct) =>
         Decided(await db.RolloutRequests.AsNoTracking().FirstAsync(r => r.Id == requestId, ct));
 
-    private static ControlResult Decided(RolloutRequest request) =>
-        ControlResult.Outdated($"Already {request.State}{(request.DecidedByName is { } by ? " by " + by : "")}{At(request.DecidedAt)}; nothing changed.");
+    private static CommandResult Decided(RolloutRequest request) =>
+        CommandResult.Outdated($"Already {request.State}{(request.DecidedByName is { } by ? " by " + by : "")}{At(request.DecidedAt)}; nothing changed.");
 
     /// <summary>
     /// The refusal when the rollout is no longer at <paramref name="seen"/>: its percentage now, and
     /// who set it and when (the latest decrease, automatic ones included, or approval in the audit log).
     /// </summary>
-    private static async Task<ControlResult> RolloutChangedAsync(AppDbContext db, string slug, int seen, CancellationToken ct)
+    private static async Task<CommandResult> RolloutChangedAsync(AppDbContext db, string slug, int seen, CancellationToken ct)
     {
         var current = await db.Paths.Where(p => p.Slug == slug).Select(p => new { p.RolloutPercent, p.RolloutChangedAt }).FirstAsync(ct);
         var by = await db.AuditEntries.Where(a => a.PathSlug == slug && (a.Action == "rollout.decrease" || a.Action == "rollout.approve"))
             .OrderByDescending(a => a.Id).Select(a => a.ActorName).FirstOrDefaultAsync(ct);
-        return ControlResult.Outdated($"The rollout was set to {current.RolloutPercent} %{(by is null ? "" : " by " + by)}{At(current.RolloutChangedAt)} " +
+        return CommandResult.Outdated($"The rollout was set to {current.RolloutPercent} %{(by is null ? "" : " by " + by)}{At(current.RolloutChangedAt)} " +
             $"since you saw it at {seen} %; nothing changed. Look at it again and decide.");
     }
 

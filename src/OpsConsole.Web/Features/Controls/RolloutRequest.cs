@@ -17,6 +17,9 @@ public sealed record GateResult(string Gate, bool Passed, string Evidence, doubl
 {
     /// <summary>Where the evidence can be looked at (the drift run a drift gate read), when it has a page.</summary>
     public string? Link { get; init; }
+
+    /// <summary>Set when the percentage changed so recently that this gate has no data yet: shown as waiting, not failed.</summary>
+    public DateTime? CollectingSince { get; init; }
 }
 
 /// <summary>A request to raise a path's rollout, approved by a second person when its gates pass (DESIGN.md "Rollout").</summary>
@@ -56,8 +59,9 @@ internal sealed class RolloutRequestConfiguration : IEntityTypeConfiguration<Rol
         b.Property(r => r.DecisionComment).HasMaxLength(2000);
         b.Property(r => r.OverrideReason).HasMaxLength(2000);
         // A gate's link is for the live view; the stored gates keep its evidence, which names the run's time.
-        b.OwnsMany(r => r.GatesAtRequest, o => o.ToJson().Ignore(g => g.Link));
-        b.OwnsMany(r => r.GatesAtDecision, o => o.ToJson().Ignore(g => g.Link));
+        // Whether a gate was still collecting is in its stored evidence text; the flag is for the live view.
+        b.OwnsMany(r => r.GatesAtRequest, o => o.ToJson().Ignore(g => g.Link).Ignore(g => g.CollectingSince));
+        b.OwnsMany(r => r.GatesAtDecision, o => o.ToJson().Ignore(g => g.Link).Ignore(g => g.CollectingSince));
         b.HasIndex(r => new { r.PathId, r.State });
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(r => r.PathId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -1,5 +1,6 @@
 using OpsConsole.Web.Components.Shared;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Web.Features.Dashboards;
 
@@ -12,7 +13,7 @@ public sealed record CardModel(string Key, string Title, string Value, SloState?
 /// <summary>The status cards of a path dashboard, as plain data (the page and the tests share it).</summary>
 public static class DashboardCards
 {
-    public static IReadOnlyList<CardModel> Build(DashboardData data, OperatingPath path, DateTime now)
+    public static IReadOnlyList<CardModel> Build(DashboardData data, OperatingPathView path, DateTime now)
     {
         var m = data.Current;
         var before = data.Previous;
@@ -45,6 +46,6 @@ public static class DashboardCards
 
     private static string Usd(double? v) => Figures.Usd(v);
 
-    private static string Delta(double? now, double? then, Func<double, string> format) => Figures.Delta(now, then, format);
+    private static string Delta(double? now, double? then, Func<double, string> format) => Figures.Change(now, then, format);
 
 }

@@ -1,3 +1,5 @@
+using OpsConsole.Web.Components.Shared;
+using OpsConsole.Web.Features.Metrics;
 namespace OpsConsole.Web.Features.Dashboards;
 
 /// <summary>One chart of the dashboard: what it shows, how its figures are computed, and ApexCharts' options.</summary>
@@ -13,7 +15,7 @@ public static class DashboardCharts
 {
     private const int Height = 240;
 
-    public static IReadOnlyList<ChartSpec> Build(DashboardData data, DashboardQuery query, bool compare)
+    public static IReadOnlyList<ChartSpec> Build(DashboardData data, DashboardQuery query, bool compare, DisplayZone? zone = null)
     {
         var shift = query.Span;
         object Line(string name, IReadOnlyList<SeriesPoint> series, Func<PathMetrics, double?> value, double scale = 1, int decimals = 1, TimeSpan offset = default) => new
@@ -32,10 +34,22 @@ public static class DashboardCharts
         // The previous period's line of a figure, when comparing.
         IEnumerable<object> Before(string name, Func<PathMetrics, double?> value, double scale = 1, int decimals = 1) =>
             compare ? [Line(name + " (previous)", data.PreviousSeries, value, scale, decimals, shift)] : [];
-        var xaxis = new { type = "datetime", min = Ms(query.From), max = Ms(query.To), labels = new { datetimeUTC = true } };
+        // The axis reads in the zone the person chose (the browser's own zone when not UTC) and says which.
+        var shown = zone ?? DisplayZone.Utc;
+        var xaxis = new
+        {
+            type = "datetime",
+            min = Ms(query.From),
+            max = Ms(query.To),
+            labels = new { datetimeUTC = shown.IsUtc },
+            title = new { text = "Time (" + shown.Label(query.To) + ")", style = new { fontSize = "11px", fontWeight = 400 } },
+        };
+        // Every time chart marks the same changes, so a jump in any curve can be read against them.
+        var annotations = ChartMarks.Annotations(data.Marks, query.Span);
         object Chart(IEnumerable<object> series, object? yaxis = null, bool stacked = false, int[]? dashes = null, string[]? colors = null) => new
         {
             chart = new { type = "line", height = Height, stacked },
+            annotations,
             series = series.ToArray(),
             xaxis,
             yaxis = yaxis ?? new { min = 0, forceNiceScale = true, decimalsInFloat = 1 },

@@ -1,28 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Web.Features.Dashboards;
-
-/// <summary>A path's figures for a window, as DESIGN.md "Metrics" defines them; null where the denominator is zero.</summary>
-public sealed record PathMetrics(
-    long Volume, long Routed, double? EscalationRate,
-    long Decided, double? Quality, double? CorrectionRate, double? RejectionRate, double? QaSampleQuality,
-    double? LatencyP50, double? LatencyP95, double? LatencyP99,
-    double CostTotal, double? CostPerRequest, double? CostPerCompletedTask,
-    double? ErrorRate, double? TimeoutRate, double? FallbackRate,
-    IReadOnlyList<long> ConfidenceHistogram);
-
-public enum SloState
-{
-    NoData,
-    Ok,
-    AtRisk,
-    Breached,
-}
-
-/// <summary>One figure held against its SLO.</summary>
-public sealed record SloCheck(string Name, double? Value, double? Limit, SloState State);
 
 /// <summary>A path's line on the overview: its figures for the last 24 hours, the worst SLO state, and what is open.</summary>
 public sealed record PathHealth(string Slug, PathMetrics Metrics, IReadOnlyList<SloCheck> Checks, int OpenIncidents, int OpenReviewItems)
@@ -30,12 +14,31 @@ public sealed record PathHealth(string Slug, PathMetrics Metrics, IReadOnlyList<
     public SloState Worst => Checks.Count == 0 ? SloState.NoData : Checks.Max(c => c.State);
 }
 
-/// <summary>A window's figures and its merged latency sketch (drift checks compare two of them).</summary>
-public sealed record DashboardWindowData(PathMetrics Metrics, LatencySketch Latency);
-
 /// <summary>Where dashboard windows end and how often an open dashboard refreshes.</summary>
 public static class DashboardWindow
 {
+    /// <summary>Most intervals a linked window is cut into.</summary>
+    public const int MaxWindowPoints = 60;
+
+    private static readonly int[] StepMinutes = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+
+    /// <summary>
+    /// An exact window from a link (an incident's, say) fitted to the data: the smallest interval
+    /// that keeps it within <see cref="MaxWindowPoints"/> points and is no finer than the buckets
+    /// that hold it (minutes only while they are kept, then hours, then days); its start and end
+    /// move out to interval boundaries so every figure counts whole buckets.
+    /// </summary>
+    public static (DateTime From, DateTime To, int Points) Fit(DateTime from, DateTime to, DateTime now, RollupOptions options)
+    {
+        // An hour's margin: compaction runs hourly and cuts at the hour.
+        var minimum = from < now.AddDays(-options.HourBucketsDays).AddDays(1) ? 1440 : from < now.AddHours(-options.MinuteBucketsHours + 1) ? 60 : 1;
+        var span = to - from;
+        var step = StepMinutes.FirstOrDefault(m => m >= minimum && span.TotalMinutes / m <= MaxWindowPoints, 1440);
+        var start = RollupKey.Floor(from, step);
+        var points = Math.Max(1, (int)Math.Ceiling((to - start).TotalMinutes / step));
+        return (start, start.AddMinutes(points * step), points);
+    }
+
     /// <summary>An open dashboard reloads at most this often while data arrives.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
 
@@ -84,36 +87,20 @@ public sealed record DashboardData(
     PathMetrics Current, PathMetrics Previous,
     IReadOnlyList<SeriesPoint> Series, IReadOnlyList<SeriesPoint> PreviousSeries,
     IReadOnlyList<BreakdownRow> Breakdown, IReadOnlyList<string> ModelVersions, IReadOnlyList<string> Segments,
-    QueueState Queue, int OpenIncidents);
+    QueueState Queue, int OpenIncidents)
+{
+    /// <summary>Kills, rollout changes, releases and incidents in the window, for the time axis.</summary>
+    public IReadOnlyList<ChartMark> Marks { get; init; } = [];
+}
 
 /// <summary>Dashboard figures read from rollups only (never from raw events).</summary>
-public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
+public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory, MetricsQueries metrics)
 {
     /// <summary>Breakdowns list the largest keys by volume; a long tail of tenants is not a dashboard.</summary>
     public const int MaxBreakdownRows = 20;
 
-    public async Task<PathMetrics> MetricsAsync(int pathId, DateTime from, DateTime to, string? modelVersion, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = WholePath(db, pathId, from, to);
-        if (modelVersion is not null)
-        {
-            q = q.Where(r => r.ModelVersion == modelVersion);
-        }
-        return Compute(await q.ToListAsync(ct));
-    }
-
-    /// <summary>The whole path's figures and latency sketch for [from, to), from rollups.</summary>
-    public async Task<DashboardWindowData> WindowAsync(int pathId, DateTime from, DateTime to, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var latency = new LatencySketch();
-        return new DashboardWindowData(Compute(await WholePath(db, pathId, from, to).ToListAsync(ct), latency), latency);
-    }
-
-    /// <summary>The path's rollup rows of [from, to) without the per-attribute rows.</summary>
-    private static IQueryable<PathRollup> WholePath(AppDbContext db, int pathId, DateTime from, DateTime to) =>
-        db.PathRollups.AsNoTracking().Where(r => r.PathId == pathId && r.Segment == "" && r.BucketStart >= from && r.BucketStart < to);
+    public Task<PathMetrics> MetricsAsync(int pathId, DateTime from, DateTime to, string? modelVersion, CancellationToken ct) =>
+        metrics.MetricsAsync(pathId, from, to, modelVersion, ct);
 
     /// <summary>
     /// The whole dashboard in one read of the rollups of this and the previous period (plus the
@@ -145,7 +132,10 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
             breakdown,
             rows.Where(r => r.Segment == "").Select(r => r.ModelVersion).Distinct().Order(StringComparer.Ordinal).ToList(),
             await window.Where(r => r.Segment != "").Select(r => r.Segment).Distinct().OrderBy(s => s).Take(200).ToListAsync(ct),
-            queue.GetValueOrDefault(query.PathId, new QueueState(0, null)), incidents.GetValueOrDefault(query.PathId));
+            queue.GetValueOrDefault(query.PathId, new QueueState(0, null)), incidents.GetValueOrDefault(query.PathId))
+        {
+            Marks = await ChartMarks.ReadAsync(db, query.PathId, query.From, query.To, ct),
+        };
     }
 
     /// <summary>The window cut into equal intervals, each with its figures (a bucket counts in the interval it starts in).</summary>
@@ -183,30 +173,7 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
             .GroupBy(i => i.PathId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct))
         .ToDictionary(x => x.Key, x => x.Count);
 
-    /// <summary>
-    /// Holds the figures against the path's SLOs: breached past the limit, at risk within 10 % of it
-    /// (5 % for quality, which moves less), no data without a value or a limit.
-    /// </summary>
-    public static IReadOnlyList<SloCheck> Evaluate(PathMetrics m, Paths.PathSlo slo)
-    {
-        static SloCheck Check(string name, double? value, double? limit, bool higherIsBetter)
-        {
-            if (value is not { } v || limit is not { } l)
-            {
-                return new SloCheck(name, value, limit, SloState.NoData);
-            }
-            var breached = higherIsBetter ? v < l : v > l;
-            var atRisk = higherIsBetter ? v < l * 1.05 : v > l * 0.9;
-            return new SloCheck(name, v, l, breached ? SloState.Breached : atRisk ? SloState.AtRisk : SloState.Ok);
-        }
-        return
-        [
-            Check("quality", m.Quality, slo.QualityTarget, higherIsBetter: true),
-            Check("p95", m.LatencyP95, slo.P95LatencyMs, higherIsBetter: false),
-            Check("cost", m.CostPerRequest, slo.CostPerRequestUsd, higherIsBetter: false),
-            Check("errors", m.ErrorRate, slo.MaxErrorRate, higherIsBetter: false),
-        ];
-    }
+    public static IReadOnlyList<SloCheck> Evaluate(PathMetrics m, Paths.PathSlo slo) => MetricsQueries.Evaluate(m, slo);
 
     /// <summary>
     /// The oldest open review item against the path's review SLA: breached past it, at risk past 80 % of it.
@@ -247,33 +214,5 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory)
         .ThenBy(x => x.Health.Slug, StringComparer.Ordinal).Select(x => x.Health).ToList();
     }
 
-    public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows) => Compute(rows, new LatencySketch());
-
-    /// <summary>The figures of <paramref name="rows"/>; <paramref name="latency"/> receives their merged latency sketch.</summary>
-    private static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows, LatencySketch latency)
-    {
-        static double? Ratio(double part, double whole) => whole > 0 ? part / whole : null;
-        var confidence = new ConfidenceHistogram();
-        foreach (var r in rows)
-        {
-            latency.MergeBytes(r.Latency);
-            confidence.MergeBytes(r.Confidence);
-        }
-        // Saturating, not LINQ's checked Sum: an overflowing count (a hand-edited row) must not fail the page.
-        long Sum(Func<PathRollup, long> f) => rows.Aggregate(0L, (total, r) => RollupDelta.SaturatingAdd(total, f(r)));
-        var events = Sum(r => r.Events);
-        var routed = Sum(r => r.RoutedLowConfidence + r.RoutedError + r.RoutedQaSample);
-        var decided = Sum(r => r.Approved + r.Corrected + r.Rejected);
-        var cost = rows.Sum(r => r.CostUsd);
-        return new PathMetrics(
-            events, routed, Ratio(routed, events),
-            decided, Ratio(Sum(r => r.Approved), decided), Ratio(Sum(r => r.Corrected), decided), Ratio(Sum(r => r.Rejected), decided),
-            Ratio(Sum(r => r.QaApproved), Sum(r => r.QaDecided)),
-            latency.Quantile(0.50), latency.Quantile(0.95), latency.Quantile(0.99),
-            cost, Ratio(cost, events),
-            // A completed task is an event that ended ok: errors, timeouts and fallbacks did not complete the AI's task.
-            Ratio(cost, Sum(r => r.Ok)),
-            Ratio(Sum(r => r.Errors), events), Ratio(Sum(r => r.Timeouts), events), Ratio(Sum(r => r.Fallbacks), events),
-            confidence.Counts);
-    }
+    public static PathMetrics Compute(IReadOnlyCollection<PathRollup> rows) => MetricsQueries.Compute(rows);
 }

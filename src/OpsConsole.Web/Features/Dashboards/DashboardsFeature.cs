@@ -1,6 +1,9 @@
+using OpsConsole.Web.Infrastructure.Jobs;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Dashboards;
 
@@ -11,7 +14,8 @@ public static class DashboardsFeature
 
     public static WebApplicationBuilder AddDashboards(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DashboardOptions>().Bind(builder.Configuration.GetSection(DashboardOptions.Section))
+        builder.Services.AddRecurringJobs(jobs => jobs.AddOrUpdate<RollupCompaction>(RollupCompaction.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly(7)));
+        builder.Services.AddOptions<Metrics.RollupOptions>().Bind(builder.Configuration.GetSection(Metrics.RollupOptions.Section))
             .Validate(o => o.MinuteBucketsHours >= 2 && o.HourBucketsDays >= 62 && o.HourBucketsDays * 24 > o.MinuteBucketsHours,
                 "OpsConsole:Dashboards: MinuteBucketsHours must be at least 2 (the 1-hour view and its previous hour) and HourBucketsDays at least 62 (the 30-day view and its previous period).")
             .ValidateOnStart();
@@ -19,12 +23,6 @@ public static class DashboardsFeature
         builder.Services.AddSingleton<FailurePatternService>();
         builder.Services.AddTransient<RollupCompaction>();
         return builder;
-    }
-
-    public static WebApplication MapDashboardJobs(this WebApplication app, IRecurringJobManager jobs)
-    {
-        jobs.AddOrUpdate<RollupCompaction>(RollupCompaction.Id, j => j.RunAsync(CancellationToken.None), Cron.Hourly(7));
-        return app;
     }
 
     /// <summary>
@@ -45,7 +43,7 @@ public static class DashboardsFeature
         foreach (var p in paths)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await RollupCounting.RebuildAsync(db, p.Id, ct);
+            await RollupRebuild.RebuildAsync(db, p.Id, ct);
             output.WriteLine($"{p.Slug}: rollups rebuilt from raw events in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s.");
         }
         var merged = await services.GetRequiredService<RollupCompaction>().RunAsync(ct);

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Web.Features.Demo;
 
@@ -83,10 +85,10 @@ public sealed class DemoHistory(
             var n = seen[item.PathId] = seen.GetValueOrDefault(item.PathId) + 1;
             var miss = Math.Floor(n * misses) > Math.Floor((n - 1) * misses);
             var input = miss && random.NextDouble() < 1 / 3.0 && item.ReasonTags.Count > 0
-                ? new DecisionInput(Decision.Reject, ReasonTags: [item.ReasonTags[random.Next(item.ReasonTags.Count)]], Note: "demo backlog")
+                ? new DecisionInput(ReviewDecision.Reject, ReasonTags: [item.ReasonTags[random.Next(item.ReasonTags.Count)]], Note: "demo backlog")
                 : miss && !string.IsNullOrEmpty(item.Output)
-                    ? new DecisionInput(Decision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo backlog")
-                    : new DecisionInput(Decision.Approve, Note: "demo backlog");
+                    ? new DecisionInput(ReviewDecision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo backlog")
+                    : new DecisionInput(ReviewDecision.Approve, Note: "demo backlog");
             var result = await reviews.DecideAsync(item.Id, input, principal, ct);
             if (result.Succeeded)
             {
@@ -94,7 +96,7 @@ public sealed class DemoHistory(
             }
             else
             {
-                log.LogWarning("Demo history: item {Id} was not decided: {Message}", item.Id, result.Message);
+                log.LogWarning("Demo history: item {Id} was not decided: {Message}", item.Id, result.Error);
                 await reviews.ReleaseAsync(item.Id, principal, ct);
             }
         }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace OpsConsole.Web.Features.Demo;
 
@@ -25,11 +26,11 @@ public sealed class DemoTrafficOptions
 /// new user sees a live console within a minute and the whole ingestion path is exercised.
 /// </summary>
 public sealed class DemoTraffic(
-    IServer server, IHostApplicationLifetime lifetime, IConfiguration config, DemoHistory history, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
+    IServer server, IHostApplicationLifetime lifetime, IOptions<DemoOptions> demo, DemoHistory history, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = config.GetSection("OpsConsole:Demo:Traffic").Get<DemoTrafficOptions>() ?? new();
+        var options = demo.Value.Traffic;
         if (!await WaitForStartAsync(stoppingToken))
         {
             return;
@@ -40,7 +41,7 @@ public sealed class DemoTraffic(
             log.LogInformation("Demo traffic is off: the console listens on no HTTP address it can call itself.");
             return;
         }
-        var key = config["OpsConsole:Demo:ApiKey"] ?? DemoOptions.DefaultApiKey;
+        var key = demo.Value.ApiKey;
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var startedAt = time.GetUtcNow().UtcDateTime;
@@ -135,9 +136,13 @@ public static class DemoTrafficFeature
 {
     public static WebApplicationBuilder AddDemoTraffic(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection("OpsConsole:Demo:Traffic").Get<DemoTrafficOptions>() ?? new();
+        var section = builder.Configuration.GetSection(DemoOptions.Section);
+        builder.Services.AddOptions<DemoOptions>().Bind(section);
+        var options = section.Get<DemoOptions>() ?? new();
         builder.Services.AddSingleton<DemoHistory>();
-        if (DemoOptions.IsEnabled(builder.Configuration, builder.Environment) && options.Enabled)
+        // The demo users and paths, seeded at start (Host/AppInitializer) when the demo is on.
+        builder.Services.AddScoped<DemoSeeder>();
+        if (options.IsEnabled(builder.Environment) && options.Traffic.Enabled)
         {
             builder.Services.AddHostedService<DemoTraffic>();
         }

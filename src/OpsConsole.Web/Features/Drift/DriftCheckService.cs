@@ -1,7 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Web.Features.Drift;
 
@@ -15,7 +18,7 @@ public sealed record DriftWindows(DateTime ReferenceFrom, DateTime ReferenceTo, 
 /// downtime) checks the same windows and stores one run; alerts go to <see cref="Incidents.IncidentService"/>.
 /// </summary>
 public sealed class DriftCheckService(
-    IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard, Incidents.IncidentService incidents, Paths.PathService paths, Audit.AuditLog audit,
+    IDbContextFactory<AppDbContext> dbFactory, Metrics.MetricsQueries dashboard, Incidents.IncidentService incidents, Paths.PathService paths, Audit.AuditLog audit,
     TimeProvider time, ILogger<DriftCheckService> log)
 {
     /// <summary>An error spike is judged on the last 15 minutes, whatever the path's check interval.</summary>
@@ -25,15 +28,15 @@ public sealed class DriftCheckService(
     public const double PsiWarn = 0.1, PsiAlert = 0.25, KsAlertP = 0.01, QualityAlertP = 0.01, QualityWarnP = 0.05;
 
     /// <summary>"Use this period": owners (and admins) pin the drift reference; audited.</summary>
-    public async Task<string?> PinBaselineAsync(string slug, DateTime from, DateTime to, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> PinBaselineAsync(string slug, DateTime from, DateTime to, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
         if (!await paths.CanEditAsync(user, slug, ct))
         {
-            return "Only the path's owners and admins can pin its drift baseline.";
+            return CommandResult.Fail("Only the path's owners and admins can pin its drift baseline.");
         }
         if (to <= from || to - from < TimeSpan.FromHours(1))
         {
-            return "A baseline needs at least an hour of data.";
+            return CommandResult.Fail("A baseline needs at least an hour of data.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
@@ -43,7 +46,7 @@ public sealed class DriftCheckService(
         path.Drift.PinnedTo = to;
         write.Record(Audit.AuditActor.From(user), "drift.pin-baseline", "path", slug, slug, before, new { PinnedFrom = from, PinnedTo = to });
         await write.CommitAsync(ct);
-        return null;
+        return CommandResult.Ok();
     }
 
     /// <summary>The windows checked at <paramref name="now"/>: current = the last N hours up to the slot boundary.</summary>
@@ -84,8 +87,14 @@ public sealed class DriftCheckService(
         var computed = stats.Where(s => s.Verdict != DriftVerdicts.InsufficientData).ToList();
         var run = new DriftCheckRun
         {
-            PathId = pathId, ReferenceFrom = w.ReferenceFrom, ReferenceTo = w.ReferenceTo, CurrentFrom = w.CurrentFrom, CurrentTo = w.CurrentTo,
-            ReferenceKind = w.ReferenceKind, RanAt = time.GetUtcNow().UtcDateTime, Statistics = [.. stats],
+            PathId = pathId,
+            ReferenceFrom = w.ReferenceFrom,
+            ReferenceTo = w.ReferenceTo,
+            CurrentFrom = w.CurrentFrom,
+            CurrentTo = w.CurrentTo,
+            ReferenceKind = w.ReferenceKind,
+            RanAt = time.GetUtcNow().UtcDateTime,
+            Statistics = [.. stats],
             Verdict = computed.Count == 0 ? DriftVerdicts.InsufficientData : computed.MaxBy(s => DriftVerdicts.Rank(s.Verdict))!.Verdict,
         };
         db.DriftCheckRuns.Add(run);
@@ -112,11 +121,11 @@ public sealed class DriftCheckService(
         if (run.Verdict == DriftVerdicts.Alert)
         {
             var alerts = string.Join("; ", run.Statistics.Where(s => s.Verdict == DriftVerdicts.Alert).Select(s => $"{s.Name} {s.Detail}"));
-            await incidents.RaiseAsync(pathId, "drift", $"Drift alert on {path.Slug}", "SEV2", "drift",
-                $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, ct);
+            await incidents.RaiseAsync(pathId, IncidentCauses.Drift, $"Drift alert on {path.Slug}", IncidentSeverities.Sev2, IncidentSources.Drift,
+                $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, run.Id, ct);
         }
-        await SloBreachesAsync(db, path, w, current, ct);
-        await ErrorSpikeAsync(path, w.CurrentTo, ct);
+        await SloBreachesAsync(db, path, run, w, current, ct);
+        await ErrorSpikeAsync(path, run, w.CurrentTo, ct);
         await db.DriftCheckRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Handled, true), ct);
         run.Handled = true;
     }
@@ -125,7 +134,7 @@ public sealed class DriftCheckService(
     /// An SLO breach (p95 latency, error rate, quality) counts once it shows on two consecutive
     /// checks: one noisy window does not page anyone. The error-rate breach may contain the path.
     /// </summary>
-    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
+    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
     {
         var previous = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id && r.CurrentTo < w.CurrentTo)
             .OrderByDescending(r => r.CurrentTo).FirstOrDefaultAsync(ct);
@@ -137,17 +146,17 @@ public sealed class DriftCheckService(
         var before = await dashboard.WindowAsync(path.Id, previous.CurrentFrom, previous.CurrentTo, ct);
         (string Cause, string Name, Func<PathMetrics, bool> Breached, string Detail)[] checks =
         [
-            ("slo:p95", "p95 latency", m => m.Volume >= MinEvents && m.LatencyP95 > path.Slo.P95LatencyMs, $"p95 {now.Metrics.LatencyP95:N0} ms over the {path.Slo.P95LatencyMs} ms SLO"),
-            ("slo:errors", "error rate", m => m.Volume >= MinEvents && m.ErrorRate > path.Slo.MaxErrorRate, $"error rate {now.Metrics.ErrorRate:P2} over the {path.Slo.MaxErrorRate:P2} SLO"),
-            ("slo:quality", "quality", m => m.Decided >= MinDecided && m.Quality < path.Slo.QualityTarget, $"quality {now.Metrics.Quality:P1} under the {Percent.Show(path.Slo.QualityTarget ?? 0)} target"),
+            (IncidentCauses.SloP95, "p95 latency", m => m.Volume >= MinEvents && m.LatencyP95 > path.Slo.P95LatencyMs, $"p95 {now.Metrics.LatencyP95:N0} ms over the {path.Slo.P95LatencyMs} ms SLO"),
+            (IncidentCauses.SloErrors, "error rate", m => m.Volume >= MinEvents && m.ErrorRate > path.Slo.MaxErrorRate, $"error rate {now.Metrics.ErrorRate:P2} over the {path.Slo.MaxErrorRate:P2} SLO"),
+            (IncidentCauses.SloQuality, "quality", m => m.Decided >= MinDecided && m.Quality < path.Slo.QualityTarget, $"quality {now.Metrics.Quality:P1} under the {Percent.Show(path.Slo.QualityTarget ?? 0)} target"),
         ];
         foreach (var (cause, name, breached, detail) in checks)
         {
             if (breached(now.Metrics) && breached(before.Metrics))
             {
-                await incidents.RaiseAsync(path.Id, cause, $"{name} SLO breached on {path.Slug}", "SEV3", "slo",
+                await incidents.RaiseAsync(path.Id, cause, $"{name} SLO breached on {path.Slug}", IncidentSeverities.Sev3, IncidentSources.Slo,
                     $"{detail} on two consecutive checks (windows ending {previous.CurrentTo:HH:mm} and {w.CurrentTo:HH:mm} UTC).",
-                    contain: cause == "slo:errors" && path.Drift.ContainOnErrorBreach, ct);
+                    contain: cause == IncidentCauses.SloErrors && path.Drift.ContainOnErrorBreach, run.Id, ct);
             }
         }
     }
@@ -156,15 +165,15 @@ public sealed class DriftCheckService(
     /// An error spike: the last 15 minutes' error rate at least 5 % and three times the day's, with
     /// enough events to mean it. It opens (or adds to) one incident, and may contain the path.
     /// </summary>
-    private async Task ErrorSpikeAsync(OperatingPath path, DateTime slotEnd, CancellationToken ct)
+    private async Task ErrorSpikeAsync(OperatingPath path, DriftCheckRun run, DateTime slotEnd, CancellationToken ct)
     {
         var slot = await dashboard.WindowAsync(path.Id, slotEnd.AddMinutes(-SpikeMinutes), slotEnd, ct);
         var day = await dashboard.WindowAsync(path.Id, slotEnd.AddDays(-1), slotEnd.AddMinutes(-SpikeMinutes), ct);
         if (IsErrorSpike(slot.Metrics, day.Metrics))
         {
-            await incidents.RaiseAsync(path.Id, "error-spike", $"Error spike on {path.Slug}", "SEV2", "error-spike",
+            await incidents.RaiseAsync(path.Id, IncidentCauses.ErrorSpike, $"Error spike on {path.Slug}", IncidentSeverities.Sev2, IncidentSources.ErrorSpike,
                 $"{slot.Metrics.ErrorRate:P1} errors in the 15 minutes to {slotEnd:HH:mm} UTC ({slot.Metrics.Volume:N0} events) against {day.Metrics.ErrorRate ?? 0:P1} over the day before.",
-                contain: path.Drift.ContainOnErrorBreach, ct);
+                contain: path.Drift.ContainOnErrorBreach, run.Id, ct);
         }
     }
 

@@ -1,3 +1,5 @@
+using OpsConsole.Web.Infrastructure.Jobs;
+using OpsConsole.Web.Features.Paths;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
@@ -18,8 +20,11 @@ public static class DriftFeature
 {
     public static WebApplicationBuilder AddDrift(this WebApplicationBuilder builder)
     {
+        builder.Services.AddRecurringJobs((_, services) => ScheduleAsync(services, CancellationToken.None));
         builder.Services.AddSingleton<DriftCheckService>();
         builder.Services.AddSingleton<DriftSchedule>();
+        builder.Services.AddSingleton<Controls.IRolloutGateSource, LastDriftGate>();
+        builder.Services.AddSingleton<IPathSavedHandler>(sp => sp.GetRequiredService<DriftSchedule>());
         builder.Services.AddSingleton<DriftQueries>();
         builder.Services.AddTransient<DriftRetentionJob>();
         builder.Services.AddOptions<DriftOptions>().Bind(builder.Configuration.GetSection(DriftOptions.Section))
@@ -46,9 +51,9 @@ public static class DriftFeature
 /// The per-path cron of the drift check. A path's interval divides the hour, so a check's windows
 /// end on a boundary of it; a created path or a changed interval is scheduled at once, not at the next start.
 /// </summary>
-public sealed class DriftSchedule(IRecurringJobManager jobs)
+public sealed class DriftSchedule(IRecurringJobManager jobs) : IPathSavedHandler
 {
-    public static readonly IReadOnlyList<int> Intervals = [1, 5, 10, 15, 30, 60];
+    public static IReadOnlyList<int> Intervals => DriftPolicy.Intervals;
 
     /// <summary>A stored interval that is not one of <see cref="Intervals"/> (an older setting) becomes the largest one below it.</summary>
     public static int Normalize(int minutes) => Intervals.LastOrDefault(i => i <= minutes, Intervals[0]);
@@ -59,6 +64,9 @@ public sealed class DriftSchedule(IRecurringJobManager jobs)
         60 => "0 * * * *",
         var m => $"*/{m} * * * *",
     };
+
+    /// <summary>A saved path's check runs at its (possibly new) interval.</summary>
+    public void OnSaved(OperatingPath path) => Apply(path.Id, path.Slug, path.Drift.IntervalMinutes);
 
     public void Apply(int pathId, string slug, int intervalMinutes) =>
         jobs.AddOrUpdate<DriftCheckJob>(DriftCheckJob.IdOf(slug), j => j.RunAsync(pathId, CancellationToken.None), CronOf(intervalMinutes));

@@ -20,10 +20,10 @@ public static class DriftHistoryCharts
         ["cost per request ratio"] = "current ÷ reference cost per request (alert above the line)",
     };
 
-    public static IReadOnlyList<DriftHistoryChart> Build(IReadOnlyList<DriftCheckRun> runs) =>
+    public static IReadOnlyList<DriftHistoryChart> Build(IReadOnlyList<DriftRunView> runs) =>
         [.. Statistics.Select(name => Chart(name, runs))];
 
-    private static DriftHistoryChart Chart(string name, IReadOnlyList<DriftCheckRun> runs)
+    private static DriftHistoryChart Chart(string name, IReadOnlyList<DriftRunView> runs)
     {
         var points = runs
             .Select(r => (r.CurrentTo, Stat: r.Statistics.FirstOrDefault(s => s.Name == name)))

@@ -2,17 +2,26 @@ using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Web.Features.Drift;
 
+/// <summary>A stored drift run as the panel, its charts and the run page show it.</summary>
+public sealed record DriftRunView(long Id, int PathId, DateTime ReferenceFrom, DateTime ReferenceTo, DateTime CurrentFrom, DateTime CurrentTo,
+    string ReferenceKind, DateTime RanAt, string Verdict, IReadOnlyList<DriftStatistic> Statistics)
+{
+    public static DriftRunView From(DriftCheckRun r) =>
+        new(r.Id, r.PathId, r.ReferenceFrom, r.ReferenceTo, r.CurrentFrom, r.CurrentTo, r.ReferenceKind, r.RanAt, r.Verdict, [.. r.Statistics]);
+}
+
 /// <summary>What the dashboard's drift panel shows: the path's policy, its latest run, and the runs of the range.</summary>
-public sealed record DriftPanelData(DriftPolicy Policy, DriftCheckRun? Latest, IReadOnlyList<DriftCheckRun> Runs);
+public sealed record DriftPanelData(DriftPolicy Policy, DriftRunView? Latest, IReadOnlyList<DriftRunView> Runs);
 
 /// <summary>One stored run with the figures of both its windows, for the run page.</summary>
-public sealed record DriftRunDetail(DriftCheckRun Run, PathMetrics Reference, PathMetrics Current);
+public sealed record DriftRunDetail(DriftRunView Run, PathMetrics Reference, PathMetrics Current);
 
 /// <summary>Reads stored drift runs for the pages.</summary>
-public sealed class DriftQueries(IDbContextFactory<AppDbContext> dbFactory, DashboardService dashboard)
+public sealed class DriftQueries(IDbContextFactory<AppDbContext> dbFactory, Metrics.MetricsQueries dashboard)
 {
     /// <summary>At most this many runs are drawn (a day of one-minute checks is 1,440): the latest of the range.</summary>
     public const int MaxRuns = 500;
@@ -26,7 +35,7 @@ public sealed class DriftQueries(IDbContextFactory<AppDbContext> dbFactory, Dash
         var runs = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == pathId && r.CurrentTo >= from && r.CurrentTo <= to)
             .OrderByDescending(r => r.CurrentTo).Take(MaxRuns).ToListAsync(ct);
         runs.Reverse();
-        return new DriftPanelData(policy, latest, runs);
+        return new DriftPanelData(policy, latest is null ? null : DriftRunView.From(latest), [.. runs.Select(DriftRunView.From)]);
     }
 
     /// <summary>The run <paramref name="id"/> of the path <paramref name="slug"/>, or null (another path's run is not found through this one).</summary>
@@ -41,6 +50,6 @@ public sealed class DriftQueries(IDbContextFactory<AppDbContext> dbFactory, Dash
         }
         var reference = await dashboard.WindowAsync(run.PathId, run.ReferenceFrom, run.ReferenceTo, ct);
         var current = await dashboard.WindowAsync(run.PathId, run.CurrentFrom, run.CurrentTo, ct);
-        return new DriftRunDetail(run, reference.Metrics, current.Metrics);
+        return new DriftRunDetail(DriftRunView.From(run), reference.Metrics, current.Metrics);
     }
 }

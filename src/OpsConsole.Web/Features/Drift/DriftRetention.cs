@@ -26,7 +26,7 @@ public sealed class DriftRetentionJob(IDbContextFactory<AppDbContext> dbFactory,
         var cutoff = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.RetentionDays);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var deleted = await db.DriftCheckRuns
-            .Where(r => r.CurrentTo < cutoff && r.Id != db.DriftCheckRuns.Where(x => x.PathId == r.PathId).OrderByDescending(x => x.CurrentTo).ThenByDescending(x => x.Id).Select(x => x.Id).First())
+            .Where(r => r.CurrentTo < cutoff && r.Id != db.Set<DriftCheckRun>().Where(x => x.PathId == r.PathId).OrderByDescending(x => x.CurrentTo).ThenByDescending(x => x.Id).Select(x => x.Id).First())
             .ExecuteDeleteAsync(ct);
         if (deleted > 0)
         {

@@ -10,6 +10,58 @@ public static class IncidentStatuses
     public const string Resolved = "resolved";
 }
 
+/// <summary>How bad an incident is, SEV1 the worst.</summary>
+public static class IncidentSeverities
+{
+    public const string Sev1 = "SEV1";
+    public const string Sev2 = "SEV2";
+    public const string Sev3 = "SEV3";
+    public const string Sev4 = "SEV4";
+
+    public static readonly string[] All = [Sev1, Sev2, Sev3, Sev4];
+}
+
+/// <summary>What raised an incident: a person, or one of the checks.</summary>
+public static class IncidentSources
+{
+    public const string Manual = "manual";
+    public const string Drift = "drift";
+    public const string Slo = "slo";
+    public const string ErrorSpike = "error-spike";
+}
+
+/// <summary>
+/// What an incident is about. A path has at most one open incident per cause, so a check that
+/// keeps alerting adds to the timeline instead of opening another.
+/// </summary>
+public static class IncidentCauses
+{
+    public const string Manual = "manual";
+    public const string Drift = "drift";
+    public const string ErrorSpike = "error-spike";
+    public const string SloP95 = "slo:p95";
+    public const string SloErrors = "slo:errors";
+    public const string SloQuality = "slo:quality";
+
+    /// <summary>A cause of its own for each incident opened by hand, so several can be open at once.</summary>
+    public static string NewManual() => Manual + ":" + Guid.NewGuid().ToString("N")[..8];
+}
+
+/// <summary>The kinds of line on an incident's timeline.</summary>
+public static class IncidentEntryKinds
+{
+    public const string Opened = "opened";
+    /// <summary>The same cause alerted again while the incident was open.</summary>
+    public const string Alert = "alert";
+    public const string Contained = "contained";
+    public const string Acknowledged = "acknowledged";
+    public const string Resolved = "resolved";
+    public const string Reopened = "reopened";
+    public const string Reassigned = "reassigned";
+    public const string Note = "note";
+    public const string Escalated = "escalated";
+}
+
 /// <summary>Something wrong with a path that a person owns until it is resolved (DESIGN.md "Incidents").</summary>
 public sealed class Incident
 {
@@ -17,12 +69,12 @@ public sealed class Incident
     public int PathId { get; set; }
     public string Title { get; set; } = "";
     /// <summary>SEV1 (worst) … SEV4.</summary>
-    public string Severity { get; set; } = "SEV3";
-    /// <summary>drift, manual, slo or error-spike.</summary>
-    public string Source { get; set; } = "manual";
+    public string Severity { get; set; } = IncidentSeverities.Sev3;
+    /// <summary>One of <see cref="IncidentSources"/>.</summary>
+    public string Source { get; set; } = IncidentSources.Manual;
     public string Status { get; set; } = IncidentStatuses.Triggered;
     /// <summary>What opened it (drift, slo:p95, error-spike…): one open incident per path and cause.</summary>
-    public string Cause { get; set; } = "manual";
+    public string Cause { get; set; } = IncidentCauses.Manual;
     public DateTime? EscalatedAt { get; set; }
     public string? AssigneeUserId { get; set; }
     public DateTime TriggeredAt { get; set; }
@@ -39,6 +91,11 @@ public sealed class IncidentEntry
     public string Actor { get; set; } = "";
     public string Kind { get; set; } = "";
     public string Text { get; set; } = "";
+    /// <summary>
+    /// The drift check run whose findings this entry records, so the page can link its evidence.
+    /// No foreign key: drift retention deletes old runs, and the timeline must outlive them.
+    /// </summary>
+    public long? DriftRunId { get; set; }
 }
 
 internal sealed class IncidentEntryConfiguration : IEntityTypeConfiguration<IncidentEntry>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Incidents;
 
@@ -8,7 +9,16 @@ public sealed record IncidentFilter(string? PathSlug = null, string? Status = nu
 public sealed record IncidentRow(long Id, string PathSlug, string Title, string Severity, string Source, string Status, string? Assignee, DateTime TriggeredAt,
     DateTime? AcknowledgedAt, DateTime? ResolvedAt, DateTime? EscalatedAt);
 
-public sealed record IncidentDetail(IncidentRow Incident, string? AssigneeUserId, IReadOnlyList<IncidentEntry> Timeline);
+/// <summary>One line of an incident's timeline.</summary>
+public sealed record IncidentEntryView(long Id, DateTime At, string Actor, string Kind, string Text, long? DriftRunId);
+
+/// <param name="Cause">What opened it (drift, slo:p95, error-spike, manual:…): which events are its examples.</param>
+/// <param name="ConfidenceThreshold">The path's threshold under which an event is low confidence.</param>
+public sealed record IncidentDetail(IncidentRow Incident, string? AssigneeUserId, IReadOnlyList<IncidentEntryView> Timeline, string Cause, double ConfidenceThreshold)
+{
+    /// <summary>The drift check run that opened it (or, failing that, the first that added to it).</summary>
+    public long? RaisedByRunId => Timeline.FirstOrDefault(e => e.DriftRunId is not null)?.DriftRunId;
+}
 
 /// <summary>Mean time to acknowledge and to resolve, over incidents triggered in a window (null without any).</summary>
 public sealed record IncidentTimes(int Count, TimeSpan? Mtta, TimeSpan? Mttr);
@@ -61,13 +71,14 @@ public sealed class IncidentQueries(IDbContextFactory<AppDbContext> dbFactory)
                        join u in db.Users on i.AssigneeUserId equals u.Id into users
                        from u in users.DefaultIfEmpty()
                        where i.Id == id
-                       select new { i, p.Slug, Assignee = u == null ? null : u.Email }).FirstOrDefaultAsync(ct);
+                       select new { i, p.Slug, p.ConfidenceThreshold, Assignee = u == null ? null : u.Email }).FirstOrDefaultAsync(ct);
         if (x is null)
         {
             return null;
         }
-        var timeline = await db.IncidentEntries.AsNoTracking().Where(e => e.IncidentId == id).OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct);
-        return new IncidentDetail(Row(x.i, x.Slug, x.Assignee), x.i.AssigneeUserId, timeline);
+        var timeline = await db.IncidentEntries.AsNoTracking().Where(e => e.IncidentId == id).OrderBy(e => e.At).ThenBy(e => e.Id)
+            .Select(e => new IncidentEntryView(e.Id, e.At, e.Actor, e.Kind, e.Text, e.DriftRunId)).ToListAsync(ct);
+        return new IncidentDetail(Row(x.i, x.Slug, x.Assignee), x.i.AssigneeUserId, timeline, x.i.Cause, x.ConfidenceThreshold);
     }
 
     public async Task<IncidentTimes> TimesAsync(int pathId, DateTime from, DateTime to, CancellationToken ct)

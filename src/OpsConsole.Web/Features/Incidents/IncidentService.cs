@@ -1,10 +1,14 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Notifications;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Controls;
+using OpsConsole.Web.Features.Decisions;
 
 namespace OpsConsole.Web.Features.Incidents;
 
@@ -16,16 +20,21 @@ namespace OpsConsole.Web.Features.Incidents;
 /// </summary>
 public sealed class IncidentService(
     IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, ConfigChangeNotifier configChanges, NotificationNotifier notifications,
-    PathAccess access, IncidentNotifier changes, TimeProvider time)
+    Permissions permissions, IncidentNotifier changes, TimeProvider time)
 {
-    public static readonly string[] Severities = ["SEV1", "SEV2", "SEV3", "SEV4"];
-
     public const string SystemActor = "system";
 
-    /// <summary>What <see cref="RaiseAsync"/> did.</summary>
-    public sealed record RaiseResult(long IncidentId, bool Opened, bool Contained);
+    /// <summary>
+    /// What <see cref="RaiseAsync"/> did. Not a <see cref="CommandResult"/>: the system raising an
+    /// alert is never refused, so there is no error to carry.
+    /// </summary>
+    public sealed record RaisedIncident(long IncidentId, bool Opened, bool Contained);
 
-    public async Task<RaiseResult> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail, bool contain, CancellationToken ct)
+    public Task<RaisedIncident> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail, bool contain, CancellationToken ct) =>
+        RaiseAsync(pathId, cause, title, severity, source, detail, contain, null, ct);
+
+    /// <param name="driftRunId">The drift check run that found it, kept on the timeline entry as evidence.</param>
+    public async Task<RaisedIncident> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail, bool contain, long? driftRunId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
@@ -38,32 +47,30 @@ public sealed class IncidentService(
         {
             incident = new Incident
             {
-                PathId = pathId, Cause = cause, Title = title, Severity = severity, Source = source,
-                AssigneeUserId = path.OnCallUserId, TriggeredAt = now,
+                PathId = pathId,
+                Cause = cause,
+                Title = title,
+                Severity = severity,
+                Source = source,
+                AssigneeUserId = path.OnCallUserId,
+                TriggeredAt = now,
             };
             db.Incidents.Add(incident);
             await db.SaveChangesAsync(ct);
             write.Record(AuditActor.System, "incident.open", "incident", incident.Id.ToString(), path.Slug, null, new { title, severity, source, cause });
             Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.IncidentOpened, new { incident = incident.Id, title, severity, source, detail }, now);
         }
-        db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = opened ? "opened" : "alert", Text = detail });
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = opened ? IncidentEntryKinds.Opened : IncidentEntryKinds.Alert, Text = detail, DriftRunId = driftRunId });
 
-        // The same conditional updates as a person's flip: never repeated while the path stays contained.
-        var target = path.Drift.ContainToPercent;
-        long? version = !contain ? null : target is { } percent
-            ? await Controls.ControlsService.SetRolloutAsync(db, pathId, p => p.RolloutPercent > percent, percent, now, ct)
-            : await Controls.ControlsService.FlipKillSwitchAsync(db, pathId, _ => true, true, $"Automatic containment: {title}", SystemActor, now, ct);
-        var contained = version is not null;
-        if (contained)
+        // Containment is a Controls operation: the same conditional update, audit and webhook as a person's change.
+        var containment = contain
+            ? await Controls.Containment.ApplyAsync(db, write, path, $"Automatic containment: {title}", SystemActor, incident.Id, now, ct)
+            : null;
+        var contained = containment is not null;
+        long? version = containment?.Version;
+        if (containment is { } c)
         {
-            var action = target is null ? "kill switch on" : $"rollout lowered to {target} %";
-            write.Record(AuditActor.System, target is null ? "path.kill" : "rollout.decrease", "path", path.Slug, path.Slug, null,
-                new { automatic = true, incident = incident.Id, action, configVersion = version });
-            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "contained", Text = $"Automatic containment: {action} (the path's policy)." });
-            Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.KillSwitchChanged, new
-            {
-                killSwitch = target is null || path.KillSwitchOn, rolloutPercent = target ?? path.RolloutPercent, by = SystemActor, automatic = true, incident = incident.Id,
-            }, now);
+            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = IncidentEntryKinds.Contained, Text = $"Automatic containment: {c.Action} (the path's policy)." });
         }
         var notify = new List<string>();
         if (contained)
@@ -73,13 +80,13 @@ public sealed class IncidentService(
             foreach (var user in owners.Append(path.OnCallUserId).OfType<string>().Distinct())
             {
                 notify.Add(user);
-                db.Notifications.Add(new Notification { UserId = user, Kind = "automatic-action", Title = $"{path.Slug} contained automatically: {title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+                db.Notifications.Add(new Notification { UserId = user, Kind = NotificationKinds.AutomaticAction, Title = $"{path.Slug} contained automatically: {title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
             }
         }
         if (opened && incident.AssigneeUserId is { } assignee)
         {
             notify.Add(assignee);
-            db.Notifications.Add(new Notification { UserId = assignee, Kind = "incident", Title = $"{severity} assigned to you: {title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+            db.Notifications.Add(new Notification { UserId = assignee, Kind = NotificationKinds.IncidentNotice, Title = $"{severity} assigned to you: {title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
         }
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
@@ -89,33 +96,26 @@ public sealed class IncidentService(
         }
         notifications.Publish(notify);
         changes.Publish(incident.Id);
-        return new RaiseResult(incident.Id, opened, contained);
+        return new RaisedIncident(incident.Id, opened, contained);
     }
 
     /// <summary>Acknowledge, resolve, reassign, reopen, note, open by hand: admins, owners of the path, its on-call person.</summary>
-    public async Task<bool> MayActAsync(ClaimsPrincipal user, string slug, CancellationToken ct)
-    {
-        if (user.IsInRole(AppRoles.Admin))
-        {
-            return true;
-        }
-        var m = await access.GetAsync(user.UserId(), slug, ct);
-        return (user.IsInRole(AppRoles.PathOwner) && m.IsOwner) || (user.IsInRole(AppRoles.OnCall) && m.IsOnCall);
-    }
+    public Task<bool> MayActAsync(ClaimsPrincipal user, string slug, CancellationToken ct) =>
+        permissions.MayAsync(user, PathAction.HandleIncident, slug, ct);
 
-    public async Task<(string? Error, long? Id)> OpenAsync(string slug, string? title, string severity, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult<long>> OpenAsync(string slug, string? title, string severity, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!await MayActAsync(user, slug, ct))
         {
-            return ("Only the path's owners, its on-call person and admins can open an incident.", null);
+            return CommandResult<long>.Fail("Only the path's owners, its on-call person and admins can open an incident.");
         }
         if (string.IsNullOrWhiteSpace(title) || title.Trim().Length > 300)
         {
-            return ("Give the incident a title of at most 300 characters.", null);
+            return CommandResult<long>.Fail("Give the incident a title of at most 300 characters.");
         }
-        if (!Severities.Contains(severity))
+        if (!IncidentSeverities.All.Contains(severity))
         {
-            return ("Severity must be SEV1, SEV2, SEV3 or SEV4.", null);
+            return CommandResult<long>.Fail("Severity must be SEV1, SEV2, SEV3 or SEV4.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var path = await db.Paths.AsNoTracking().FirstAsync(p => p.Slug == slug, ct);
@@ -124,41 +124,46 @@ public sealed class IncidentService(
         var actor = AuditActor.From(user);
         var incident = new Incident
         {
-            PathId = path.Id, Title = title.Trim(), Severity = severity, Source = "manual", Cause = "manual:" + Guid.NewGuid().ToString("N")[..8],
-            AssigneeUserId = path.OnCallUserId, TriggeredAt = now,
+            PathId = path.Id,
+            Title = title.Trim(),
+            Severity = severity,
+            Source = IncidentSources.Manual,
+            Cause = IncidentCauses.NewManual(),
+            AssigneeUserId = path.OnCallUserId,
+            TriggeredAt = now,
         };
         db.Incidents.Add(incident);
         await db.SaveChangesAsync(ct);
-        db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = actor.Name, Kind = "opened", Text = $"Opened by hand ({severity})." });
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = actor.Name, Kind = IncidentEntryKinds.Opened, Text = $"Opened by hand ({severity})." });
         if (path.OnCallUserId is { } onCall && onCall != actor.UserId)
         {
-            db.Notifications.Add(new Notification { UserId = onCall, Kind = "incident", Title = $"{severity} assigned to you: {incident.Title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+            db.Notifications.Add(new Notification { UserId = onCall, Kind = NotificationKinds.IncidentNotice, Title = $"{severity} assigned to you: {incident.Title}", Link = $"/incidents/{incident.Id}", CreatedAt = now });
         }
-        write.Record(actor, "incident.open", "incident", incident.Id.ToString(), slug, null, new { incident.Title, severity, source = "manual" });
-        Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.IncidentOpened, new { incident = incident.Id, title = incident.Title, severity, source = "manual", by = actor.Name }, now);
+        write.Record(actor, "incident.open", "incident", incident.Id.ToString(), slug, null, new { incident.Title, severity, source = IncidentSources.Manual });
+        Webhooks.Outbox.Add(db, path, Webhooks.WebhookEvents.IncidentOpened, new { incident = incident.Id, title = incident.Title, severity, source = IncidentSources.Manual, by = actor.Name }, now);
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
         Changed(incident.Id, path.OnCallUserId);
-        return (null, incident.Id);
+        return CommandResult<long>.Ok(incident.Id);
     }
 
-    public Task<string?> AcknowledgeAsync(long id, ClaimsPrincipal user, CancellationToken ct) =>
-        TransitionAsync(id, user, [IncidentStatuses.Triggered], IncidentStatuses.Acknowledged, "acknowledged", null, ct);
+    public Task<CommandResult> AcknowledgeAsync(long id, ClaimsPrincipal user, CancellationToken ct) =>
+        TransitionAsync(id, user, [IncidentStatuses.Triggered], IncidentStatuses.Acknowledged, IncidentEntryKinds.Acknowledged, null, ct);
 
-    public Task<string?> ResolveAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
-        string.IsNullOrWhiteSpace(note) ? Task.FromResult<string?>("Say how it was resolved: the note goes on the timeline.")
-        : TransitionAsync(id, user, [IncidentStatuses.Triggered, IncidentStatuses.Acknowledged], IncidentStatuses.Resolved, "resolved", note.Trim(), ct);
+    public Task<CommandResult> ResolveAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
+        string.IsNullOrWhiteSpace(note) ? Task.FromResult(CommandResult.Fail("Say how it was resolved: the note goes on the timeline."))
+        : TransitionAsync(id, user, [IncidentStatuses.Triggered, IncidentStatuses.Acknowledged], IncidentStatuses.Resolved, IncidentEntryKinds.Resolved, note.Trim(), ct);
 
-    public Task<string?> ReopenAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
-        TransitionAsync(id, user, [IncidentStatuses.Resolved], IncidentStatuses.Triggered, "reopened", string.IsNullOrWhiteSpace(note) ? null : note.Trim(), ct);
+    public Task<CommandResult> ReopenAsync(long id, string? note, ClaimsPrincipal user, CancellationToken ct) =>
+        TransitionAsync(id, user, [IncidentStatuses.Resolved], IncidentStatuses.Triggered, IncidentEntryKinds.Reopened, string.IsNullOrWhiteSpace(note) ? null : note.Trim(), ct);
 
-    private async Task<string?> TransitionAsync(long id, ClaimsPrincipal user, string[] from, string to, string kind, string? note, CancellationToken ct)
+    private async Task<CommandResult> TransitionAsync(long id, ClaimsPrincipal user, string[] from, string to, string kind, string? note, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (incident, slug, refusal) = await ActableAsync(db, id, user, tracked: false, ct);
         if (refusal is not null)
         {
-            return refusal;
+            return CommandResult.Fail(refusal);
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
@@ -170,7 +175,7 @@ public sealed class IncidentService(
             .SetProperty(i => i.ResolvedAt, i => to == IncidentStatuses.Resolved ? now : to == IncidentStatuses.Triggered ? null : i.ResolvedAt), ct);
         if (changed == 0)
         {
-            return $"The incident is {incident.Status}; it cannot be {kind} now.";
+            return CommandResult.Outdated($"The incident is {incident.Status}; it cannot be {kind} now.");
         }
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = kind, Text = note ?? $"{char.ToUpperInvariant(kind[0])}{kind[1..]}." });
         write.Record(actor, "incident." + kind, "incident", id.ToString(), slug, new { status = incident.Status }, new { status = to, note });
@@ -183,52 +188,52 @@ public sealed class IncidentService(
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
         Changed(id, null);
-        return null;
+        return CommandResult.Ok();
     }
 
-    public async Task<string?> ReassignAsync(long id, string assigneeUserId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> ReassignAsync(long id, string assigneeUserId, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (incident, slug, refusal) = await ActableAsync(db, id, user, tracked: true, ct);
         if (refusal is not null)
         {
-            return refusal;
+            return CommandResult.Fail(refusal);
         }
         var assignee = await db.Users.Where(u => u.Id == assigneeUserId && !u.IsSystem).Select(u => u.Email).FirstOrDefaultAsync(ct);
         if (assignee is null)
         {
-            return "Choose a user to assign it to.";
+            return CommandResult.Fail("Choose a user to assign it to.");
         }
         await using var write = await audit.BeginAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var actor = AuditActor.From(user);
         var before = incident.AssigneeUserId;
         incident.AssigneeUserId = assigneeUserId;
-        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = "reassigned", Text = $"Assigned to {assignee}." });
-        db.Notifications.Add(new Notification { UserId = assigneeUserId, Kind = "incident", Title = $"{incident.Severity} assigned to you: {incident.Title}", Link = $"/incidents/{id}", CreatedAt = now });
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = now, Actor = actor.Name, Kind = IncidentEntryKinds.Reassigned, Text = $"Assigned to {assignee}." });
+        db.Notifications.Add(new Notification { UserId = assigneeUserId, Kind = NotificationKinds.IncidentNotice, Title = $"{incident.Severity} assigned to you: {incident.Title}", Link = $"/incidents/{id}", CreatedAt = now });
         write.Record(actor, "incident.reassign", "incident", id.ToString(), slug, new { assignee = before }, new { assignee });
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
         Changed(id, assigneeUserId);
-        return null;
+        return CommandResult.Ok();
     }
 
-    public async Task<string?> AddNoteAsync(long id, string? text, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> AddNoteAsync(long id, string? text, ClaimsPrincipal user, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(text) || text.Trim().Length > 4000)
         {
-            return "Write a note of at most 4,000 characters.";
+            return CommandResult.Fail("Write a note of at most 4,000 characters.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (_, _, refusal) = await ActableAsync(db, id, user, tracked: false, ct);
         if (refusal is not null)
         {
-            return refusal;
+            return CommandResult.Fail(refusal);
         }
-        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = time.GetUtcNow().UtcDateTime, Actor = AuditActor.From(user).Name, Kind = "note", Text = text.Trim() });
+        db.IncidentEntries.Add(new IncidentEntry { IncidentId = id, At = time.GetUtcNow().UtcDateTime, Actor = AuditActor.From(user).Name, Kind = IncidentEntryKinds.Note, Text = text.Trim() });
         await db.SaveChangesAsync(ct);
         Changed(id, null);
-        return null;
+        return CommandResult.Ok();
     }
 
     /// <summary>
@@ -255,11 +260,17 @@ public sealed class IncidentService(
                 continue;
             }
             var path = await db.Paths.AsNoTracking().Where(p => p.Id == incident.PathId).Select(p => new { p.Slug, Owners = p.Members.Where(m => m.Kind == Paths.PathMemberKind.Owner).Select(m => m.UserId).ToList() }).FirstAsync(ct);
-            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = "escalated",
-                Text = $"Not acknowledged within {ackTimeout.TotalMinutes:0} minutes: escalated to the path's owners." });
+            db.IncidentEntries.Add(new IncidentEntry
+            {
+                IncidentId = incident.Id,
+                At = now,
+                Actor = SystemActor,
+                Kind = IncidentEntryKinds.Escalated,
+                Text = $"Not acknowledged within {ackTimeout.TotalMinutes:0} minutes: escalated to the path's owners."
+            });
             foreach (var owner in path.Owners.Append(incident.AssigneeUserId).OfType<string>().Distinct())
             {
-                db.Notifications.Add(new Notification { UserId = owner, Kind = "escalation", Title = $"Escalated {incident.Severity}: {incident.Title} (not acknowledged)", Link = $"/incidents/{incident.Id}", CreatedAt = now });
+                db.Notifications.Add(new Notification { UserId = owner, Kind = NotificationKinds.Escalation, Title = $"Escalated {incident.Severity}: {incident.Title} (not acknowledged)", Link = $"/incidents/{incident.Id}", CreatedAt = now });
             }
             write.Record(AuditActor.System, "incident.escalate", "incident", incident.Id.ToString(), path.Slug, null, new { ackTimeoutMinutes = ackTimeout.TotalMinutes });
             await db.SaveChangesAsync(ct);
@@ -295,10 +306,5 @@ public sealed class IncidentService(
     }
 }
 
-/// <summary>Tells open incident views that one changed (in-process).</summary>
-public sealed class IncidentNotifier
-{
-    public event Action<long>? Changed;
-
-    public void Publish(long incidentId) => Changed?.Invoke(incidentId);
-}
+/// <summary>Tells open incident views (on every instance) that one changed.</summary>
+public sealed class IncidentNotifier(ILogger<IncidentNotifier> log, Realtime.ClusterBus bus) : Realtime.Notifier<long>(log, bus);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using OpsConsole.Web.Features.ApiKeys;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Web.Features.Ingestion;
 

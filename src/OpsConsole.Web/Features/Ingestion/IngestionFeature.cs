@@ -1,8 +1,11 @@
+using Hangfire;
+using OpsConsole.Web.Infrastructure.Jobs;
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using OpsConsole.Web.Features.ApiKeys;
+using OpsConsole.Web.Features.Explorer;
 
 namespace OpsConsole.Web.Features.Ingestion;
 
@@ -20,9 +23,6 @@ public static class IngestionFeature
         services.AddSingleton<IngestionWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestionWriter>());
         services.AddSingleton<IngestionService>();
-        services.AddSingleton<QuarantineService>();
-        services.AddSingleton<EventExplorerService>();
-        services.AddTransient<QuarantineCleanupJob>();
 
         services.AddAuthorizationBuilder().AddPolicy(WritePolicy, p => p
             .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)

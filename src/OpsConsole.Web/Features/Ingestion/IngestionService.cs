@@ -1,5 +1,7 @@
 using System.Text;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Review;
 
 namespace OpsConsole.Web.Features.Ingestion;
 

@@ -2,6 +2,10 @@ using System.Data;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Infrastructure;
+using OpsConsole.Web.Features.Review;
 
 namespace OpsConsole.Web.Features.Ingestion;
 
@@ -36,9 +40,11 @@ public sealed class IngestionBusyException(string message, Exception? inner = nu
 /// commits whatever has queued up in one transaction (group commit), so concurrent batches share
 /// one fsync, and answers each request only after its rows are durable. A single writer also
 /// settles idempotency races inside this process; the unique index settles them across processes.
-/// Raw prepared SQLite commands: this is the hot path the ingestion benchmark measures.
+/// Raw prepared SQLite commands: this is the hot path the ingestion benchmark measures. On
+/// PostgreSQL the same group commit runs through <see cref="PostgresStatements"/> (several
+/// instances may write at once there).
 /// </summary>
-public sealed class IngestionWriter : BackgroundService
+public sealed partial class IngestionWriter : BackgroundService
 {
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(256)
     {
@@ -46,18 +52,22 @@ public sealed class IngestionWriter : BackgroundService
         FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly string _connectionString;
+    private readonly bool _postgres;
     private readonly IngestionOptions _options;
     private readonly ILogger<IngestionWriter> _log;
 
-    private readonly Realtime.ReviewNotifier _notifier;
+    private readonly Review.ReviewNotifier _notifier;
+    private readonly Events.EventsNotifier _events;
 
     public IngestionWriter(
         Microsoft.EntityFrameworkCore.IDbContextFactory<Data.AppDbContext> dbFactory, IOptions<IngestionOptions> options,
-        Realtime.ReviewNotifier notifier, ILogger<IngestionWriter> log)
+        Review.ReviewNotifier notifier, Events.EventsNotifier events, ILogger<IngestionWriter> log)
     {
         _notifier = notifier;
+        _events = events;
         using var db = dbFactory.CreateDbContext();
         _connectionString = Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetConnectionString(db.Database)!;
+        _postgres = Microsoft.EntityFrameworkCore.NpgsqlDatabaseFacadeExtensions.IsNpgsql(db.Database);
         _options = options.Value;
         _log = log;
     }
@@ -103,7 +113,7 @@ public sealed class IngestionWriter : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var group = new List<PendingWrite>();
-        Statements? statements = null;
+        IIngestionStore? statements = null;
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
@@ -124,8 +134,10 @@ public sealed class IngestionWriter : BackgroundService
                 }
                 try
                 {
-                    statements ??= Statements.Open(_connectionString, _options.BusyTimeoutMs);
-                    var added = statements.Commit(group);
+                    statements ??= _postgres
+                        ? PostgresStatements.Open(_connectionString, _options.BusyTimeoutMs)
+                        : Statements.Open(_connectionString, _options.BusyTimeoutMs);
+                    var (added, paths) = statements.Commit(group);
                     foreach (var p in group)
                     {
                         p.Done.TrySetResult();
@@ -133,10 +145,12 @@ public sealed class IngestionWriter : BackgroundService
                     // New review items reach open queues only once committed, never before; At is the commit time.
                     var committedAt = DateTime.UtcNow;
                     _notifier.Publish(added.ConvertAll(c => c with { At = committedAt }));
+                    _events.Publish(paths);
                 }
                 catch (Exception ex)
                 {
-                    var busy = ex is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
+                    // SQLITE_BUSY, SQLITE_LOCKED; on PostgreSQL a lost connection, a lock wait past the limit, a deadlock.
+                    var busy = ex is SqliteException { SqliteErrorCode: 5 or 6 } || PostgresStatements.IsBusy(ex);
                     _log.Log(busy ? LogLevel.Warning : LogLevel.Error, ex, "Ingestion commit of {Batches} batches failed", group.Count);
                     var error = busy ? new IngestionBusyException("The database is busy; retry shortly.", ex) : ex;
                     foreach (var p in group)
@@ -162,8 +176,22 @@ public sealed class IngestionWriter : BackgroundService
         }
     }
 
-    /// <summary>The writer's connection and its prepared statements.</summary>
-    private sealed class Statements : IDisposable
+    // Named so RawSqlColumnsTests can hold their column lists against the EF model.
+    // Review owns the row and its statement; it runs here, in the ingest transaction.
+    internal const string InsertReviewItemSql = Review.ReviewItemRows.Insert;
+
+    internal const string InsertQuarantinedSql =
+        "INSERT INTO QuarantinedEvents (PathSlug, EventId, RawJson, Reason, ApiKeyId, ApiKeyName, ReceivedAt, ReplayCount) VALUES ($s, $e, $j, $r, $k, $kn, $t, 0)";
+
+    /// <summary>The writer's connection on one provider; <see cref="Commit"/> writes one group in one transaction.</summary>
+    private interface IIngestionStore : IDisposable
+    {
+        /// <summary>Writes the group in one transaction; returns the review items it created and the paths that have new events.</summary>
+        (List<Review.ReviewChange> Added, HashSet<int> Paths) Commit(List<PendingWrite> group);
+    }
+
+    /// <summary>The writer's SQLite connection and its prepared statements.</summary>
+    private sealed class Statements : IIngestionStore
     {
         private readonly SqliteConnection _connection;
         private readonly RawStatement _insertEvent;
@@ -176,11 +204,8 @@ public sealed class IngestionWriter : BackgroundService
         {
             _connection = connection;
             _insertEvent = new RawStatement(connection, EventSql.Insert);
-            _insertReview = new RawStatement(connection,
-                "INSERT INTO ReviewItems (PathId, EventRowId, Reason, Priority, Status, CreatedAt, DueAt) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)");
-            _insertQuarantine = Prepare(
-                "INSERT INTO QuarantinedEvents (PathSlug, EventId, RawJson, Reason, ApiKeyId, ApiKeyName, ReceivedAt, ReplayCount) VALUES ($s, $e, $j, $r, $k, $kn, $t, 0)",
-                "$s", "$e", "$j", "$r", "$k", "$kn", "$t");
+            _insertReview = new RawStatement(connection, InsertReviewItemSql);
+            _insertQuarantine = Prepare(InsertQuarantinedSql, "$s", "$e", "$j", "$r", "$k", "$kn", "$t");
             _updateQuarantine = Prepare(
                 "UPDATE QuarantinedEvents SET Reason = $r, ReplayCount = ReplayCount + 1, LastReplayAt = $t WHERE Id = $id",
                 "$r", "$t", "$id");
@@ -217,12 +242,12 @@ public sealed class IngestionWriter : BackgroundService
             return cmd;
         }
 
-        /// <summary>Writes the group in one transaction; returns the review items it created.</summary>
-        public List<Realtime.ReviewChange> Commit(List<PendingWrite> group)
+        /// <summary>Writes the group in one transaction; returns the review items it created and the paths that have new events.</summary>
+        public (List<Review.ReviewChange> Added, HashSet<int> Paths) Commit(List<PendingWrite> group)
         {
-            var added = new List<Realtime.ReviewChange>();
-            var rollups = new Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta>();
-            var failures = new Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta>();
+            var added = new List<Review.ReviewChange>();
+            var rollups = new Dictionary<Metrics.RollupKey, Metrics.RollupDelta>();
+            var failures = new Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta>();
             using var tx = _connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var cmd in new[] { _insertQuarantine, _updateQuarantine, _deleteQuarantine })
             {
@@ -244,31 +269,32 @@ public sealed class IngestionWriter : BackgroundService
                 }
             }
             // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
-            Dashboards.RollupStore.Apply(_connection, tx, rollups);
-            Dashboards.FailurePatternStore.Apply(_connection, tx, failures);
+            Metrics.RollupStore.Apply(_connection, tx, rollups);
+            Metrics.FailurePatternStore.Apply(_connection, tx, failures);
             tx.Commit();
-            return added;
+            // Every new event is counted in a bucket of its path, so the buckets name the paths.
+            return (added, rollups.Keys.Select(k => k.PathId).ToHashSet());
         }
 
-        private static void Count(
-            Dictionary<Dashboards.RollupKey, Dashboards.RollupDelta> rollups,
-            Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta> failures, EventRow row)
+        internal static void Count(
+            Dictionary<Metrics.RollupKey, Metrics.RollupDelta> rollups,
+            Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta> failures, EventRow row)
         {
             var f = row.Fields;
-            var key = Dashboards.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
-            Dashboards.RollupCounting.AddEvent(Dashboards.RollupCounting.At(rollups, key), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
+            var key = Metrics.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
+            Metrics.RollupCounting.AddEvent(Metrics.RollupCounting.At(rollups, key), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
             if (row.Segment is { } segment)
             {
-                Dashboards.RollupCounting.AddEvent(Dashboards.RollupCounting.At(rollups, key.ForSegment(segment)), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
+                Metrics.RollupCounting.AddEvent(Metrics.RollupCounting.At(rollups, key.ForSegment(segment)), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
             }
             if (f.Outcome is Outcomes.Error or Outcomes.Timeout)
             {
-                Dashboards.FailurePatternStore.Add(failures,
-                    Dashboards.FailurePatternStore.ErrorKey(row.PathId, f.OccurredAt, f.Outcome, f.ErrorCode, f.ErrorMessage), f.OccurredAt);
+                Metrics.FailurePatternStore.Add(failures,
+                    Metrics.FailurePatternStore.ErrorKey(row.PathId, f.OccurredAt, f.Outcome, f.ErrorCode, f.ErrorMessage), f.OccurredAt);
             }
         }
 
-        private WriteStatus Insert(EventRow row, List<Realtime.ReviewChange> added)
+        private WriteStatus Insert(EventRow row, List<Review.ReviewChange> added)
         {
             // ON CONFLICT DO NOTHING changes no row for a stored (path, eventId): that is the duplicate.
             var inserted = EventSql.Execute(_insertEvent, row) == 1;
@@ -291,7 +317,7 @@ public sealed class IngestionWriter : BackgroundService
                 r.Bind(5, row.ReceivedAt);
                 r.Bind(6, row.DueAt);
                 r.Execute();
-                added.Add(new Realtime.ReviewChange(row.PathId, r.LastInsertRowId, Realtime.ReviewChange.Added, Review.ReviewStatuses.Pending, At: row.ReceivedAt));
+                added.Add(new Review.ReviewChange(row.PathId, r.LastInsertRowId, Review.ReviewChange.Added, Events.ReviewStatuses.Pending, At: row.ReceivedAt));
             }
             return WriteStatus.Inserted;
         }

@@ -7,6 +7,17 @@ public enum FallbackMode
     CaptureOnly,
 }
 
+public static class FallbackModes
+{
+    /// <summary>The mode as the decision API and the client library spell it.</summary>
+    public static string Name(FallbackMode mode) => mode switch
+    {
+        FallbackMode.RouteAway => "route-away",
+        FallbackMode.CaptureOnly => "capture-only",
+        _ => "rules",
+    };
+}
+
 public enum PathMemberKind
 {
     Owner,
@@ -78,6 +89,9 @@ public sealed class PathSlo
 /// <summary>How a path's drift is checked, and what the system may do by itself when it alerts.</summary>
 public sealed class DriftPolicy
 {
+    /// <summary>The check intervals a path may choose, in minutes.</summary>
+    public static readonly IReadOnlyList<int> Intervals = [1, 5, 10, 15, 30, 60];
+
     /// <summary>Minutes between checks: 1, 5, 10, 15 (default), 30 or 60; windows end on a boundary of it.</summary>
     public int IntervalMinutes { get; set; } = 15;
     public int CurrentWindowHours { get; set; } = 24;

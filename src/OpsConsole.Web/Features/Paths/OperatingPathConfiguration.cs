@@ -8,6 +8,7 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
 {
     public void Configure(EntityTypeBuilder<OperatingPath> b)
     {
+        b.ToTable("Paths");
         b.HasIndex(p => p.Slug).IsUnique();
         b.Property(p => p.Slug).HasMaxLength(63);
         b.Property(p => p.Name).HasMaxLength(200);
@@ -37,6 +38,7 @@ internal sealed class PathMemberConfiguration : IEntityTypeConfiguration<PathMem
 {
     public void Configure(EntityTypeBuilder<PathMember> b)
     {
+        b.ToTable("PathMembers");
         b.HasKey(m => new { m.PathId, m.UserId, m.Kind });
         b.Property(m => m.Kind).HasConversion<string>().HasMaxLength(20);
         b.HasIndex(m => new { m.UserId, m.Kind });

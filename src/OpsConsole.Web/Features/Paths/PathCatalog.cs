@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Ingestion;
@@ -13,13 +14,14 @@ public sealed record PathRouting(
 
     /// <summary>What decides the path, built once per snapshot: the decision API allocates nothing for it per request.</summary>
     public OpsConsole.Client.PathConfig Decision { get; } =
-        new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, Controls.DecisionApi.FallbackName(FallbackMode));
+        new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, FallbackModes.Name(FallbackMode));
 }
 
 /// <summary>
 /// An in-memory snapshot of every path's routing settings, so a batch of events costs no path
-/// queries. Changes made through this process invalidate it at once; changes made by another
-/// instance are picked up within <see cref="MaxAge"/>.
+/// queries. Every change invalidates it at once, on every instance (the config notifier hears of
+/// other instances' changes through the cluster bus); <see cref="MaxAge"/> bounds how stale it can
+/// get if a change is not heard (the bus was down).
 /// </summary>
 public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeProvider time)
 {
@@ -27,15 +29,24 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
 
     private readonly SemaphoreSlim _loading = new(1, 1);
     private volatile Snapshot? _snapshot;
+    private long _generation;
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, PathRouting> BySlug, long LoadedAt);
+    private sealed record Snapshot(IReadOnlyDictionary<string, PathRouting> BySlug, long LoadedAt, long Generation);
 
-    public void Invalidate() => _snapshot = null;
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        _snapshot = null;
+    }
+
+    // A snapshot read while an invalidation arrived is already old: it must not be kept.
+    private bool Fresh([NotNullWhen(true)] Snapshot? s) =>
+        s is not null && s.Generation == Interlocked.Read(ref _generation) && time.GetElapsedTime(s.LoadedAt) < MaxAge;
 
     public async ValueTask<IReadOnlyDictionary<string, PathRouting>> GetAllAsync(CancellationToken ct)
     {
         var s = _snapshot;
-        if (s is not null && time.GetElapsedTime(s.LoadedAt) < MaxAge)
+        if (Fresh(s))
         {
             return s.BySlug;
         }
@@ -43,11 +54,12 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
         try
         {
             s = _snapshot;
-            if (s is not null && time.GetElapsedTime(s.LoadedAt) < MaxAge)
+            if (Fresh(s))
             {
                 return s.BySlug;
             }
-            // Take the stamp before reading so an invalidation during the read is not lost.
+            // Take the stamp and generation before reading so an invalidation during the read is not lost.
+            var generation = Interlocked.Read(ref _generation);
             var stamp = time.GetTimestamp();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var paths = await db.Paths.AsNoTracking().ToListAsync(ct);
@@ -58,7 +70,7 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
             {
                 BreakdownAttribute = p.BreakdownAttribute,
             }, StringComparer.Ordinal);
-            _snapshot = new Snapshot(bySlug, stamp);
+            _snapshot = new Snapshot(bySlug, stamp, generation);
             return bySlug;
         }
         finally

@@ -39,13 +39,13 @@ public sealed class PathInput
     /// <summary>Whether the path had a secret when the form was loaded (shown as "set"; the value stays on the server).</summary>
     public bool HasStoredWebhookSecret { get; set; }
 
-    public static PathInput From(OperatingPath p) => new()
+    public static PathInput From(OperatingPathView p) => new()
     {
         Slug = p.Slug,
         Name = p.Name,
         Description = p.Description,
-        OwnerIds = p.Members.Where(m => m.Kind == PathMemberKind.Owner).Select(m => m.UserId).Order().ToList(),
-        ReviewerIds = p.Members.Where(m => m.Kind == PathMemberKind.Reviewer).Select(m => m.UserId).Order().ToList(),
+        OwnerIds = p.OwnerIds.Order().ToList(),
+        ReviewerIds = p.ReviewerIds.Order().ToList(),
         OnCallUserId = p.OnCallUserId,
         ConfidenceThreshold = TypedNumber.Write(p.ConfidenceThreshold),
         QaSamplePercent = TypedNumber.Write(Percent.Of(p.QaSampleRate)),
@@ -94,7 +94,7 @@ public sealed class PathInput
             ContainToPercent = TypedNumber.Write(p.Drift.ContainToPercent),
         },
         WebhookUrl = p.WebhookUrl,
-        HasStoredWebhookSecret = !string.IsNullOrEmpty(p.WebhookSecret),
+        HasStoredWebhookSecret = p.HasWebhookSecret,
         Redaction = new()
         {
             Emails = p.Redaction.Emails,
@@ -346,7 +346,7 @@ public static partial class PathValidator
         CheckList(errors, input.Boundaries.MayTrigger, "Boundaries.MayTrigger");
         CheckList(errors, input.Boundaries.NeedsHumanConfirmation, "Boundaries.NeedsHumanConfirmation");
         CheckList(errors, input.ReasonTags, nameof(PathInput.ReasonTags));
-        Check(Drift.DriftSchedule.Intervals.Contains(input.Drift.IntervalMinutes), "Drift.IntervalMinutes", "Drift checks run every 1, 5, 10, 15, 30 or 60 minutes.");
+        Check(DriftPolicy.Intervals.Contains(input.Drift.IntervalMinutes), "Drift.IntervalMinutes", "Drift checks run every 1, 5, 10, 15, 30 or 60 minutes.");
         Number(input.Drift.CurrentWindowHours, "Drift.CurrentWindowHours", new(1, 168, Whole: true), "The current window must be a whole number of hours from 1 to 168.");
         Number(input.Drift.LatencyRatioAlert, "Drift.LatencyRatioAlert", Range.Ratio, "The p95 ratio alert must be a number above 1 and at most 100.");
         Number(input.Drift.CostRatioAlert, "Drift.CostRatioAlert", Range.Ratio, "The cost ratio alert must be a number above 1 and at most 100.");
@@ -363,7 +363,7 @@ public static partial class PathValidator
         CheckList(errors, input.Redaction.CustomPatterns, "Redaction.CustomPatterns");
         for (var i = 0; i < input.Redaction.CustomPatterns.Count && !errors.ContainsKey("Redaction.CustomPatterns"); i++)
         {
-            if (Ingestion.Redactor.CheckPattern(input.Redaction.CustomPatterns[i]) is { } problem)
+            if (Paths.Redactor.CheckPattern(input.Redaction.CustomPatterns[i]) is { } problem)
             {
                 errors["Redaction.CustomPatterns"] = $"Pattern {i + 1}: {problem}";
             }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Review;
 
@@ -34,6 +35,10 @@ public static class LabelsApi
         return app;
     }
 
+    /// <summary>A browser navigation asks for HTML first; API clients ask for data or anything.</summary>
+    private static bool WantsHtml(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
+
     private static async Task<IResult> GetAsync(
         HttpContext http, string slug, long? after, int? limit, string? format, bool? all,
         IDbContextFactory<AppDbContext> dbFactory, ReviewQueueService queue, CancellationToken ct)
@@ -53,6 +58,13 @@ public static class LabelsApi
             : await queue.MayReopenAsync(http.User, id, ct));
         if (!allowed)
         {
+            // The path page's download links open in the browser: a person there gets the 403 page
+            // that says what is needed, not a blank tab; API clients keep the problem details.
+            if (http.Features.Get<ApiCaller>() is null && WantsHtml(http.Request))
+            {
+                var back = http.Request.Path + http.Request.QueryString;
+                return Results.Redirect($"/account/access-denied?returnUrl={Uri.EscapeDataString(back)}&policy={Infrastructure.Security.Policies.PathEdit}");
+            }
             return Results.Problem(statusCode: 403, title: "Not allowed",
                 detail: "Labels are exported with an API key that has labels:read for this path, or by an Admin or an owner of the path.");
         }

@@ -1,34 +1,15 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Web.Features.Review;
-
-public static class ReviewReasons
-{
-    public const string LowConfidence = "low_confidence";
-    public const string Error = "error";
-    public const string QaSample = "qa_sample";
-    public const string Manual = "manual";
-}
-
-public static class ReviewStatuses
-{
-    public const string Pending = "pending";
-    public const string Claimed = "claimed";
-    public const string Approved = "approved";
-    public const string Corrected = "corrected";
-    public const string Rejected = "rejected";
-    public const string Expired = "expired";
-
-    public static bool IsDecided(string status) => status is Approved or Corrected or Rejected;
-}
 
 /// <summary>One event that needs a person. Created by ingestion in the same transaction as the event.</summary>
 public sealed class ReviewItem
 {
     public long Id { get; set; }
     public int PathId { get; set; }
-    /// <summary>Row id of the <see cref="Ingestion.InferenceEvent"/>; one review item per event at most.</summary>
+    /// <summary>Row id of the <see cref="Events.InferenceEvent"/>; one review item per event at most.</summary>
     public long EventRowId { get; set; }
     public string Reason { get; set; } = "";
     /// <summary>0–100, higher first: rises as the model's confidence falls.</summary>
@@ -66,6 +47,7 @@ internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewI
 {
     public void Configure(EntityTypeBuilder<ReviewItem> b)
     {
+        b.ToTable("ReviewItems");
         b.Property(r => r.Reason).HasMaxLength(20);
         b.Property(r => r.Status).HasMaxLength(20);
         b.Property(r => r.ClaimedByName).HasMaxLength(256);
@@ -76,12 +58,12 @@ internal sealed class ReviewItemConfiguration : IEntityTypeConfiguration<ReviewI
         // Queue depth and the oldest open item per path (dashboards, overview) read this index only.
         b.HasIndex(r => new { r.PathId, r.Status, r.CreatedAt });
         b.HasOne<Paths.OperatingPath>().WithMany().HasForeignKey(r => r.PathId).OnDelete(DeleteBehavior.Cascade);
-        b.HasOne<Ingestion.InferenceEvent>().WithOne().HasForeignKey<ReviewItem>(r => r.EventRowId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Events.InferenceEvent>().WithOne().HasForeignKey<ReviewItem>(r => r.EventRowId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 
 /// <summary>The feedback record a decision makes; exported per path. A reopened item's new label supersedes the old one.</summary>
-public sealed class Label
+public sealed class ReviewLabel
 {
     public long Id { get; set; }
     public long ReviewItemId { get; set; }
@@ -105,10 +87,11 @@ public sealed class Label
     public int Round { get; set; }
 }
 
-internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
+internal sealed class ReviewLabelConfiguration : IEntityTypeConfiguration<ReviewLabel>
 {
-    public void Configure(EntityTypeBuilder<Label> b)
+    public void Configure(EntityTypeBuilder<ReviewLabel> b)
     {
+        b.ToTable("Labels");
         b.Property(l => l.Decision).HasMaxLength(20);
         b.Property(l => l.EventId).HasMaxLength(128);
         b.Property(l => l.ReviewerName).HasMaxLength(256);

@@ -1,27 +1,24 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Infrastructure.Security;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Review;
 
-public enum Decision
+public enum ReviewDecision
 {
     Approve,
     Correct,
     Reject,
 }
 
-public sealed record DecisionInput(Decision Decision, string? CorrectedOutput = null, IReadOnlyList<string>? ReasonTags = null, string? Note = null);
-
-/// <summary>What happened to a claim or decision; <see cref="Message"/> says why when it did not.</summary>
-public sealed record ReviewResult(bool Succeeded, string? Message = null)
-{
-    public static readonly ReviewResult Ok = new(true);
-    public static ReviewResult Fail(string message) => new(false, message);
-}
+public sealed record DecisionInput(ReviewDecision Decision, string? CorrectedOutput = null, IReadOnlyList<string>? ReasonTags = null, string? Note = null);
 
 /// <summary>
 /// Claims and decisions on review items. Every state change is one conditional statement (or one
@@ -29,35 +26,22 @@ public sealed record ReviewResult(bool Succeeded, string? Message = null)
 /// out makes the item free again with no job involved.
 /// </summary>
 public sealed class ReviewQueueService(
-    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, PathAccess access, ReviewNotifier notifier, TimeProvider time)
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, Permissions permissions, ReviewNotifier notifier, TimeProvider time)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     public const int MaxNote = 2000;
 
     /// <summary>Whether the user may work the queue of the path (admins all, owners theirs, reviewers assigned).</summary>
-    public async Task<bool> MayReviewAsync(ClaimsPrincipal user, int pathId, CancellationToken ct)
-    {
-        if (user.IsInRole(AppRoles.Admin))
-        {
-            return true;
-        }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var slug = await db.Paths.Where(p => p.Id == pathId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
-        if (slug is null)
-        {
-            return false;
-        }
-        var membership = await access.GetAsync(user.UserId(), slug, ct);
-        return (membership.IsOwner && user.IsInRole(AppRoles.PathOwner)) || (membership.IsReviewer && user.IsInRole(AppRoles.Reviewer));
-    }
+    public Task<bool> MayReviewAsync(ClaimsPrincipal user, int pathId, CancellationToken ct) =>
+        MayAsync(user, PathAction.Review, pathId, ct);
 
     /// <summary>Claims the item for the user if it is free (pending, or its lease ran out) or already theirs.</summary>
-    public async Task<ReviewResult> ClaimAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> ClaimAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
     {
         var item = await FindAsync(itemId, ct);
         if (item is null || !await MayReviewAsync(user, item.PathId, ct))
         {
-            return ReviewResult.Fail("This item does not exist or is not in a queue you review.");
+            return CommandResult.Fail("This item does not exist or is not in a queue you review.");
         }
         var now = time.GetUtcNow().UtcDateTime;
         var userId = user.UserId();
@@ -68,7 +52,7 @@ public sealed class ReviewQueueService(
             .Where(r => r.Id == itemId && (r.Status == ReviewStatuses.Pending
                 || (r.Status == ReviewStatuses.Claimed && (r.ClaimUntil < now || r.ClaimedById == userId)))
                 // With several reviewers per item, each decides once per round.
-                && !db.Labels.Any(l => l.ReviewItemId == r.Id && l.Round == r.Round && l.ReviewerId == userId))
+                && !db.Set<ReviewLabel>().Any(l => l.ReviewItemId == r.Id && l.Round == r.Round && l.ReviewerId == userId))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, ReviewStatuses.Claimed)
                 .SetProperty(r => r.ClaimedById, userId)
@@ -77,38 +61,38 @@ public sealed class ReviewQueueService(
                 .SetProperty(r => r.ClaimUntil, now + Lease), ct);
         if (won != 1)
         {
-            return ReviewResult.Fail(await WhyNotAsync(itemId, ct, userId: userId));
+            return CommandResult.Fail(await WhyNotAsync(itemId, ct, userId: userId));
         }
         notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Claimed, ReviewStatuses.Claimed, name, now + Lease, now)]);
-        return ReviewResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>
     /// Claims the highest-priority free item: tries the top few candidates in order, so a race lost
     /// to another reviewer moves on to the next item instead of failing.
     /// </summary>
-    public async Task<(ReviewResult Result, long? ItemId)> ClaimNextAsync(ReviewQueries queries, ClaimsPrincipal user, string? pathSlug, CancellationToken ct)
+    public async Task<CommandResult<long>> ClaimNextAsync(ReviewQueries queries, ClaimsPrincipal user, string? pathSlug, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var candidates = await queries.NextCandidatesAsync(user, pathSlug, ct);
             if (candidates.Count == 0)
             {
-                return (ReviewResult.Fail("Nothing left to claim: the queue is empty or every item is claimed."), null);
+                return CommandResult<long>.Fail("Nothing left to claim: the queue is empty or every item is claimed.");
             }
             foreach (var id in candidates)
             {
                 if ((await ClaimAsync(id, user, ct)).Succeeded)
                 {
-                    return (ReviewResult.Ok, id);
+                    return CommandResult<long>.Ok(id);
                 }
             }
         }
-        return (ReviewResult.Fail("Other reviewers claimed the next items first; try again."), null);
+        return CommandResult<long>.Fail("Other reviewers claimed the next items first; try again.");
     }
 
     /// <summary>Extends the user's live lease (the review view calls this while it is open).</summary>
-    public async Task<ReviewResult> RenewAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> RenewAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var userId = user.UserId();
@@ -116,7 +100,7 @@ public sealed class ReviewQueueService(
         var renewed = await db.ReviewItems
             .Where(r => r.Id == itemId && r.Status == ReviewStatuses.Claimed && r.ClaimedById == userId && r.ClaimUntil >= now)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ClaimUntil, now + Lease), ct);
-        return renewed == 1 ? ReviewResult.Ok : ReviewResult.Fail(await WhyNotAsync(itemId, ct));
+        return renewed == 1 ? CommandResult.Ok() : CommandResult.Fail(await WhyNotAsync(itemId, ct));
     }
 
     /// <summary>Gives the item back to the queue (leaving the review view).</summary>
@@ -141,12 +125,12 @@ public sealed class ReviewQueueService(
     /// Records a decision from the holder of a live lease, with its label and audit entry, in one
     /// transaction. Anyone else is told who holds or decided the item.
     /// </summary>
-    public async Task<ReviewResult> DecideAsync(long itemId, DecisionInput input, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> DecideAsync(long itemId, DecisionInput input, ClaimsPrincipal user, CancellationToken ct)
     {
         var item = await FindAsync(itemId, ct);
         if (item is null || !await MayReviewAsync(user, item.PathId, ct))
         {
-            return ReviewResult.Fail("This item does not exist or is not in a queue you review.");
+            return CommandResult.Fail("This item does not exist or is not in a queue you review.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var context = await db.ReviewItems.Where(r => r.Id == itemId)
@@ -155,7 +139,7 @@ public sealed class ReviewQueueService(
             .FirstAsync(ct);
         if (Validate(input, context.Output, context.ReasonTags) is { } problem)
         {
-            return ReviewResult.Fail(problem);
+            return CommandResult.Fail(problem);
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -163,13 +147,13 @@ public sealed class ReviewQueueService(
         var name = user.Identity?.Name ?? "";
         var status = input.Decision switch
         {
-            Decision.Approve => ReviewStatuses.Approved,
-            Decision.Correct => ReviewStatuses.Corrected,
+            ReviewDecision.Approve => ReviewStatuses.Approved,
+            ReviewDecision.Correct => ReviewStatuses.Corrected,
             _ => ReviewStatuses.Rejected,
         };
-        var tags = input.Decision == Decision.Reject ? input.ReasonTags!.Distinct().ToList() : [];
+        var tags = input.Decision == ReviewDecision.Reject ? input.ReasonTags!.Distinct().ToList() : [];
         var note = string.IsNullOrWhiteSpace(input.Note) ? null : input.Note.Trim();
-        var corrected = input.Decision == Decision.Correct ? input.CorrectedOutput : null;
+        var corrected = input.Decision == ReviewDecision.Correct ? input.CorrectedOutput : null;
 
         await using var write = await audit.BeginAsync(db, ct);
         var current = await db.ReviewItems.AsNoTracking().Where(r => r.Id == itemId)
@@ -204,32 +188,43 @@ public sealed class ReviewQueueService(
                 .SetProperty(r => r.DecisionCount, r => r.DecisionCount + 1), ct);
         if (decided != 1)
         {
-            return ReviewResult.Fail(await WhyNotAsync(itemId, ct, db));
+            return CommandResult.Fail(await WhyNotAsync(itemId, ct, db));
         }
-        var label = new Label
+        var label = new ReviewLabel
         {
-            ReviewItemId = itemId, PathId = item.PathId, EventId = context.EventId, Decision = status,
-            OriginalOutput = context.Output, CorrectedOutput = corrected, ReasonTags = tags, Note = note,
-            ReviewerId = userId, ReviewerName = name, DecidedAt = now, ClaimedAt = current.ClaimedAt, Round = current.Round,
-            ModelVersion = context.ModelVersion, PromptVersion = context.PromptVersion, ReviewReason = item.Reason,
+            ReviewItemId = itemId,
+            PathId = item.PathId,
+            EventId = context.EventId,
+            Decision = status,
+            OriginalOutput = context.Output,
+            CorrectedOutput = corrected,
+            ReasonTags = tags,
+            Note = note,
+            ReviewerId = userId,
+            ReviewerName = name,
+            DecidedAt = now,
+            ClaimedAt = current.ClaimedAt,
+            Round = current.Round,
+            ModelVersion = context.ModelVersion,
+            PromptVersion = context.PromptVersion,
+            ReviewReason = item.Reason,
         };
         db.Labels.Add(label);
         await db.SaveChangesAsync(ct);
         if (final && finalStatus == ReviewStatuses.Rejected)
         {
-            var failures = new Dictionary<Dashboards.FailurePatternStore.Key, Dashboards.FailurePatternStore.Delta>();
+            var failures = new Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta>();
             foreach (var tag in tags)
             {
-                Dashboards.FailurePatternStore.Add(failures, Dashboards.FailurePatternStore.RejectKey(item.PathId, now, tag), now);
+                Metrics.FailurePatternStore.Add(failures, Metrics.FailurePatternStore.RejectKey(item.PathId, now, tag), now);
             }
-            var (connection, tx) = Dashboards.RollupCounting.CurrentWrite(db);
-            Dashboards.FailurePatternStore.Apply(connection, tx, failures);
+            Metrics.FailurePatternStore.Apply(db, failures);
         }
         if (final)
         {
-            var segment = Ingestion.EventJson.Attribute(context.AttributesJson, context.BreakdownAttribute);
-            Dashboards.RollupCounting.Apply(db, Dashboards.RollupCounting.Decision(
-                Dashboards.RollupKey.For(item.PathId, context.ModelVersion, now), segment, finalStatus, item.Reason));
+            var segment = Events.EventJson.Attribute(context.AttributesJson, context.BreakdownAttribute);
+            Metrics.RollupCounting.Apply(db, Metrics.RollupCounting.DecisionDeltas(
+                Metrics.RollupKey.For(item.PathId, context.ModelVersion, now), segment, finalStatus, item.Reason));
         }
         // A reopened item's labels from earlier rounds stay, marked as superseded by this round's.
         await db.Labels.Where(l => l.ReviewItemId == itemId && l.Round < current.Round && l.SupersededByLabelId == null)
@@ -238,19 +233,19 @@ public sealed class ReviewQueueService(
             new { eventId = context.EventId, decision = status, reasonTags = tags, corrected = corrected is not null, reviewer = earlier.Count + 1, of = needed });
         await write.CommitAsync(ct);
         notifier.Publish([new ReviewChange(item.PathId, itemId, final ? ReviewChange.Decided : ReviewChange.Released, final ? finalStatus : ReviewStatuses.Pending, name, At: now)]);
-        return ReviewResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>
     /// Puts a decided item back in the queue for rework (owners of the path, admins). Its next
     /// decision writes a new label that supersedes the old one; both are kept.
     /// </summary>
-    public async Task<ReviewResult> ReopenAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult> ReopenAsync(long itemId, ClaimsPrincipal user, CancellationToken ct)
     {
         var item = await FindAsync(itemId, ct);
         if (item is null || !await MayReopenAsync(user, item.PathId, ct))
         {
-            return ReviewResult.Fail("Only an Admin or an owner of this path can reopen a decided item.");
+            return CommandResult.Fail("Only an Admin or an owner of this path can reopen a decided item.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
@@ -269,36 +264,35 @@ public sealed class ReviewQueueService(
                 .SetProperty(r => r.DecidedAt, (DateTime?)null), ct);
         if (reopened != 1)
         {
-            return ReviewResult.Fail("Only a decided item can be reopened; this one is " + item.Status + ".");
+            return CommandResult.Fail("Only a decided item can be reopened; this one is " + item.Status + ".");
         }
         // The decision being undone leaves the quality figures of the bucket it was counted in.
         var decided = await db.InferenceEvents.Where(e => e.Id == item.EventRowId)
             .Join(db.Paths, e => e.PathId, p => p.Id, (e, p) => new { e.ModelVersion, e.AttributesJson, p.BreakdownAttribute }).FirstAsync(ct);
-        Dashboards.RollupCounting.Apply(db, Dashboards.RollupCounting.Decision(
-            Dashboards.RollupKey.For(item.PathId, decided.ModelVersion, item.DecidedAt!.Value),
-            Ingestion.EventJson.Attribute(decided.AttributesJson, decided.BreakdownAttribute), item.Status, item.Reason, sign: -1));
+        Metrics.RollupCounting.Apply(db, Metrics.RollupCounting.DecisionDeltas(
+            Metrics.RollupKey.For(item.PathId, decided.ModelVersion, item.DecidedAt!.Value),
+            Events.EventJson.Attribute(decided.AttributesJson, decided.BreakdownAttribute), item.Status, item.Reason, sign: -1));
         var slug = await db.Paths.Where(p => p.Id == item.PathId).Select(p => p.Slug).FirstAsync(ct);
         write.Record(AuditActor.From(user), "review.reopen", "review", itemId.ToString(), slug,
             new { status = item.Status, decidedBy = item.DecidedByName }, new { status = ReviewStatuses.Pending, round = item.Round + 1 });
         await write.CommitAsync(ct);
         notifier.Publish([new ReviewChange(item.PathId, itemId, ReviewChange.Reopened, ReviewStatuses.Pending, At: time.GetUtcNow().UtcDateTime)]);
-        return ReviewResult.Ok;
+        return CommandResult.Ok();
     }
 
     /// <summary>Reopening and exporting labels: admins, and owners of the path.</summary>
-    public async Task<bool> MayReopenAsync(ClaimsPrincipal user, int pathId, CancellationToken ct)
+    public Task<bool> MayReopenAsync(ClaimsPrincipal user, int pathId, CancellationToken ct) =>
+        MayAsync(user, PathAction.ReopenAndExport, pathId, ct);
+
+    private async Task<bool> MayAsync(ClaimsPrincipal user, PathAction action, int pathId, CancellationToken ct)
     {
-        if (user.IsInRole(AppRoles.Admin))
+        if (Permissions.MayOnEveryPath(user, action))
         {
             return true;
         }
-        if (!user.IsInRole(AppRoles.PathOwner))
-        {
-            return false;
-        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var slug = await db.Paths.Where(p => p.Id == pathId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
-        return slug is not null && (await access.GetAsync(user.UserId(), slug, ct)).IsOwner;
+        return slug is not null && await permissions.MayAsync(user, action, slug, ct);
     }
 
     private static string? Validate(DecisionInput input, string? original, IReadOnlyList<string> pathTags)
@@ -309,10 +303,10 @@ public sealed class ReviewQueueService(
         }
         return input.Decision switch
         {
-            Decision.Correct when string.IsNullOrWhiteSpace(input.CorrectedOutput) => "A correction needs the corrected output.",
-            Decision.Correct when input.CorrectedOutput == original => "The corrected output is the same as the original; approve it instead.",
-            Decision.Reject when input.ReasonTags is not { Count: > 0 } => "Choose at least one reason tag for a rejection.",
-            Decision.Reject when input.ReasonTags.FirstOrDefault(t => !pathTags.Contains(t)) is { } unknown =>
+            ReviewDecision.Correct when string.IsNullOrWhiteSpace(input.CorrectedOutput) => "A correction needs the corrected output.",
+            ReviewDecision.Correct when input.CorrectedOutput == original => "The corrected output is the same as the original; approve it instead.",
+            ReviewDecision.Reject when input.ReasonTags is not { Count: > 0 } => "Choose at least one reason tag for a rejection.",
+            ReviewDecision.Reject when input.ReasonTags.FirstOrDefault(t => !pathTags.Contains(t)) is { } unknown =>
                 $"'{unknown}' is not one of this path's reason tags ({string.Join(", ", pathTags)}).",
             _ => null,
         };

@@ -1,7 +1,11 @@
+using OpsConsole.Web.Components.Shared;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Incidents;
 
 namespace OpsConsole.Web.Features.Search;
 
@@ -21,7 +25,7 @@ public sealed record SearchResults(string Query, IReadOnlyList<PathHit> Paths, I
 /// The app bar's search: paths by slug or name, events by event id, trace id or unit (exact, as
 /// people paste them from logs), incidents by number or title; only what the person may see.
 /// </summary>
-public sealed class SearchService(IDbContextFactory<AppDbContext> dbFactory, PathAccess access)
+public sealed class SearchService(IDbContextFactory<AppDbContext> dbFactory, Permissions permissions)
 {
     public const int MaxHits = 25;
     public const int MaxQueryLength = 256;
@@ -33,7 +37,7 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> dbFactory, Pat
         {
             return new SearchResults(q, [], [], []);
         }
-        var visible = await access.VisibleSlugsAsync(user, ct);
+        var visible = await permissions.SlugsAsync(user, PathAction.View, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var paths = db.Paths.AsNoTracking();
         if (visible is not null)
@@ -63,8 +67,12 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> dbFactory, Pat
             .Select(x => new EventHit(x.e.Id, slugOf[x.e.PathId], x.e.EventId, x.e.TraceId, x.e.Unit, x.e.OccurredAt, x.Item2)).ToList();
 
         var number = long.TryParse(q.TrimStart('#'), out var n) ? n : (long?)null;
-        var incidentHits = await db.Incidents.AsNoTracking()
-            .Where(i => ids.Contains(i.PathId) && (i.Id == number || EF.Functions.Like(i.Title, pattern, "\\")))
+        // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, so it gets ILIKE for the same answers.
+        var incidents = db.Incidents.AsNoTracking().Where(i => ids.Contains(i.PathId));
+        incidents = db.Database.IsNpgsql()
+            ? incidents.Where(i => i.Id == number || EF.Functions.ILike(i.Title, pattern, "\\"))
+            : incidents.Where(i => i.Id == number || EF.Functions.Like(i.Title, pattern, "\\"));
+        var incidentHits = await incidents
             .OrderByDescending(i => i.Id).Take(MaxHits)
             .Select(i => new { i.Id, i.PathId, i.Title, i.Severity, i.Status, i.TriggeredAt }).ToListAsync(ct);
 
@@ -78,6 +86,7 @@ public static class SearchFeature
     public static WebApplicationBuilder AddSearch(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SearchService>();
+        builder.Services.AddAppBarItem<SearchBox>(AppBarPlacement.BeforeThemeToggle);
         return builder;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Features.Users;
@@ -10,13 +11,6 @@ namespace OpsConsole.Web.Features.Users;
 public sealed record UserRow(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles, DateTimeOffset? LockedUntil, int FailedAttempts, DateTime CreatedAt)
 {
     public bool IsLocked(DateTimeOffset now) => LockedUntil is { } until && until > now;
-}
-
-public sealed record UserResult(IReadOnlyList<string> Errors)
-{
-    public static readonly UserResult Ok = new([]);
-    public bool Succeeded => Errors.Count == 0;
-    public static UserResult Fail(params string[] errors) => new(errors);
 }
 
 /// <summary>
@@ -35,21 +29,21 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
         return users.Select(u => new UserRow(u.Id, u.Email ?? "", u.DisplayName, byUser[u.Id].Order().ToList(), u.LockoutEnd, u.AccessFailedCount, u.CreatedAt)).ToList();
     }
 
-    public Task<UserResult> CreateAsync(string email, string displayName, string password, IReadOnlyCollection<string> roles, ClaimsPrincipal actor, CancellationToken ct) =>
+    public Task<CommandResult> CreateAsync(string email, string displayName, string password, IReadOnlyCollection<string> roles, ClaimsPrincipal actor, CancellationToken ct) =>
         RunAsync(actor, ct, async (users, write) =>
         {
             email = email.Trim();
             if (!System.Net.Mail.MailAddress.TryCreate(email, out _))
             {
-                return UserResult.Fail("Enter a valid e-mail address.");
+                return CommandResult.Fail("Enter a valid e-mail address.");
             }
             if (roles.Any(r => !AppRoles.All.Contains(r)))
             {
-                return UserResult.Fail("Unknown role.");
+                return CommandResult.Fail("Unknown role.");
             }
             if (await users.FindByEmailAsync(email) is not null)
             {
-                return UserResult.Fail($"A user with e-mail {email} already exists.");
+                return CommandResult.Fail($"A user with e-mail {email} already exists.");
             }
             var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName.Trim(), CreatedAt = time.GetUtcNow().UtcDateTime };
             var created = await users.CreateAsync(user, password);
@@ -63,31 +57,31 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
                 return Errors(added);
             }
             write.Record(AuditActor.From(actor), "user.create", "user", user.Id, null, null, new { email, displayName = user.DisplayName, roles = roles.Order().ToList() });
-            return UserResult.Ok;
+            return CommandResult.Ok();
         });
 
-    public Task<UserResult> SetRolesAsync(string userId, IReadOnlyCollection<string> roles, ClaimsPrincipal actor, CancellationToken ct) =>
+    public Task<CommandResult> SetRolesAsync(string userId, IReadOnlyCollection<string> roles, ClaimsPrincipal actor, CancellationToken ct) =>
         RunAsync(actor, ct, async (users, write) =>
         {
             var user = await users.FindByIdAsync(userId);
             if (user is null || user.IsSystem)
             {
-                return UserResult.Fail("That user does not exist.");
+                return CommandResult.Fail("That user does not exist.");
             }
             if (roles.Any(r => !AppRoles.All.Contains(r)))
             {
-                return UserResult.Fail("Unknown role.");
+                return CommandResult.Fail("Unknown role.");
             }
             var current = await users.GetRolesAsync(user);
             if (current.Contains(AppRoles.Admin) && !roles.Contains(AppRoles.Admin))
             {
                 if (user.Id == actor.UserId())
                 {
-                    return UserResult.Fail("You cannot remove your own Admin role.");
+                    return CommandResult.Fail("You cannot remove your own Admin role.");
                 }
                 if ((await users.GetUsersInRoleAsync(AppRoles.Admin)).Count <= 1)
                 {
-                    return UserResult.Fail("This is the last Admin; give another user the Admin role first.");
+                    return CommandResult.Fail("This is the last Admin; give another user the Admin role first.");
                 }
             }
             var remove = await users.RemoveFromRolesAsync(user, current.Except(roles));
@@ -99,20 +93,20 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
             // A changed role must take effect on the user's next request, not at cookie expiry.
             await users.UpdateSecurityStampAsync(user);
             write.Record(AuditActor.From(actor), "user.roles", "user", user.Id, null, new { email = user.Email, roles = current.Order().ToList() }, new { email = user.Email, roles = roles.Order().ToList() });
-            return UserResult.Ok;
+            return CommandResult.Ok();
         });
 
-    public Task<UserResult> SetLockedAsync(string userId, bool locked, ClaimsPrincipal actor, CancellationToken ct) =>
+    public Task<CommandResult> SetLockedAsync(string userId, bool locked, ClaimsPrincipal actor, CancellationToken ct) =>
         RunAsync(actor, ct, async (users, write) =>
         {
             var user = await users.FindByIdAsync(userId);
             if (user is null || user.IsSystem)
             {
-                return UserResult.Fail("That user does not exist.");
+                return CommandResult.Fail("That user does not exist.");
             }
             if (locked && user.Id == actor.UserId())
             {
-                return UserResult.Fail("You cannot lock your own account.");
+                return CommandResult.Fail("You cannot lock your own account.");
             }
             var before = new { email = user.Email, lockedUntil = user.LockoutEnd };
             var result = locked
@@ -131,16 +125,16 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
                 return Errors(result);
             }
             write.Record(AuditActor.From(actor), locked ? "user.lock" : "user.unlock", "user", user.Id, null, before, new { email = user.Email, lockedUntil = user.LockoutEnd });
-            return UserResult.Ok;
+            return CommandResult.Ok();
         });
 
-    public Task<UserResult> ResetPasswordAsync(string userId, string newPassword, ClaimsPrincipal actor, CancellationToken ct) =>
+    public Task<CommandResult> ResetPasswordAsync(string userId, string newPassword, ClaimsPrincipal actor, CancellationToken ct) =>
         RunAsync(actor, ct, async (users, write) =>
         {
             var user = await users.FindByIdAsync(userId);
             if (user is null || user.IsSystem)
             {
-                return UserResult.Fail("That user does not exist.");
+                return CommandResult.Fail("That user does not exist.");
             }
             var token = await users.GeneratePasswordResetTokenAsync(user);
             var result = await users.ResetPasswordAsync(user, token, newPassword);
@@ -150,14 +144,14 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
             }
             // The secret itself is never written to the log.
             write.Record(AuditActor.From(actor), "user.password-reset", "user", user.Id, null, null, new { email = user.Email });
-            return UserResult.Ok;
+            return CommandResult.Ok();
         });
 
-    private async Task<UserResult> RunAsync(ClaimsPrincipal actor, CancellationToken ct, Func<UserManager<AppUser>, AuditedWrite, Task<UserResult>> work)
+    private async Task<CommandResult> RunAsync(ClaimsPrincipal actor, CancellationToken ct, Func<UserManager<AppUser>, AuditedWrite, Task<CommandResult>> work)
     {
-        if (!actor.IsInRole(AppRoles.Admin))
+        if (!Permissions.May(actor, ConsoleAction.Administer))
         {
-            return UserResult.Fail("Only an Admin can manage users.");
+            return CommandResult.Fail("Only an Admin can manage users.");
         }
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
@@ -171,5 +165,15 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
         return result;
     }
 
-    private static UserResult Errors(IdentityResult r) => new(r.Errors.Select(e => e.Description).ToList());
+    /// <summary>Identity's refusals (a password rule, a taken name), each under its code, so a dialog lists them one per line.</summary>
+    private static CommandResult Errors(IdentityResult r)
+    {
+        var errors = new Dictionary<string, string>();
+        foreach (var e in r.Errors)
+        {
+            var key = string.IsNullOrEmpty(e.Code) ? nameof(IdentityError) : e.Code;
+            errors[key] = errors.TryGetValue(key, out var earlier) ? earlier + " " + e.Description : e.Description;
+        }
+        return errors.Count > 0 ? CommandResult.Invalid(errors) : CommandResult.Fail("The account change was refused.");
+    }
 }

@@ -1,5 +1,3 @@
-using OpsConsole.Web.Features.Demo;
-
 namespace OpsConsole.Web.Features.Users;
 
 public static class UsersFeature
@@ -7,7 +5,6 @@ public static class UsersFeature
     public static WebApplicationBuilder AddUsers(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<UserAdminService>();
-        builder.Services.AddScoped<DemoSeeder>();
         return builder;
     }
 }

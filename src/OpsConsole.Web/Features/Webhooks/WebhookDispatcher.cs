@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Features.Webhooks;
 
@@ -25,14 +26,43 @@ public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory,
     /// <summary>The wait after a failed attempt: 30 s, 1 min, 2 min … capped at one hour.</summary>
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, Math.Max(0, attempts - 1))));
 
+    private const int Batch = 100;
+
+    /// <summary>How long a sweep on PostgreSQL holds the rows it took before another may take them again.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// PostgreSQL, several instances: takes up to a batch of due rows that no other sweep holds
+    /// (<c>FOR UPDATE SKIP LOCKED</c>) and moves their next attempt past a lease in the same statement, so a
+    /// concurrent sweep skips them now and after this commit; a sweep that dies releases them when the
+    /// lease ends. Each row is then sent by exactly one sweep.
+    /// </summary>
+    private static async Task<List<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTime now, CancellationToken ct)
+    {
+        var leaseUntil = now + Lease;
+        var rows = await db.Set<WebhookDelivery>().FromSql($"""
+            UPDATE "WebhookDeliveries" SET "NextAttemptAt" = {leaseUntil}
+            WHERE "Id" IN (
+                SELECT "Id" FROM "WebhookDeliveries"
+                WHERE "DeliveredAt" IS NULL AND "FailedAt" IS NULL AND "NextAttemptAt" <= {now}
+                ORDER BY "Id" LIMIT {Batch}
+                FOR UPDATE SKIP LOCKED)
+            RETURNING *
+            """).AsTracking().ToListAsync(ct);
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
     // A slow receiver can hold a run past the next minute: a second run at once would send the same deliveries again.
     [Hangfire.DisableConcurrentExecution(timeoutInSeconds: 600)]
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var due = await db.Set<WebhookDelivery>().Where(d => d.DeliveredAt == null && d.FailedAt == null && d.NextAttemptAt <= now)
-            .OrderBy(d => d.Id).Take(100).ToListAsync(ct);
+        var due = db.Database.IsNpgsql()
+            ? await ClaimAsync(db, now, ct)
+            : await db.Set<WebhookDelivery>().Where(d => d.DeliveredAt == null && d.FailedAt == null && d.NextAttemptAt <= now)
+                .OrderBy(d => d.Id).Take(Batch).ToListAsync(ct);
         if (due.Count == 0)
         {
             return 0;

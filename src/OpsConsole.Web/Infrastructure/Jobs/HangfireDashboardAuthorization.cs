@@ -1,18 +1,21 @@
 using Hangfire.Dashboard;
-using OpsConsole.Web.Infrastructure.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace OpsConsole.Web.Infrastructure.Jobs;
 
 /// <summary>
 /// The Hangfire dashboard is for admins: the endpoint requires the console's Admin policy (sign-in
-/// redirect, 403), and this filter checks again inside Hangfire, replacing its default
-/// "local requests only" rule, which would let anyone on the machine in.
+/// redirect, 403), and this filter asks the same policy again inside Hangfire, replacing its default
+/// "local requests only" rule, which would let anyone on the machine in. It goes through the
+/// authorization service by policy name so this low layer names no type of Security's.
 /// </summary>
-public sealed class HangfireDashboardAuthorization : IDashboardAuthorizationFilter
+public sealed class HangfireDashboardAuthorization : IDashboardAsyncAuthorizationFilter
 {
-    public bool Authorize(DashboardContext context)
+    public async Task<bool> AuthorizeAsync(DashboardContext context)
     {
-        var user = context.GetHttpContext().User;
-        return user.Identity?.IsAuthenticated == true && user.IsInRole(AppRoles.Admin);
+        var http = context.GetHttpContext();
+        var authorization = http.RequestServices.GetRequiredService<IAuthorizationService>();
+        return http.User.Identity?.IsAuthenticated == true
+            && (await authorization.AuthorizeAsync(http.User, Security.Policies.Admin)).Succeeded;
     }
 }

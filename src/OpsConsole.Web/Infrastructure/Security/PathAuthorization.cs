@@ -7,13 +7,8 @@ using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Web.Infrastructure.Security;
 
-public enum PathCapability
-{
-    View,
-    Edit,
-}
-
-public sealed record PathRequirement(PathCapability Capability) : IAuthorizationRequirement;
+/// <summary>A path action on the path the caller authorises against (route value, RouteData or a slug).</summary>
+public sealed record PathRequirement(PathAction Action) : IAuthorizationRequirement;
 
 /// <summary>A user's relation to one path.</summary>
 public sealed record PathMembership(bool Exists, bool IsOwner, bool IsReviewer, bool IsOnCall)
@@ -21,6 +16,9 @@ public sealed record PathMembership(bool Exists, bool IsOwner, bool IsReviewer, 
     public static readonly PathMembership None = new(false, false, false, false);
     public bool IsAssigned => IsReviewer || IsOnCall;
 }
+
+/// <summary>A path the user stands in some relation to.</summary>
+public sealed record PathRelation(int Id, string Slug, PathMembership Membership);
 
 /// <summary>Answers "is this user an owner / assigned to this path" from the database.</summary>
 public sealed class PathAccess(IDbContextFactory<AppDbContext> dbFactory)
@@ -45,32 +43,26 @@ public sealed class PathAccess(IDbContextFactory<AppDbContext> dbFactory)
             userId is not null && path.OnCallUserId == userId);
     }
 
-    public async Task<HashSet<string>> OwnedSlugsAsync(string? userId, CancellationToken ct = default)
+    /// <summary>Every path the user owns, reviews or is on call for, in one query.</summary>
+    public async Task<IReadOnlyList<PathRelation>> RelationsAsync(string? userId, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var slugs = await db.PathMembers.Where(m => m.UserId == userId && m.Kind == PathMemberKind.Owner)
-            .Join(db.Paths, m => m.PathId, p => p.Id, (m, p) => p.Slug).ToListAsync(ct);
-        return [.. slugs];
-    }
-
-    /// <summary>Paths where the user reviews or is on call.</summary>
-    public async Task<HashSet<string>> AssignedSlugsAsync(string? userId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var slugs = await db.Paths
-            .Where(p => p.OnCallUserId == userId || p.Members.Any(m => m.UserId == userId && m.Kind == PathMemberKind.Reviewer))
-            .Select(p => p.Slug).ToListAsync(ct);
-        return [.. slugs];
-    }
-
-    /// <summary>The paths whose dashboards the user may see; null means all of them.</summary>
-    public async Task<HashSet<string>?> VisibleSlugsAsync(ClaimsPrincipal user, CancellationToken ct = default)
-    {
-        if (user.IsInRole(AppRoles.Admin) || user.IsInRole(AppRoles.PathOwner) || user.IsInRole(AppRoles.OnCall) || user.IsInRole(AppRoles.Viewer))
+        if (userId is null)
         {
-            return null;
+            return [];
         }
-        return user.IsInRole(AppRoles.Reviewer) ? await AssignedSlugsAsync(user.UserId(), ct) : [];
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var paths = await db.Paths.AsNoTracking()
+            .Where(p => p.OnCallUserId == userId || p.Members.Any(m => m.UserId == userId))
+            .Select(p => new
+            {
+                p.Id,
+                p.Slug,
+                p.OnCallUserId,
+                Kinds = p.Members.Where(m => m.UserId == userId).Select(m => m.Kind).ToList(),
+            })
+            .ToListAsync(ct);
+        return paths.Select(p => new PathRelation(p.Id, p.Slug, new PathMembership(true,
+            p.Kinds.Contains(PathMemberKind.Owner), p.Kinds.Contains(PathMemberKind.Reviewer), p.OnCallUserId == userId))).ToList();
     }
 }
 
@@ -83,7 +75,7 @@ public static class ClaimsPrincipalExtensions
 /// Resolves the path from whatever the caller authorises against: the HTTP request's route values
 /// (endpoint routing), Blazor's RouteData (interactive navigation), or a slug given directly.
 /// </summary>
-internal sealed class PathAuthorizationHandler(PathAccess access) : AuthorizationHandler<PathRequirement>
+internal sealed class PathAuthorizationHandler(Permissions permissions) : AuthorizationHandler<PathRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, PathRequirement requirement)
     {
@@ -92,14 +84,8 @@ internal sealed class PathAuthorizationHandler(PathAccess access) : Authorizatio
         {
             return;
         }
-        if (user.IsInRole(AppRoles.Admin))
-        {
-            context.Succeed(requirement);
-            return;
-        }
-        // Roles that see every path need no lookup.
-        if (requirement.Capability == PathCapability.View
-            && (user.IsInRole(AppRoles.PathOwner) || user.IsInRole(AppRoles.OnCall) || user.IsInRole(AppRoles.Viewer)))
+        // Roles that reach every path need no lookup, nor a path.
+        if (Permissions.MayOnEveryPath(user, requirement.Action))
         {
             context.Succeed(requirement);
             return;
@@ -111,20 +97,34 @@ internal sealed class PathAuthorizationHandler(PathAccess access) : Authorizatio
             string s => s,
             _ => null,
         };
-        if (slug is null)
-        {
-            return;
-        }
-        var membership = await access.GetAsync(user.UserId(), slug);
-        var allowed = requirement.Capability switch
-        {
-            PathCapability.View => user.IsInRole(AppRoles.Reviewer) && membership.IsAssigned,
-            PathCapability.Edit => user.IsInRole(AppRoles.PathOwner) && membership.IsOwner,
-            _ => false,
-        };
-        if (allowed)
+        if (slug is not null && await permissions.MayAsync(user, requirement.Action, slug))
         {
             context.Succeed(requirement);
         }
+    }
+}
+
+/// <summary>
+/// A rule that roles alone decide: the console actions, and "may do this on some path" for the
+/// pages that list those paths. It handles itself (as ASP.NET's role requirement does), so it needs
+/// no registration and no database.
+/// </summary>
+public sealed class RoleGrantRequirement : AuthorizationHandler<RoleGrantRequirement>, IAuthorizationRequirement
+{
+    private readonly Func<ClaimsPrincipal, bool> _grants;
+
+    private RoleGrantRequirement(Func<ClaimsPrincipal, bool> grants) => _grants = grants;
+
+    public static RoleGrantRequirement For(ConsoleAction action) => new(user => Permissions.May(user, action));
+
+    public static RoleGrantRequirement OnSomePath(PathAction action) => new(user => Permissions.MayOnSomePath(user, action));
+
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleGrantRequirement requirement)
+    {
+        if (context.User.Identity?.IsAuthenticated == true && requirement._grants(context.User))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
     }
 }

@@ -9,6 +9,9 @@ namespace OpsConsole.Web.Infrastructure.Security;
 public static class Policies
 {
     /// <summary>Overview and path list: every role (reviewers only see their assigned paths).</summary>
+    /// <summary>An API key with decisions:read (the decision API and the config hub); registered by Controls.</summary>
+    public const string ApiDecisionsRead = nameof(ApiDecisionsRead);
+
     public const string SeeDashboards = nameof(SeeDashboards);
     /// <summary>One path's pages: everyone but a reviewer who is not assigned to it.</summary>
     public const string PathView = nameof(PathView);
@@ -41,12 +44,12 @@ public static class Policies
     {
         // Anything not marked otherwise needs a signed-in user.
         o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
-        o.AddPolicy(SeeDashboards, p => p.RequireRole(AppRoles.All));
-        o.AddPolicy(PathView, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathCapability.View)));
-        o.AddPolicy(PathEdit, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathCapability.Edit)));
-        o.AddPolicy(Admin, p => p.RequireRole(AppRoles.Admin));
-        o.AddPolicy(AuditRead, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
-        o.AddPolicy(ManageKeys, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner));
-        o.AddPolicy(ReviewWork, p => p.RequireRole(AppRoles.Admin, AppRoles.PathOwner, AppRoles.Reviewer));
+        o.AddPolicy(SeeDashboards, p => p.AddRequirements(RoleGrantRequirement.For(ConsoleAction.SeeDashboards)));
+        o.AddPolicy(PathView, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathAction.View)));
+        o.AddPolicy(PathEdit, p => p.RequireAuthenticatedUser().AddRequirements(new PathRequirement(PathAction.Edit)));
+        o.AddPolicy(Admin, p => p.AddRequirements(RoleGrantRequirement.For(ConsoleAction.Administer)));
+        o.AddPolicy(AuditRead, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.ReadAudit)));
+        o.AddPolicy(ManageKeys, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.ManageKeys)));
+        o.AddPolicy(ReviewWork, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.Review)));
     }
 }

@@ -69,6 +69,7 @@ public static class SecurityFeature
         });
         services.AddAuthorization(Policies.Configure);
         services.AddSingleton<PathAccess>();
+        services.AddSingleton<Permissions>();
         services.AddScoped<IAuthorizationHandler, PathAuthorizationHandler>();
         services.AddAntiforgery(o =>
         {

@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Tests.Features.ApiKeys;
 
+[Trait("Category", "Integration")]
 public sealed class ApiKeyServiceTests : IntegrationTest
 {
     private ApiKeyService _keys = null!;
@@ -18,7 +20,9 @@ public sealed class ApiKeyServiceTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await Factory.Services.GetRequiredService<PathService>().CreateAsync(new PathInput
         {
-            Slug = "owner2-only", Name = "Owner 2 only", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)],
+            Slug = "owner2-only",
+            Name = "Owner 2 only",
+            OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)],
         }, admin, Ct);
         Assert.True(created.Succeeded);
     }
@@ -29,17 +33,18 @@ public sealed class ApiKeyServiceTests : IntegrationTest
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "support bot", PathSlugs = ["support-reply-draft"] }, owner, Ct);
 
-        Assert.True(created.Result.Succeeded);
-        Assert.StartsWith("ocs_", created.Secret);
-        Assert.True(created.Secret!.Length >= 40);
+        Assert.True(created.Succeeded);
+        var secret = created.Value!.Secret;
+        Assert.StartsWith("ocs_", secret);
+        Assert.True(secret.Length >= 40);
         var stored = await Db.QueryAsync(Factory, db => db.ApiKeys.SingleAsync(k => k.Name == "support bot", Ct));
-        Assert.Equal(ApiKeyStore.Hash(created.Secret), stored.Hash);
-        Assert.Equal(created.Secret[..12], stored.Prefix);
+        Assert.Equal(ApiKeyStore.Hash(secret), stored.Hash);
+        Assert.Equal(secret[..12], stored.Prefix);
         // The secret itself is nowhere in the row or the audit log.
         var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync(Ct));
         Assert.Equal("apikey.create", audit.Action);
-        Assert.DoesNotContain(created.Secret, audit.AfterJson);
-        Assert.DoesNotContain(created.Secret, stored.Hash);
+        Assert.DoesNotContain(secret, audit.AfterJson);
+        Assert.DoesNotContain(secret, stored.Hash);
     }
 
     [Fact]
@@ -47,18 +52,18 @@ public sealed class ApiKeyServiceTests : IntegrationTest
     {
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "sneaky", PathSlugs = ["owner2-only"] }, owner, Ct);
-        Assert.False(created.Result.Succeeded);
-        Assert.Contains("owner2-only", created.Result.Errors[nameof(ApiKeyInput.PathSlugs)]);
-        Assert.Null(created.Secret);
+        Assert.False(created.Succeeded);
+        Assert.Contains("owner2-only", created.FieldErrors[nameof(ApiKeyInput.PathSlugs)]);
+        Assert.Null(created.Value);
     }
 
     [Fact]
     public async Task Create_AllPaths_AdminOnly()
     {
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
-        Assert.False((await _keys.CreateAsync(new ApiKeyInput { Name = "everything", AllPaths = true }, owner, Ct)).Result.Succeeded);
+        Assert.False((await _keys.CreateAsync(new ApiKeyInput { Name = "everything", AllPaths = true }, owner, Ct)).Succeeded);
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
-        Assert.True((await _keys.CreateAsync(new ApiKeyInput { Name = "everything", AllPaths = true }, admin, Ct)).Result.Succeeded);
+        Assert.True((await _keys.CreateAsync(new ApiKeyInput { Name = "everything", AllPaths = true }, admin, Ct)).Succeeded);
     }
 
     [Theory]
@@ -69,7 +74,7 @@ public sealed class ApiKeyServiceTests : IntegrationTest
     {
         var user = await Principals.ForAsync(Factory, email);
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "x", PathSlugs = ["support-reply-draft"] }, user, Ct);
-        Assert.False(created.Result.Succeeded);
+        Assert.False(created.Succeeded);
         Assert.Empty(await _keys.ListAsync(user, Ct));
     }
 
@@ -84,7 +89,7 @@ public sealed class ApiKeyServiceTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var input = new ApiKeyInput { Name = name, PathSlugs = path == "" ? [] : [path], Scopes = scope == "" ? [] : [scope] };
         var created = await _keys.CreateAsync(input, admin, Ct);
-        Assert.True(created.Result.Errors.ContainsKey(field), string.Join("; ", created.Result.Errors));
+        Assert.True(created.FieldErrors.ContainsKey(field), string.Join("; ", created.Problems));
     }
 
     [Fact]
@@ -110,10 +115,10 @@ public sealed class ApiKeyServiceTests : IntegrationTest
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "o2", PathSlugs = ["owner2-only"] }, owner2, Ct);
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
 
-        var result = await _keys.RevokeAsync(created.Key!.Id, owner, Ct);
+        var result = await _keys.RevokeAsync(created.Value!.Key.Id, owner, Ct);
 
         Assert.False(result.Succeeded);
-        Assert.NotNull(await Factory.Services.GetRequiredService<ApiKeyStore>().FindAsync(created.Secret!, Ct));
+        Assert.NotNull(await Factory.Services.GetRequiredService<ApiKeyStore>().FindAsync(created.Value.Secret, Ct));
     }
 
     [Fact]
@@ -121,9 +126,9 @@ public sealed class ApiKeyServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "k", PathSlugs = ["ticket-triage"] }, admin, Ct);
-        Assert.True((await _keys.RevokeAsync(created.Key!.Id, admin, Ct)).Succeeded);
-        var again = await _keys.RevokeAsync(created.Key.Id, admin, Ct);
-        Assert.Contains(TestUsers.Admin, again.Errors.Values.Single());
+        Assert.True((await _keys.RevokeAsync(created.Value!.Key.Id, admin, Ct)).Succeeded);
+        var again = await _keys.RevokeAsync(created.Value.Key.Id, admin, Ct);
+        Assert.Contains(TestUsers.Admin, again.Problems.Values.Single());
         Assert.Equal("apikey.revoke", (await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync(Ct))).Action);
     }
 
@@ -141,7 +146,7 @@ public sealed class ApiKeyServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await _keys.CreateAsync(new ApiKeyInput { Name = "used", PathSlugs = ["ticket-triage"] }, admin, Ct);
-        Assert.NotNull(await Factory.Services.GetRequiredService<ApiKeyStore>().FindAsync(created.Secret!, Ct));
+        Assert.NotNull(await Factory.Services.GetRequiredService<ApiKeyStore>().FindAsync(created.Value!.Secret, Ct));
 
         DateTime? lastUsed = null;
         for (var i = 0; i < 50 && lastUsed is null; i++)

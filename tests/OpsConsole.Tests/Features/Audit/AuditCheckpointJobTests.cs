@@ -10,6 +10,7 @@ using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Audit;
 
+[Trait("Category", "Integration")]
 public sealed class AuditCheckpointJobTests : IAsyncLifetime
 {
     private readonly CheckpointFactory _factory = new();

@@ -4,10 +4,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Tests.Features.Audit;
 
 /// <summary>The chain across restarts and across the upgrade from the unkeyed chain: tests that restart the app on one database.</summary>
+[Trait("Category", "Integration")]
 public sealed class AuditCheckpointTests : IAsyncLifetime
 {
     private OpsConsoleFactory _factory = new();
@@ -81,6 +83,8 @@ public sealed class AuditCheckpointTests : IAsyncLifetime
         Assert.Equal(await HeadIdAsync(), result.GetProperty("checkpointId").GetInt64());
     }
 
+    // A generated key file is the SQLite default; PostgreSQL requires a configured key (AuditChainKeyTests).
+    [Trait("Provider", "SqliteOnly")]
     [Fact]
     public async Task Start_NoConfiguredKey_KeyFileBesideKeyRingReadableByOwnerOnly()
     {

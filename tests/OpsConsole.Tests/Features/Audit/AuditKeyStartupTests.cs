@@ -5,6 +5,7 @@ using OpsConsole.Tests.Infrastructure;
 namespace OpsConsole.Tests.Features.Audit;
 
 /// <summary>The console refuses to start rather than keep a chain it could not verify later.</summary>
+[Trait("Category", "Integration")]
 public sealed class AuditKeyStartupTests
 {
     private static Dictionary<string, string> Env(string database, params (string Key, string Value)[] extra)
@@ -43,6 +44,8 @@ public sealed class AuditKeyStartupTests
         Assert.Contains("32", stderr);
     }
 
+    // Key files are the SQLite default; PostgreSQL requires a configured key.
+    [Trait("Provider", "SqliteOnly")]
     [Fact]
     public async Task Start_KeyFileMissingButCheckpointsExist_RefusesInsteadOfNewKey()
     {

@@ -17,6 +17,7 @@ namespace OpsConsole.Tests.Features.Controls;
 /// The client library against the real console on Kestrel (real sockets, WebSockets for push):
 /// push, the last snapshot when the console goes away, and the sender under rate limiting.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ClientAgainstConsoleTests : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -124,8 +125,13 @@ public sealed class ClientAgainstConsoleTests : IAsyncLifetime
             {
                 var e = new InferenceEvent
                 {
-                    Path = "ticket-triage", Outcome = "ok", Output = "queue 3", Confidence = 0.9, LatencyMs = 120,
-                    OccurredAt = DateTimeOffset.UtcNow, Unit = "user-" + i,
+                    Path = "ticket-triage",
+                    Outcome = "ok",
+                    Output = "queue 3",
+                    Confidence = 0.9,
+                    LatencyMs = 120,
+                    OccurredAt = DateTimeOffset.UtcNow,
+                    Unit = "user-" + i,
                 };
                 ids.Add(e.EventId);
                 client.Track(e);
@@ -143,7 +149,7 @@ public sealed class ClientAgainstConsoleTests : IAsyncLifetime
             Assert.Equal(0, stats.Dropped + stats.DroppedPermanently + stats.Rejected);
             Assert.True(stats.Retries > 0, "the rate limiter should have answered 429 at least once");
         }
-        var stored = await Db.QueryAsync(_factory, db => db.InferenceEvents.Where(e => ids.Contains(e.EventId)).CountAsync(Ct));
+        var stored = await Db.QueryAsync(_factory, db => db.Set<OpsConsole.Web.Features.Events.InferenceEvent>().Where(e => ids.Contains(e.EventId)).CountAsync(Ct));
         Assert.Equal(60, stored);
     }
 }

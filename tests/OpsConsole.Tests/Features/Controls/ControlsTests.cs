@@ -10,10 +10,13 @@ using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Controls;
 
 /// <summary>Kill switch, rollout and the decision/config APIs against the real app on SQLite.</summary>
+[Trait("Category", "Integration")]
 public sealed class ControlsTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -35,8 +38,8 @@ public sealed class ControlsTests : IntegrationTest
         var created = await Factory.Services.GetRequiredService<ApiKeyService>().CreateAsync(
             new ApiKeyInput { Name = "k-" + Guid.NewGuid().ToString("N")[..6], Scopes = scopes, PathSlugs = [.. paths], AllPaths = paths.Length == 0 },
             Principals.Admin("admin"), Ct);
-        Assert.True(created.Result.Succeeded);
-        return created.Secret!;
+        Assert.True(created.Succeeded);
+        return created.Value!.Secret;
     }
 
     [Theory]
@@ -188,7 +191,7 @@ public sealed class ControlsTests : IntegrationTest
         Assert.Equal(v0 + 1, await VersionAsync("support-reply-draft"));
         Assert.True((await Controls.DecreaseRolloutAsync("support-reply-draft", 25, 10, "too many complaints", owner, Ct)).Succeeded);
         Assert.Equal(v0 + 2, await VersionAsync("support-reply-draft"));
-        var (requested, _) = await Controls.RequestIncreaseAsync("support-reply-draft", 20, "complaints handled", owner, Ct);
+        var requested = await Controls.RequestIncreaseAsync("support-reply-draft", 20, "complaints handled", owner, Ct);
         Assert.True(requested.Succeeded);
         Assert.Equal(v0 + 2, await VersionAsync("support-reply-draft"));  // a request changes nothing yet
         Assert.False((await Controls.DecreaseRolloutAsync("support-reply-draft", 10, 30, "not a decrease", owner, Ct)).Succeeded);
@@ -205,8 +208,9 @@ public sealed class ControlsTests : IntegrationTest
         using var api = Api();
 
         // On-call may lower but not request an increase.
-        Assert.False((await Controls.RequestIncreaseAsync("support-reply-draft", 50, "more", oncall, Ct)).Result.Succeeded);
-        var (result, id) = await Controls.RequestIncreaseAsync("support-reply-draft", 50, "quality has held for a week", ownerA, Ct);
+        Assert.False((await Controls.RequestIncreaseAsync("support-reply-draft", 50, "more", oncall, Ct)).Succeeded);
+        var result = await Controls.RequestIncreaseAsync("support-reply-draft", 50, "quality has held for a week", ownerA, Ct);
+        var id = result.Value;
         Assert.True(result.Succeeded);
         var request = await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct));
         Assert.Equal((25, 50, RolloutRequestStates.Pending), (request.FromPercent, request.ToPercent, request.State));
@@ -216,21 +220,21 @@ public sealed class ControlsTests : IntegrationTest
         Assert.Equal(100, decided.Threshold);
         Assert.Contains("needs ≥ 100", decided.Evidence);
 
-        Assert.Contains("second owner", (await Controls.ApproveAsync(id!.Value, 25, "fine", null, ownerA, Ct)).Error);
-        var blocked = await Controls.ApproveAsync(id.Value, 25, "fine", null, ownerB, Ct);
+        Assert.Contains("second owner", (await Controls.ApproveAsync(id, 25, "fine", null, ownerA, Ct)).Error);
+        var blocked = await Controls.ApproveAsync(id, 25, "fine", null, ownerB, Ct);
         Assert.False(blocked.Succeeded);
-        Assert.Contains(blocked.FailingGates!, g => g.Gate == "decided reviews");
-        Assert.Contains("Only an admin may override", (await Controls.ApproveAsync(id.Value, 25, "fine", "I say so", ownerB, Ct)).Error);
+        Assert.Contains(blocked.Value!, g => g.Gate == "decided reviews");
+        Assert.Contains("Only an admin may override", (await Controls.ApproveAsync(id, 25, "fine", "I say so", ownerB, Ct)).Error);
         Assert.Equal(25, (await api.GetFromJsonAsync<ConfigDocument>("/api/v1/config", Ct))!.Paths.Single(p => p.Slug == "support-reply-draft").RolloutPercent);
 
-        Assert.True((await Controls.ApproveAsync(id.Value, 25, "ok for the launch", "launch needs it; reviews are being backfilled", admin, Ct)).Succeeded);
+        Assert.True((await Controls.ApproveAsync(id, 25, "ok for the launch", "launch needs it; reviews are being backfilled", admin, Ct)).Succeeded);
         Assert.Equal(50, (await api.GetFromJsonAsync<ConfigDocument>("/api/v1/config", Ct))!.Paths.Single(p => p.Slug == "support-reply-draft").RolloutPercent);
         var done = await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct));
         Assert.Equal((RolloutRequestStates.Applied, "admin@opsconsole.local"), (done.State, done.DecidedByName));
         Assert.NotNull(done.OverrideReason);
         var overrideEntry = await Db.QueryAsync(Factory, db => db.AuditEntries.SingleAsync(a => a.Action == "rollout.override", Ct));
         Assert.Contains("backfilled", overrideEntry.AfterJson);
-        Assert.Contains("Already applied by admin@opsconsole.local", (await Controls.ApproveAsync(id.Value, 50, "again", null, ownerB, Ct)).Error);
+        Assert.Contains("Already applied by admin@opsconsole.local", (await Controls.ApproveAsync(id, 50, "again", null, ownerB, Ct)).Error);
     }
 
     [Fact]
@@ -250,12 +254,12 @@ public sealed class ControlsTests : IntegrationTest
             return await db.SaveChangesAsync(Ct);
         });
 
-        var (_, id) = await Controls.RequestIncreaseAsync("ticket-triage", 75, "drift fixed", ownerA, Ct);
-        var blocked = await Controls.ApproveAsync(id!.Value, 50, null, null, ownerB, Ct);
-        Assert.Contains(blocked.FailingGates!, g => g.Gate == "no open SEV1/SEV2 incident" && g.Evidence.Contains("Confidence drift"));
+        var id = (await Controls.RequestIncreaseAsync("ticket-triage", 75, "drift fixed", ownerA, Ct)).Value;
+        var blocked = await Controls.ApproveAsync(id, 50, null, null, ownerB, Ct);
+        Assert.Contains(blocked.Value!, g => g.Gate == "no open SEV1/SEV2 incident" && g.Evidence.Contains("Confidence drift"));
 
         await Db.QueryAsync(Factory, db => db.Incidents.ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, IncidentStatuses.Resolved), Ct));
-        Assert.True((await Controls.ApproveAsync(id.Value, 50, "looks good", null, ownerB, Ct)).Succeeded);
+        Assert.True((await Controls.ApproveAsync(id, 50, "looks good", null, ownerB, Ct)).Succeeded);
         Assert.Equal(75, await Db.QueryAsync(Factory, db => db.Paths.Where(x => x.Id == pathId).Select(x => x.RolloutPercent).SingleAsync(Ct)));
     }
 
@@ -264,14 +268,14 @@ public sealed class ControlsTests : IntegrationTest
     {
         var ownerA = await Principals.ForAsync(Factory, "owner@opsconsole.local");
         var ownerB = await Principals.ForAsync(Factory, "owner2@opsconsole.local");
-        var (_, first) = await Controls.RequestIncreaseAsync("support-reply-draft", 40, "step up", ownerA, Ct);
-        Assert.Contains("already has a pending", (await Controls.RequestIncreaseAsync("support-reply-draft", 60, "more", ownerB, Ct)).Result.Error);
-        Assert.False((await Controls.RejectAsync(first!.Value, "", ownerB, Ct)).Succeeded);
-        Assert.True((await Controls.RejectAsync(first.Value, "wait for the holiday peak to pass", ownerB, Ct)).Succeeded);
+        var first = (await Controls.RequestIncreaseAsync("support-reply-draft", 40, "step up", ownerA, Ct)).Value;
+        Assert.Contains("already has a pending", (await Controls.RequestIncreaseAsync("support-reply-draft", 60, "more", ownerB, Ct)).Error);
+        Assert.False((await Controls.RejectAsync(first, "", ownerB, Ct)).Succeeded);
+        Assert.True((await Controls.RejectAsync(first, "wait for the holiday peak to pass", ownerB, Ct)).Succeeded);
 
-        var (_, second) = await Controls.RequestIncreaseAsync("support-reply-draft", 40, "peak passed", ownerA, Ct);
-        Assert.False((await Controls.CancelAsync(second!.Value, ownerB, Ct)).Succeeded);
-        Assert.True((await Controls.CancelAsync(second.Value, ownerA, Ct)).Succeeded);
+        var second = (await Controls.RequestIncreaseAsync("support-reply-draft", 40, "peak passed", ownerA, Ct)).Value;
+        Assert.False((await Controls.CancelAsync(second, ownerB, Ct)).Succeeded);
+        Assert.True((await Controls.CancelAsync(second, ownerA, Ct)).Succeeded);
         var states = await Db.QueryAsync(Factory, db => db.RolloutRequests.OrderBy(r => r.Id).Select(r => r.State).ToListAsync(Ct));
         Assert.Equal([RolloutRequestStates.Rejected, RolloutRequestStates.Cancelled], states);
     }

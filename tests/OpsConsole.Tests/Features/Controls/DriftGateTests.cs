@@ -8,6 +8,7 @@ using OpsConsole.Web.Features.Paths;
 namespace OpsConsole.Tests.Features.Controls;
 
 /// <summary>The rollout gate "last drift check not alert", held against the latest stored drift run at request and at approval.</summary>
+[Trait("Category", "Integration")]
 public sealed class DriftGateTests : IntegrationTest
 {
     private const string Slug = "ticket-triage";
@@ -35,8 +36,14 @@ public sealed class DriftGateTests : IntegrationTest
         var to = DateTime.UtcNow.AddMinutes(-endedMinutesAgo);
         var run = new DriftCheckRun
         {
-            PathId = pathId, CurrentFrom = to.AddHours(-1), CurrentTo = to, ReferenceFrom = to.AddDays(-8), ReferenceTo = to.AddDays(-1),
-            RanAt = to.AddMinutes(1), Verdict = verdict, Handled = true,
+            PathId = pathId,
+            CurrentFrom = to.AddHours(-1),
+            CurrentTo = to,
+            ReferenceFrom = to.AddDays(-8),
+            ReferenceTo = to.AddDays(-1),
+            RanAt = to.AddMinutes(1),
+            Verdict = verdict,
+            Handled = true,
         };
         db.DriftCheckRuns.Add(run);
         await db.SaveChangesAsync(Ct);
@@ -57,7 +64,8 @@ public sealed class DriftGateTests : IntegrationTest
         var ownerA = await Principals.ForAsync(Factory, TestUsers.Owner);
         var ownerB = await Principals.ForAsync(Factory, TestUsers.Owner2);
 
-        var (result, id) = await Controls.RequestIncreaseAsync(Slug, 75, "drift is gone, we think", ownerA, Ct);
+        var result = await Controls.RequestIncreaseAsync(Slug, 75, "drift is gone, we think", ownerA, Ct);
+        var id = result.Value;
 
         // A failing gate does not stop the request (as with every gate); it is kept failing with it and blocks the approval.
         Assert.True(result.Succeeded);
@@ -70,9 +78,9 @@ public sealed class DriftGateTests : IntegrationTest
         Assert.False(now.Passed);
         Assert.Equal($"/paths/{Slug}/drift/{alert}", now.Link);
 
-        var blocked = await Controls.ApproveAsync(id!.Value, 50, "fine", null, ownerB, Ct);
+        var blocked = await Controls.ApproveAsync(id, 50, "fine", null, ownerB, Ct);
         Assert.False(blocked.Succeeded);
-        Assert.Contains(blocked.FailingGates!, g => g.Gate == Gate);
+        Assert.Contains(blocked.Value!, g => g.Gate == Gate);
         Assert.Equal(50, await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == Slug).Select(p => p.RolloutPercent).SingleAsync(Ct)));
     }
 
@@ -82,15 +90,15 @@ public sealed class DriftGateTests : IntegrationTest
         await StoreRunAsync(DriftVerdicts.Ok, endedMinutesAgo: 30);
         var ownerA = await Principals.ForAsync(Factory, TestUsers.Owner);
         var ownerB = await Principals.ForAsync(Factory, TestUsers.Owner2);
-        var (_, id) = await Controls.RequestIncreaseAsync(Slug, 75, "quality held", ownerA, Ct);
+        var id = (await Controls.RequestIncreaseAsync(Slug, 75, "quality held", ownerA, Ct)).Value;
         Assert.True((await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct))).GatesAtRequest.Single(g => g.Gate == Gate).Passed);
 
         await StoreRunAsync(DriftVerdicts.Alert);
-        var blocked = await Controls.ApproveAsync(id!.Value, 50, "fine", null, ownerB, Ct);
+        var blocked = await Controls.ApproveAsync(id, 50, "fine", null, ownerB, Ct);
 
         Assert.False(blocked.Succeeded);
         Assert.Contains(Gate, blocked.Error);
-        var failing = Assert.Single(blocked.FailingGates!);
+        var failing = Assert.Single(blocked.Value!);
         Assert.Equal(Gate, failing.Gate);
         Assert.Equal(RolloutRequestStates.Pending, await Db.QueryAsync(Factory, db => db.RolloutRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync(Ct)));
     }
@@ -113,8 +121,8 @@ public sealed class DriftGateTests : IntegrationTest
         Assert.Contains(ranAt.ToString("yyyy-MM-dd HH:mm"), gate.Evidence);
         Assert.Equal($"/paths/{Slug}/drift/{latest}", gate.Link);
 
-        var (_, id) = await Controls.RequestIncreaseAsync(Slug, 75, "steady", await Principals.ForAsync(Factory, TestUsers.Owner), Ct);
-        Assert.True((await Controls.ApproveAsync(id!.Value, 50, null, null, await Principals.ForAsync(Factory, TestUsers.Owner2), Ct)).Succeeded);
+        var id = (await Controls.RequestIncreaseAsync(Slug, 75, "steady", await Principals.ForAsync(Factory, TestUsers.Owner), Ct)).Value;
+        Assert.True((await Controls.ApproveAsync(id, 50, null, null, await Principals.ForAsync(Factory, TestUsers.Owner2), Ct)).Succeeded);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Tests.Features.Controls;
 
@@ -10,6 +11,7 @@ namespace OpsConsole.Tests.Features.Controls;
 /// A flip, a decrease or an approval carries the state its person saw; when someone changed it
 /// meanwhile nothing happens and the person is told who changed it and when.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class StaleViewTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -87,12 +89,12 @@ public sealed class StaleViewTests : IntegrationTest
         var ownerA = await Principals.ForAsync(Factory, TestUsers.Owner);
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var oncall = await Principals.ForAsync(Factory, TestUsers.OnCall);
-        var (_, id) = await Controls.RequestIncreaseAsync("support-reply-draft", 50, "held a week", ownerA, Ct);
+        var id = (await Controls.RequestIncreaseAsync("support-reply-draft", 50, "held a week", ownerA, Ct)).Value;
         // The admin opens "Approve" at 25 %; on-call lowers to 10 % meanwhile.
         Assert.True((await Controls.DecreaseRolloutAsync("support-reply-draft", 25, 10, "complaints", oncall, Ct)).Succeeded);
         var lowered = await PathAsync("support-reply-draft");
 
-        var stale = await Controls.ApproveAsync(id!.Value, 25, "ok", "launch needs it", admin, Ct);
+        var stale = await Controls.ApproveAsync(id, 25, "ok", "launch needs it", admin, Ct);
 
         Assert.False(stale.Succeeded);
         Assert.Contains($"set to 10 % by {TestUsers.OnCall} at {lowered.RolloutChangedAt:yyyy-MM-dd HH:mm:ss} UTC", stale.Error);
@@ -106,12 +108,12 @@ public sealed class StaleViewTests : IntegrationTest
         var ownerA = await Principals.ForAsync(Factory, TestUsers.Owner);
         var ownerB = await Principals.ForAsync(Factory, TestUsers.Owner2);
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
-        var (_, id) = await Controls.RequestIncreaseAsync("support-reply-draft", 50, "held a week", ownerA, Ct);
+        var id = (await Controls.RequestIncreaseAsync("support-reply-draft", 50, "held a week", ownerA, Ct)).Value;
         // Owner B and the admin both open the pending request; owner B rejects first.
-        Assert.True((await Controls.RejectAsync(id!.Value, "wait for the peak to pass", ownerB, Ct)).Succeeded);
+        Assert.True((await Controls.RejectAsync(id, "wait for the peak to pass", ownerB, Ct)).Succeeded);
         var rejected = await Db.QueryAsync(Factory, db => db.RolloutRequests.SingleAsync(r => r.Id == id, Ct));
 
-        var stale = await Controls.ApproveAsync(id.Value, 25, "ok", "launch needs it", admin, Ct);
+        var stale = await Controls.ApproveAsync(id, 25, "ok", "launch needs it", admin, Ct);
 
         Assert.False(stale.Succeeded);
         Assert.Contains($"Already rejected by {TestUsers.Owner2} at {rejected.DecidedAt:yyyy-MM-dd HH:mm:ss} UTC", stale.Error);

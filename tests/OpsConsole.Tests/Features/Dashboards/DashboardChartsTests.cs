@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
@@ -67,7 +68,7 @@ public sealed class DashboardChartsTests
     [Fact]
     public void Cards_QueuePastItsSla_Breached_FiguresWithoutSlo_Info()
     {
-        var path = new OperatingPath { ReviewSlaMinutes = 60, Slo = new PathSlo { QualityTarget = 0.9 } };
+        var path = new OperatingPathView { ReviewSlaMinutes = 60, Slo = new PathSlo { QualityTarget = 0.9 } };
         var now = From.AddHours(2);
         var data = Data(Metrics(10)) with { Current = Metrics(10, quality: 0.95), Queue = new QueueState(4, now.AddMinutes(-61)) };
 

@@ -1,4 +1,5 @@
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
@@ -15,10 +16,22 @@ public class DashboardMetricsTests
         }
         return new PathRollup
         {
-            Events = d.Events, Ok = d.Ok, Errors = d.Errors, Timeouts = d.Timeouts, Fallbacks = d.Fallbacks, CostUsd = d.CostUsd,
-            RoutedLowConfidence = d.RoutedLowConfidence, RoutedError = d.RoutedError, RoutedQaSample = d.RoutedQaSample,
-            Approved = d.Approved, Corrected = d.Corrected, Rejected = d.Rejected, QaApproved = d.QaApproved, QaDecided = d.QaDecided,
-            Latency = d.Latency.ToBytes(), Confidence = RollupDelta.HistogramBytes(d.Confidence),
+            Events = d.Events,
+            Ok = d.Ok,
+            Errors = d.Errors,
+            Timeouts = d.Timeouts,
+            Fallbacks = d.Fallbacks,
+            CostUsd = d.CostUsd,
+            RoutedLowConfidence = d.RoutedLowConfidence,
+            RoutedError = d.RoutedError,
+            RoutedQaSample = d.RoutedQaSample,
+            Approved = d.Approved,
+            Corrected = d.Corrected,
+            Rejected = d.Rejected,
+            QaApproved = d.QaApproved,
+            QaDecided = d.QaDecided,
+            Latency = d.Latency.ToBytes(),
+            Confidence = RollupDelta.HistogramBytes(d.Confidence),
         };
     }
 

@@ -7,10 +7,12 @@ using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
 /// <summary>The dashboard's whole view on fixtures posted through the API: breakdowns, periods, queue, incidents, compaction.</summary>
+[Trait("Category", "Integration")]
 public sealed class DashboardServiceTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

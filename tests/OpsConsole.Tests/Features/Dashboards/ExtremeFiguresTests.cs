@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Components.Shared;
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
@@ -13,6 +15,7 @@ namespace OpsConsole.Tests.Features.Dashboards;
 /// could write (counts at long.MaxValue): every figure of the dashboard and the overview still
 /// renders, and the charts' JSON is what the browser can take.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ExtremeFiguresTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -37,10 +40,19 @@ public sealed class ExtremeFiguresTests : IntegrationTest
         {
             db.PathRollups.Add(new PathRollup
             {
-                PathId = pathId, ModelVersion = model, BucketStart = bucket, Events = long.MaxValue, Ok = long.MaxValue,
-                CostUsd = 1e308, InputTokens = long.MaxValue, OutputTokens = long.MaxValue,
-                Latency = SketchAtMaxDouble(), Confidence = RollupDelta.HistogramBytes(new ConfidenceHistogram()),
-                Approved = long.MaxValue, QaApproved = 1, QaDecided = 1,
+                PathId = pathId,
+                ModelVersion = model,
+                BucketStart = bucket,
+                Events = long.MaxValue,
+                Ok = long.MaxValue,
+                CostUsd = 1e308,
+                InputTokens = long.MaxValue,
+                OutputTokens = long.MaxValue,
+                Latency = SketchAtMaxDouble(),
+                Confidence = RollupDelta.HistogramBytes(new ConfidenceHistogram()),
+                Approved = long.MaxValue,
+                QaApproved = 1,
+                QaDecided = 1,
             });
         }
         await db.SaveChangesAsync(Ct);
@@ -130,6 +142,6 @@ public sealed class ExtremeFiguresTests : IntegrationTest
         Assert.Equal("—", Figures.Pct(null));
         Assert.Equal("$0.0042", Figures.Usd(0.0042));
         Assert.Equal("85.0 %", Figures.Pct(0.85));
-        Assert.Equal(Figures.OutOfRange, Figures.Delta(double.PositiveInfinity, 1, v => v.ToString()));
+        Assert.Equal(Figures.OutOfRange, Figures.Change(double.PositiveInfinity, 1, v => v.ToString()));
     }
 }

@@ -5,9 +5,13 @@ using OpsConsole.Tests.Features.Ingestion;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
+[Trait("Category", "Integration")]
 public sealed class FailurePatternTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -50,7 +54,7 @@ public sealed class FailurePatternTests : IntegrationTest
         var item = await Db.QueryAsync(Factory, db => db.ReviewItems.Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, e.EventId })
             .Where(x => x.EventId == "low-1").Select(x => x.Id).SingleAsync(Ct));
         await queue.ClaimAsync(item, reviewer, Ct);
-        Assert.True((await queue.DecideAsync(item, new DecisionInput(Decision.Reject, null, ["hallucination", "wrong-tone"]), reviewer, Ct)).Succeeded);
+        Assert.True((await queue.DecideAsync(item, new DecisionInput(ReviewDecision.Reject, null, ["hallucination", "wrong-tone"]), reviewer, Ct)).Succeeded);
 
         var pathId = await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == "support-reply-draft").Select(p => p.Id).SingleAsync(Ct));
         var patterns = await Factory.Services.GetRequiredService<FailurePatternService>().ListAsync(pathId, now.AddDays(-1), now.AddMinutes(1), Ct);

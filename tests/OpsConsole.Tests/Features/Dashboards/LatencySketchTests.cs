@@ -1,4 +1,5 @@
 using OpsConsole.Web.Features.Dashboards;
+using OpsConsole.Web.Features.Metrics;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 

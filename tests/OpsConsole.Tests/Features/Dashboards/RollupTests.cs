@@ -6,10 +6,13 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Dashboards;
 
 /// <summary>Rollups kept up by ingestion and review equal rollups recomputed from the raw data.</summary>
+[Trait("Category", "Integration")]
 public sealed class RollupTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -51,20 +54,20 @@ public sealed class RollupTests : IntegrationTest
             Assert.True((await queue.ClaimAsync(items[i], alice, Ct)).Succeeded);
             var decision = (i % 3) switch
             {
-                0 => new DecisionInput(Decision.Approve),
-                1 => new DecisionInput(Decision.Correct, "fixed text"),
-                _ => new DecisionInput(Decision.Reject, null, ["hallucination"]),
+                0 => new DecisionInput(ReviewDecision.Approve),
+                1 => new DecisionInput(ReviewDecision.Correct, "fixed text"),
+                _ => new DecisionInput(ReviewDecision.Reject, null, ["hallucination"]),
             };
             Assert.True((await queue.DecideAsync(items[i], decision, alice, Ct)).Succeeded);
         }
         Assert.True((await queue.ReopenAsync(items[0], Principals.Admin("boss"), Ct)).Succeeded);
         await queue.ClaimAsync(items[0], Principals.Admin("bob"), Ct);
-        Assert.True((await queue.DecideAsync(items[0], new DecisionInput(Decision.Reject, null, ["wrong-tone"]), Principals.Admin("bob"), Ct)).Succeeded);
+        Assert.True((await queue.DecideAsync(items[0], new DecisionInput(ReviewDecision.Reject, null, ["wrong-tone"]), Principals.Admin("bob"), Ct)).Succeeded);
 
         var dbFactory = Factory.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
         await using var db = await dbFactory.CreateDbContextAsync(Ct);
         var pathId = await db.Paths.Where(p => p.Slug == "support-reply-draft").Select(p => p.Id).SingleAsync(Ct);
-        var expected = await RollupCounting.ComputeAsync(db, pathId, Ct);
+        var expected = await RollupRebuild.ComputeAsync(db, pathId, Ct);
         var stored = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
 
         Assert.Equal(240, stored.Where(x => x.Segment == "").Sum(x => x.Events));
@@ -92,7 +95,7 @@ public sealed class RollupTests : IntegrationTest
         Assert.Equal(12, all.Decided);
 
         // The rebuild command produces the same rows.
-        await RollupCounting.RebuildAsync(db, pathId, Ct);
+        await RollupRebuild.RebuildAsync(db, pathId, Ct);
         var rebuilt = await db.PathRollups.AsNoTracking().Where(x => x.PathId == pathId).ToListAsync(Ct);
         Assert.Equal(stored.Sum(x => x.Events), rebuilt.Sum(x => x.Events));
         Assert.Equal(stored.Sum(x => x.Rejected), rebuilt.Sum(x => x.Rejected));

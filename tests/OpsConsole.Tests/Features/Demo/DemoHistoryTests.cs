@@ -9,6 +9,9 @@ using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Demo;
 
@@ -16,6 +19,7 @@ namespace OpsConsole.Tests.Features.Demo;
 /// A fresh demo gets a week of past traffic through the events API: the drift check then has a
 /// reference, stays quiet while ticket-triage's traffic is unchanged and alerts after its model change.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class DemoHistoryTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -10,10 +10,15 @@ using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Notifications;
+using OpsConsole.Web.Features.Webhooks;
 
 namespace OpsConsole.Tests.Features.Drift;
 
 /// <summary>Drift checks on rollups: one stored run per window, incidents opened once, containment once.</summary>
+[Trait("Category", "Integration")]
 public sealed class DriftCheckTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -38,8 +43,16 @@ public sealed class DriftCheckTests : IntegrationTest
             }
             rows.Add(new PathRollup
             {
-                PathId = pathId, ModelVersion = "m", BucketStart = at, BucketMinutes = 1, Events = d.Events, Ok = d.Ok, Errors = d.Errors, CostUsd = d.CostUsd,
-                Latency = d.Latency.ToBytes(), Confidence = RollupDelta.HistogramBytes(d.Confidence),
+                PathId = pathId,
+                ModelVersion = "m",
+                BucketStart = at,
+                BucketMinutes = 1,
+                Events = d.Events,
+                Ok = d.Ok,
+                Errors = d.Errors,
+                CostUsd = d.CostUsd,
+                Latency = d.Latency.ToBytes(),
+                Confidence = RollupDelta.HistogramBytes(d.Confidence),
             });
         }
         await Db.QueryAsync(Factory, async db =>
@@ -123,6 +136,9 @@ public sealed class DriftCheckTests : IntegrationTest
         Assert.Equal(("drift", IncidentStatuses.Triggered, await Principals.IdOfAsync(Factory, "oncall@opsconsole.local")), (incident.Cause, incident.Status, incident.AssigneeUserId));
         // The on-call person hears of it.
         Assert.True(await Db.QueryAsync(Factory, db => db.Notifications.AnyAsync(n => n.UserId == incident.AssigneeUserId && n.Kind == "incident", Ct)));
+        // The incident's page links the run that raised it.
+        var detail = await Factory.Services.GetRequiredService<IncidentQueries>().GetAsync(incident.Id, Ct);
+        Assert.Equal(again.Id, detail!.RaisedByRunId);
     }
 
     [Fact]
@@ -222,8 +238,16 @@ public sealed class DriftCheckTests : IntegrationTest
         // The check of the slot before had run too (as it would have 15 minutes earlier).
         await Db.QueryAsync(Factory, async db =>
         {
-            db.DriftCheckRuns.Add(new DriftCheckRun { PathId = pathId, CurrentFrom = w.CurrentFrom.AddMinutes(-15), CurrentTo = w.CurrentTo.AddMinutes(-15),
-                ReferenceFrom = w.ReferenceFrom.AddMinutes(-15), ReferenceTo = w.ReferenceTo.AddMinutes(-15), RanAt = DateTime.UtcNow, Verdict = DriftVerdicts.Ok });
+            db.DriftCheckRuns.Add(new DriftCheckRun
+            {
+                PathId = pathId,
+                CurrentFrom = w.CurrentFrom.AddMinutes(-15),
+                CurrentTo = w.CurrentTo.AddMinutes(-15),
+                ReferenceFrom = w.ReferenceFrom.AddMinutes(-15),
+                ReferenceTo = w.ReferenceTo.AddMinutes(-15),
+                RanAt = DateTime.UtcNow,
+                Verdict = DriftVerdicts.Ok
+            });
             await db.DriftCheckRuns.Where(r => r.CurrentTo == w.CurrentTo).ExecuteDeleteAsync(Ct);
             return await db.SaveChangesAsync(Ct);
         });
@@ -250,13 +274,16 @@ public sealed class DriftCheckTests : IntegrationTest
         var pathId = await PathIdAsync();
         await DriftedAsync(pathId);
         // The incident write fails this time (as a database hiccup would): the job throws after storing its run.
-        await Db.ExecuteAsync(Factory, "CREATE TRIGGER fail_incidents BEFORE INSERT ON Incidents BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+        await Db.ExecuteAsync(Factory, TestDatabase.IsPostgres
+            ? "CREATE FUNCTION fail_incidents() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; " +
+              "CREATE TRIGGER fail_incidents BEFORE INSERT ON Incidents FOR EACH ROW EXECUTE FUNCTION fail_incidents();"
+            : "CREATE TRIGGER fail_incidents BEFORE INSERT ON Incidents BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
         var job = Factory.Services.GetRequiredService<DriftCheckJob>();
         await Assert.ThrowsAnyAsync<Exception>(() => job.RunAsync(pathId, Ct));
         Assert.False(await Db.QueryAsync(Factory, db => db.DriftCheckRuns.Select(r => r.Handled).SingleAsync(Ct)));
 
         // Hangfire retries the job: the stored run is picked up and its incident raised.
-        await Db.ExecuteAsync(Factory, "DROP TRIGGER fail_incidents;");
+        await Db.ExecuteAsync(Factory, TestDatabase.IsPostgres ? "DROP TRIGGER fail_incidents ON Incidents;" : "DROP TRIGGER fail_incidents;");
         await job.RunAsync(pathId, Ct);
         await job.RunAsync(pathId, Ct);
 
@@ -272,9 +299,9 @@ public sealed class DriftCheckTests : IntegrationTest
         var viewer = await Principals.ForAsync(Factory, TestUsers.Viewer);
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
 
-        Assert.Contains("owners and admins", await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), viewer, Ct));
-        Assert.Contains("at least an hour", await Drift.PinBaselineAsync("ticket-triage", from, from.AddMinutes(30), owner, Ct));
-        Assert.Null(await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), owner, Ct));
+        Assert.Contains("owners and admins", (await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), viewer, Ct)).Error);
+        Assert.Contains("at least an hour", (await Drift.PinBaselineAsync("ticket-triage", from, from.AddMinutes(30), owner, Ct)).Error);
+        Assert.Null((await Drift.PinBaselineAsync("ticket-triage", from, from.AddDays(7), owner, Ct)).Error);
 
         var run = await Drift.CheckAsync(await PathIdAsync(), Ct);
         Assert.Equal(("pinned", from, from.AddDays(7)), (run!.ReferenceKind, run.ReferenceFrom, run.ReferenceTo));
@@ -290,8 +317,14 @@ public sealed class DriftCheckTests : IntegrationTest
         var now = DateTime.UtcNow;
         DriftCheckRun Run(int pathId, int daysAgo) => new()
         {
-            PathId = pathId, CurrentTo = now.AddDays(-daysAgo), CurrentFrom = now.AddDays(-daysAgo - 1), ReferenceFrom = now.AddDays(-daysAgo - 8),
-            ReferenceTo = now.AddDays(-daysAgo - 1), RanAt = now.AddDays(-daysAgo), Verdict = DriftVerdicts.Ok, Handled = true,
+            PathId = pathId,
+            CurrentTo = now.AddDays(-daysAgo),
+            CurrentFrom = now.AddDays(-daysAgo - 1),
+            ReferenceFrom = now.AddDays(-daysAgo - 8),
+            ReferenceTo = now.AddDays(-daysAgo - 1),
+            RanAt = now.AddDays(-daysAgo),
+            Verdict = DriftVerdicts.Ok,
+            Handled = true,
         };
         await Db.QueryAsync(Factory, db =>
         {
@@ -311,13 +344,21 @@ public sealed class DriftCheckTests : IntegrationTest
     public async Task Queries_RunOnlyThroughItsOwnPath_PanelHasTheLatestRunsOldestFirst()
     {
         var triage = await PathIdAsync();
-        var start = DateTime.UtcNow.AddDays(-1);
+        // Whole seconds: PostgreSQL keeps microseconds, and the test compares what it reads back.
+        var now = DateTime.UtcNow;
+        var start = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddDays(-1);
         await Db.QueryAsync(Factory, db =>
         {
             db.DriftCheckRuns.AddRange(Enumerable.Range(0, DriftQueries.MaxRuns + 20).Select(i => new DriftCheckRun
             {
-                PathId = triage, CurrentTo = start.AddMinutes(i), CurrentFrom = start.AddMinutes(i).AddHours(-24), ReferenceFrom = start.AddDays(-8),
-                ReferenceTo = start.AddDays(-1), RanAt = start.AddMinutes(i), Verdict = DriftVerdicts.Ok, Handled = true,
+                PathId = triage,
+                CurrentTo = start.AddMinutes(i),
+                CurrentFrom = start.AddMinutes(i).AddHours(-24),
+                ReferenceFrom = start.AddDays(-8),
+                ReferenceTo = start.AddDays(-1),
+                RanAt = start.AddMinutes(i),
+                Verdict = DriftVerdicts.Ok,
+                Handled = true,
             }));
             return db.SaveChangesAsync(Ct);
         });

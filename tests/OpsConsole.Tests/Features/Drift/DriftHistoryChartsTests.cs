@@ -5,8 +5,8 @@ namespace OpsConsole.Tests.Features.Drift;
 
 public sealed class DriftHistoryChartsTests
 {
-    private static DriftCheckRun Run(DateTime at, params DriftStatistic[] stats) =>
-        new() { CurrentTo = at, CurrentFrom = at.AddHours(-24), Statistics = [.. stats], Verdict = DriftVerdicts.Ok };
+    private static DriftRunView Run(DateTime at, params DriftStatistic[] stats) =>
+        DriftRunView.From(new() { CurrentTo = at, CurrentFrom = at.AddHours(-24), Statistics = [.. stats], Verdict = DriftVerdicts.Ok });
 
     private static JsonElement Json(object options) => JsonSerializer.SerializeToElement(options);
 

@@ -15,6 +15,7 @@ namespace OpsConsole.Tests.Features.Ingestion;
 /// A body over 4 MB on real Kestrel sockets: the client must hear a 413 problem, with or without
 /// Content-Length, instead of a connection closed under it while it is still sending.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class BodyLimitTests : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

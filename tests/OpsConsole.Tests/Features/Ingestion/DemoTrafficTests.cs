@@ -4,6 +4,7 @@ using OpsConsole.Web.Features.Demo;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
+[Trait("Category", "Integration")]
 public sealed class DemoTrafficTests : IntegrationTest
 {
     [Fact]

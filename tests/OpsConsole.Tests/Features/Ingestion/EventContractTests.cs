@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 

@@ -3,9 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Explorer;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
+[Trait("Category", "Integration")]
 public sealed class EventExplorerTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

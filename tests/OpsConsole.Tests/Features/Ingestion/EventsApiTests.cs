@@ -8,10 +8,13 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Ingestion;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
 /// <summary>The ingestion contract through HTTP on the real app and a real SQLite file.</summary>
+[Trait("Category", "Integration")]
 public class EventsApiTests : IClassFixture<OpsConsoleFactory>
 {
     private readonly OpsConsoleFactory _factory;
@@ -34,8 +37,8 @@ public class EventsApiTests : IClassFixture<OpsConsoleFactory>
     {
         var service = _factory.Services.GetRequiredService<ApiKeyService>();
         var created = await service.CreateAsync(input, await Principals.ForAsync(_factory, email), Ct);
-        Assert.True(created.Result.Succeeded, string.Join("; ", created.Result.Errors.Values));
-        return created.Secret!;
+        Assert.True(created.Succeeded, string.Join("; ", created.Problems.Values));
+        return created.Value!.Secret;
     }
 
     [Fact]
@@ -260,13 +263,13 @@ public class EventsApiTests : IClassFixture<OpsConsoleFactory>
         Assert.Equal(ReviewReasons.Error, Assert.Single(reviews, r => r.EventId == error).Reason);
         // support-reply-draft samples 5 % for QA, decided by the event id; a confident event is otherwise not routed.
         Assert.DoesNotContain(reviews, r => r.EventId == errorNoOutput);
-        Assert.Equal(reviews.Any(r => r.EventId == plain), OpsConsole.Web.Features.Ingestion.ReviewRouting.SampleUnit("support-reply-draft", plain) < 0.05);
+        Assert.Equal(reviews.Any(r => r.EventId == plain), OpsConsole.Web.Features.Review.ReviewRouting.SampleUnit("support-reply-draft", plain) < 0.05);
     }
 
     [Fact]
     public async Task Post_KilledPath_StillCapturedAndRouted()
     {
-        await Db.ExecuteAsync(_factory, "UPDATE Paths SET KillSwitchOn = 1 WHERE Slug = 'invoice-field-extraction'");
+        await Db.ExecuteAsync(_factory, "UPDATE \"Paths\" SET \"KillSwitchOn\" = TRUE WHERE \"Slug\" = 'invoice-field-extraction'");
         _factory.Services.GetRequiredService<PathCatalog>().Invalidate();
         try
         {
@@ -277,7 +280,7 @@ public class EventsApiTests : IClassFixture<OpsConsoleFactory>
         }
         finally
         {
-            await Db.ExecuteAsync(_factory, "UPDATE Paths SET KillSwitchOn = 0 WHERE Slug = 'invoice-field-extraction'");
+            await Db.ExecuteAsync(_factory, "UPDATE \"Paths\" SET \"KillSwitchOn\" = FALSE WHERE \"Slug\" = 'invoice-field-extraction'");
             _factory.Services.GetRequiredService<PathCatalog>().Invalidate();
         }
     }
@@ -307,6 +310,7 @@ public class EventsApiTests : IClassFixture<OpsConsoleFactory>
 }
 
 /// <summary>Statuses that need settings of their own: the rate limit and a locked database.</summary>
+[Trait("Category", "Integration")]
 public class EventsApiLimitsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -344,15 +348,33 @@ public class EventsApiLimitsTests
         var client = factory.CreateClient();
         await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("warm-up")));
 
-        await using var blocker = new SqliteConnection(factory.ConnectionString);
-        await blocker.OpenAsync(Ct);
-        using var tx = blocker.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: holds the write lock
+        System.Data.Common.DbConnection blocker;
+        System.Data.Common.DbTransaction tx;
+        if (TestDatabase.IsPostgres)
+        {
+            // Another instance's transaction holding the events table: the writer's insert waits past its lock_timeout.
+            blocker = new Npgsql.NpgsqlConnection(TestDatabase.PostgresConnectionString(factory.PostgresDatabase!));
+            await blocker.OpenAsync(Ct);
+            tx = await blocker.BeginTransactionAsync(Ct);
+            await using var lockTable = blocker.CreateCommand();
+            lockTable.CommandText = "LOCK TABLE \"InferenceEvents\" IN EXCLUSIVE MODE";
+            await lockTable.ExecuteNonQueryAsync(Ct);
+        }
+        else
+        {
+            var sqlite = new SqliteConnection(factory.ConnectionString);
+            blocker = sqlite;
+            await sqlite.OpenAsync(Ct);
+            tx = sqlite.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: holds the write lock
+        }
+        await using var disposeBlocker = blocker;
+        await using var disposeTx = tx;
         var started = System.Diagnostics.Stopwatch.StartNew();
         using var response = await Ingest.PostAsync(client, Ingest.Batch(Ingest.Event("while-locked")));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
-        tx.Rollback();
+        await tx.RollbackAsync(Ct);
 
         // Once the lock is gone the same batch goes through: the writer recovered by itself.
         var retry = await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("while-locked")));

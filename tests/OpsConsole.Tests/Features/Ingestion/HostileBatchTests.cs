@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
@@ -14,6 +15,7 @@ namespace OpsConsole.Tests.Features.Ingestion;
 /// The rule under test: a readable envelope of N items gets N results in order, and only top-level
 /// items are ever stored.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HostileBatchTests
 {
     private static readonly DateTime Now = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
@@ -130,6 +132,7 @@ public sealed class HostileBatchTests
 /// items mixing invalid escapes at every depth, event-shaped objects in every field, duplicate keys,
 /// deep nesting and huge numbers, with clean items between them.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HostileBatchFuzzTests : IAsyncLifetime
 {
     private const int Items = 10_500;
@@ -324,7 +327,7 @@ public sealed class HostileBatchFuzzTests : IAsyncLifetime
                 var numberField = new[] { "latencyMs", "costUsd", "inputTokens", "outputTokens", "confidence" }[r.Next(5)];
                 var number = HugeNumbers[r.Next(HugeNumbers.Length)];
                 var fine = number is "-0" || (number is "1e-400" or "4.9e-324" && !numberField.EndsWith("Tokens", StringComparison.Ordinal));
-                var json = Valid(id).Replace($"\"{numberField}\":", $"\"ignored-{numberField}\":") [..^1] + $",\"{numberField}\":{number}}}";
+                var json = Valid(id).Replace($"\"{numberField}\":", $"\"ignored-{numberField}\":")[..^1] + $",\"{numberField}\":{number}}}";
                 return (json, id, fine ? Expect.Accepted : Expect.Rejected, $"{numberField}={number}");
             case 10:
                 // Invalid text in an ignored property's value: the property is never stored, so either answer is fair.

@@ -7,6 +7,8 @@ using OpsConsole.Tests.Infrastructure;
 namespace OpsConsole.Tests.Features.Ingestion;
 
 /// <summary>Nothing acknowledged may be lost: SIGKILL the console mid-stream and look at the file it leaves.</summary>
+[Trait("Category", "Integration")]
+[Trait("Provider", "SqliteOnly")] // reads the SQLite file the killed process left
 public sealed class IngestionCrashTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Ingestion;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
@@ -13,6 +14,7 @@ namespace OpsConsole.Tests.Features.Ingestion;
 /// Hostile input: randomly mutated batches must never produce a 5xx, and nothing stored may break
 /// the field rules. The seed is printed on failure so a finding can be replayed.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class IngestionFuzzTests : IAsyncLifetime
 {
     private const int Payloads = 1200;

@@ -4,9 +4,13 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Quarantine;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
+[Trait("Category", "Integration")]
 public sealed class QuarantineTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -18,7 +22,10 @@ public sealed class QuarantineTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await Factory.Services.GetRequiredService<PathService>().CreateAsync(new PathInput
         {
-            Slug = slug, Name = slug, OwnerIds = [await Principals.IdOfAsync(Factory, ownerEmail)], QaSamplePercent = "0",
+            Slug = slug,
+            Name = slug,
+            OwnerIds = [await Principals.IdOfAsync(Factory, ownerEmail)],
+            QaSamplePercent = "0",
         }, admin, Ct);
         Assert.True(created.Succeeded);
     }
@@ -35,9 +42,10 @@ public sealed class QuarantineTests : IntegrationTest
         Assert.Equal(2, page.Total);
 
         var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
-        var summary = await Quarantine.ReplayAsync("new-path", page.Items.Select(i => i.Id).ToList(), owner, Ct);
+        var replayed = await Quarantine.ReplayAsync("new-path", page.Items.Select(i => i.Id).ToList(), owner, Ct);
 
-        Assert.Equal((2, 0, 0, null), (summary.Accepted, summary.Duplicates, summary.Rejected, summary.Error));
+        var summary = replayed.Value!;
+        Assert.Equal((2, 0, 0, null), (summary.Accepted, summary.Duplicates, summary.Rejected, replayed.Error));
         Assert.Equal(0, (await Quarantine.ListAsync("new-path", null, Ct)).Total);
         var stored = await Db.QueryAsync(Factory, db => db.InferenceEvents.Where(e => e.EventId == "late-1" || e.EventId == "late-2")
             .Select(e => new { e.EventId, e.ReviewReason }).ToListAsync(Ct));
@@ -54,7 +62,7 @@ public sealed class QuarantineTests : IntegrationTest
         await Ingest.PostOkAsync(Factory.CreateClient(), Ingest.Batch(bad));
         var item = (await Quarantine.ListAsync("support-reply-draft", null, Ct)).Items.Single(i => i.EventId == "still-bad");
 
-        var summary = await Quarantine.ReplayAsync("support-reply-draft", [item.Id], await Principals.ForAsync(Factory, TestUsers.Admin), Ct);
+        var summary = (await Quarantine.ReplayAsync("support-reply-draft", [item.Id], await Principals.ForAsync(Factory, TestUsers.Admin), Ct)).Value!;
 
         Assert.Equal(1, summary.Rejected);
         var after = (await Quarantine.ListAsync("support-reply-draft", null, Ct)).Items.Single(i => i.Id == item.Id);
@@ -73,7 +81,7 @@ public sealed class QuarantineTests : IntegrationTest
         var page = await Quarantine.ListAsync("later-path", null, Ct);
         Assert.Equal(["forbidden", "unknown_path"], page.Items.Select(i => i.Reason));
 
-        var summary = await Quarantine.ReplayAsync("later-path", page.Items.Select(i => i.Id).ToList(), await Principals.ForAsync(Factory, TestUsers.Owner), Ct);
+        var summary = (await Quarantine.ReplayAsync("later-path", page.Items.Select(i => i.Id).ToList(), await Principals.ForAsync(Factory, TestUsers.Owner), Ct)).Value!;
 
         Assert.Equal((1, 1), (summary.Accepted, summary.Duplicates));
         Assert.Equal(0, (await Quarantine.ListAsync("later-path", null, Ct)).Total);
@@ -108,8 +116,8 @@ public sealed class QuarantineTests : IntegrationTest
     public async Task Purge_ItemsOlderThanRetention_DeletedYoungerKept()
     {
         await Ingest.PostOkAsync(Factory.CreateClient(), Ingest.Batch(new JsonObject { ["eventId"] = "old" }, new JsonObject { ["eventId"] = "young" }));
-        var old = DateTime.UtcNow.AddDays(-15).ToString("yyyy-MM-dd HH:mm:ss");
-        await Db.ExecuteAsync(Factory, $"UPDATE QuarantinedEvents SET ReceivedAt = '{old}' WHERE EventId = 'old'");
+        var old = DateTime.UtcNow.AddDays(-15);
+        await Db.QueryAsync(Factory, db => db.QuarantinedEvents.Where(q => q.EventId == "old").ExecuteUpdateAsync(s => s.SetProperty(q => q.ReceivedAt, old), Ct));
 
         await Factory.Services.GetRequiredService<QuarantineCleanupJob>().RunAsync(Ct);
 

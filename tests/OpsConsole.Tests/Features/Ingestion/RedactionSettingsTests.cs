@@ -2,10 +2,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
 /// <summary>Redaction is a path setting: saved from the edit form, applied by ingestion from the next event on.</summary>
+[Trait("Category", "Integration")]
 public sealed class RedactionSettingsTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -27,7 +30,7 @@ public sealed class RedactionSettingsTests : IntegrationTest
         input.Redaction.Phones = true;
         input.Redaction.CustomPatterns.Add(@"ACC-\d{6}");
         var saved = await paths.UpdateAsync("support-reply-draft", input, version, await Principals.ForAsync(Factory, TestUsers.Owner), Ct);
-        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
         await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("after", input: "Account ACC-123456, call +44 20 7946 0958")));
 
         var stored = await Db.QueryAsync(Factory, db => db.InferenceEvents.Where(e => e.EventId == "before" || e.EventId == "after")
@@ -47,7 +50,7 @@ public sealed class RedactionSettingsTests : IntegrationTest
         input.Redaction.CustomPatterns.Add(pattern);
         var saved = await paths.UpdateAsync("support-reply-draft", input, version, await Principals.ForAsync(Factory, TestUsers.Owner), Ct);
         Assert.False(saved.Succeeded);
-        Assert.StartsWith("Pattern 1:", saved.Errors["Redaction.CustomPatterns"]);
+        Assert.StartsWith("Pattern 1:", saved.Problems["Redaction.CustomPatterns"]);
         Assert.Empty((await paths.GetAsync("support-reply-draft", Ct))!.Path.Redaction.CustomPatterns);
     }
 }

@@ -1,6 +1,7 @@
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Review;
 
 namespace OpsConsole.Tests.Features.Ingestion;
 
@@ -9,6 +11,7 @@ namespace OpsConsole.Tests.Features.Ingestion;
 /// Text that is not Unicode (a lone surrogate escape) is refused per item wherever it can appear,
 /// and whatever a row holds (an older row, a hand edit) never breaks a page.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class StoredTextTests : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -21,7 +24,7 @@ public sealed class StoredTextTests : IAsyncLifetime
 
     private Task<int> StoreAsync(long id, string attributes, string sources) =>
         Db.QueryAsync(_factory, db => db.Database.ExecuteSqlRawAsync(
-            "UPDATE InferenceEvents SET AttributesJson = {0}, SourcesJson = {1} WHERE Id = {2}", [attributes, sources, id], Ct));
+            "UPDATE \"InferenceEvents\" SET \"AttributesJson\" = {0}, \"SourcesJson\" = {1} WHERE \"Id\" = {2}", [attributes, sources, id], Ct));
 
     [Fact]
     public async Task Post_LoneSurrogateInBreakdownAttribute_ItemRejectedBatchAnswered()

@@ -66,7 +66,9 @@ public static class PathNumberCases
     /// <summary>A path input every rule accepts, with one context source.</summary>
     public static PathInput Valid() => new()
     {
-        Slug = "numbers", Name = "Numbers", OwnerIds = ["u1"],
+        Slug = "numbers",
+        Name = "Numbers",
+        OwnerIds = ["u1"],
         ContextSources = [new() { Name = "CRM", SystemOfRecord = "Salesforce" }],
     };
 }

@@ -3,9 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Infrastructure;
 
 namespace OpsConsole.Tests.Features.Paths;
 
+[Trait("Category", "Integration")]
 public sealed class PathServiceTests : IntegrationTest
 {
     private PathService _paths = null!;
@@ -18,7 +21,9 @@ public sealed class PathServiceTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var created = await _paths.CreateAsync(new PathInput
         {
-            Slug = "owner2-only", Name = "Owner 2 only", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)],
+            Slug = "owner2-only",
+            Name = "Owner 2 only",
+            OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner2)],
         }, admin, CancellationToken.None);
         Assert.True(created.Succeeded);
     }
@@ -29,6 +34,10 @@ public sealed class PathServiceTests : IntegrationTest
         var detail = (await _paths.GetAsync(slug, CancellationToken.None))!;
         return (PathInput.From(detail.Path), detail.Path.UpdatedAt);
     }
+
+    /// <summary>The secret as stored: no view carries it.</summary>
+    private Task<string?> StoredSecretAsync(string slug) =>
+        Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == slug).Select(p => p.WebhookSecret).SingleAsync());
 
     [Fact]
     public async Task Update_ByOwner_SavesAndAuditsBeforeAfter()
@@ -85,7 +94,7 @@ public sealed class PathServiceTests : IntegrationTest
 
         var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
 
-        Assert.Contains("1, 5, 10, 15, 30 or 60", result.Errors["Drift.IntervalMinutes"]);
+        Assert.Contains("1, 5, 10, 15, 30 or 60", result.Problems["Drift.IntervalMinutes"]);
         Assert.Equal("*/15 * * * *", CronOf("drift-check:ticket-triage"));
     }
 
@@ -103,12 +112,12 @@ public sealed class PathServiceTests : IntegrationTest
         Assert.True(input.HasStoredWebhookSecret);
         input.Name = "Ticket triage (renamed)";
         Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
-        Assert.Equal("first-secret-0123456789", (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookSecret);
+        Assert.Equal("first-secret-0123456789", await StoredSecretAsync("ticket-triage"));
 
         (input, version) = await LoadAsync("ticket-triage");
         input.WebhookSecret = "second-secret-0123456789";
         Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
-        Assert.Equal("second-secret-0123456789", (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookSecret);
+        Assert.Equal("second-secret-0123456789", await StoredSecretAsync("ticket-triage"));
 
         var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(e => e.Action == "path.update").Select(e => e.BeforeJson + e.AfterJson).ToListAsync());
         Assert.All(audit, json => Assert.DoesNotContain("secret-0123456789", json));
@@ -124,10 +133,10 @@ public sealed class PathServiceTests : IntegrationTest
 
         var result = await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None);
 
-        Assert.Contains("16–200 characters", result.Errors[nameof(PathInput.WebhookSecret)]);
+        Assert.Contains("16–200 characters", result.Problems[nameof(PathInput.WebhookSecret)]);
         Assert.Null((await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.WebhookUrl);
         input.WebhookSecret = "too-short";
-        Assert.Contains("16–200 characters", (await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Errors[nameof(PathInput.WebhookSecret)]);
+        Assert.Contains("16–200 characters", (await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Problems[nameof(PathInput.WebhookSecret)]);
     }
 
     [Fact]
@@ -140,7 +149,7 @@ public sealed class PathServiceTests : IntegrationTest
         var result = await _paths.UpdateAsync("owner2-only", input, version, owner, CancellationToken.None);
 
         Assert.False(result.Succeeded);
-        Assert.Contains("owner of this path", result.Errors[PathService.FormError]);
+        Assert.Contains("owner of this path", result.Problems[CommandResult.FormKey]);
         Assert.Equal("Owner 2 only", (await _paths.GetAsync("owner2-only", CancellationToken.None))!.Path.Name);
     }
 
@@ -181,7 +190,7 @@ public sealed class PathServiceTests : IntegrationTest
         var result = await _paths.UpdateAsync("support-reply-draft", second, version, admin, CancellationToken.None);
 
         Assert.False(result.Succeeded);
-        Assert.Contains("Reload", result.Errors[PathService.FormError]);
+        Assert.Contains("Reload", result.Problems[CommandResult.FormKey]);
         Assert.Equal("First editor", (await _paths.GetAsync("support-reply-draft", CancellationToken.None))!.Path.Name);
     }
 
@@ -197,9 +206,9 @@ public sealed class PathServiceTests : IntegrationTest
             var (input, _) = await LoadAsync("support-reply-draft");
             PathNumberCases.Fields[field](input, text);
             var result = await _paths.UpdateAsync("support-reply-draft", input, version, admin, CancellationToken.None);
-            if (result.Errors.Count != 1 || !result.Errors.TryGetValue(field, out var message) || !message.Contains(range))
+            if (result.Problems.Count != 1 || !result.Problems.TryGetValue(field, out var message) || !message.Contains(range))
             {
-                problems.Add($"{field} = '{text}': {string.Join("; ", result.Errors.Select(e => $"{e.Key}: {e.Value}"))}");
+                problems.Add($"{field} = '{text}': {string.Join("; ", result.Problems.Select(e => $"{e.Key}: {e.Value}"))}");
             }
         }
 
@@ -242,7 +251,7 @@ public sealed class PathServiceTests : IntegrationTest
 
         var refused = await _paths.CreateAsync(input, admin, CancellationToken.None);
 
-        Assert.Equal("Quality target must be a percentage from 0 to 100, or empty.", refused.Errors["Slo.QualityTargetPercent"]);
+        Assert.Equal("Quality target must be a percentage from 0 to 100, or empty.", refused.Problems["Slo.QualityTargetPercent"]);
         Assert.Null(await _paths.GetAsync("numbers", CancellationToken.None));
         input.Slo.QualityTargetPercent = "0.9";
         Assert.True((await _paths.CreateAsync(input, admin, CancellationToken.None)).Succeeded);
@@ -257,7 +266,7 @@ public sealed class PathServiceTests : IntegrationTest
         input.ConfidenceThreshold = "3";
         input.OwnerIds = [];
         var result = await _paths.UpdateAsync("ticket-triage", input, version, admin, CancellationToken.None);
-        Assert.Equal(2, result.Errors.Count);
+        Assert.Equal(2, result.Problems.Count);
         Assert.Equal(0.60, (await _paths.GetAsync("ticket-triage", CancellationToken.None))!.Path.ConfidenceThreshold);
     }
 
@@ -275,7 +284,7 @@ public sealed class PathServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _paths.CreateAsync(new PathInput { Slug = "ticket-triage", Name = "Again", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Owner)] }, admin, CancellationToken.None);
-        Assert.Contains("already exists", result.Errors[nameof(PathInput.Slug)]);
+        Assert.Contains("already exists", result.Problems[nameof(PathInput.Slug)]);
     }
 
     [Fact]
@@ -283,7 +292,7 @@ public sealed class PathServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _paths.CreateAsync(new PathInput { Slug = "viewer-owned", Name = "x", OwnerIds = [await Principals.IdOfAsync(Factory, TestUsers.Viewer)] }, admin, CancellationToken.None);
-        Assert.Contains("PathOwner", result.Errors[nameof(PathInput.OwnerIds)]);
+        Assert.Contains("PathOwner", result.Problems[nameof(PathInput.OwnerIds)]);
     }
 
     [Fact]

@@ -194,7 +194,7 @@ public class PathValidatorTests
 
         double?[] fractions = [path.QaSampleRate, path.Slo.QualityTarget, path.Slo.MaxErrorRate, path.Gates.MinQuality, path.Gates.MaxErrorRate];
         Assert.All(fractions, f => Assert.Equal(stored, f!.Value, 12));
-        var reloaded = PathInput.From(path);
+        var reloaded = PathInput.From(OperatingPathView.From(path));
         string?[] shown = [reloaded.QaSamplePercent, reloaded.Slo.QualityTargetPercent, reloaded.Slo.MaxErrorRatePercent, reloaded.Gates.MinQualityPercent, reloaded.Gates.MaxErrorRatePercent];
         Assert.All(shown, s => Assert.Equal(typed.TrimEnd('%', ' '), s));
     }
@@ -203,10 +203,10 @@ public class PathValidatorTests
     public void From_StoredFractions_ShownAsPercentagesWithoutBinaryNoise()
     {
         var path = new OperatingPath { QaSampleRate = 0.07, Slo = new() { QualityTarget = 0.85, MaxErrorRate = 0.0001 }, Gates = new() { MinQuality = 0.29, MaxErrorRate = 0.57 } };
-        var input = PathInput.From(path);
+        var input = PathInput.From(OperatingPathView.From(path));
         Assert.Equal(new[] { "7", "85", "0.01", "29", "57" }, new[] { input.QaSamplePercent, input.Slo.QualityTargetPercent, input.Slo.MaxErrorRatePercent, input.Gates.MinQualityPercent, input.Gates.MaxErrorRatePercent });
-        Assert.Equal("0.7", PathInput.From(new OperatingPath { ConfidenceThreshold = 0.7 }).ConfidenceThreshold);
-        Assert.Equal("0.00001", PathInput.From(new OperatingPath { Slo = new() { CostPerRequestUsd = 0.00001 } }).Slo.CostPerRequestUsd);
+        Assert.Equal("0.7", PathInput.From(OperatingPathView.From(new OperatingPath { ConfidenceThreshold = 0.7 })).ConfidenceThreshold);
+        Assert.Equal("0.00001", PathInput.From(OperatingPathView.From(new OperatingPath { Slo = new() { CostPerRequestUsd = 0.00001 } })).Slo.CostPerRequestUsd);
     }
 
     [Fact]

@@ -9,9 +9,11 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Tests.Features.Review;
 
+[Trait("Category", "Integration")]
 public sealed class LabelsAndHubTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -28,7 +30,7 @@ public sealed class LabelsAndHubTests : IntegrationTest
     private async Task DecideAsync(long item, string who = "alice")
     {
         Assert.True((await Queue.ClaimAsync(item, Principals.Admin(who), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Approve), Principals.Admin(who), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(ReviewDecision.Approve), Principals.Admin(who), Ct)).Succeeded);
     }
 
     private static async Task<(List<string> Lines, string? Next)> PageAsync(HttpClient client, string query)
@@ -60,10 +62,17 @@ public sealed class LabelsAndHubTests : IntegrationTest
         }, Ct);
         var seen = new List<long>();
         string? cursor = null;
-        // Page until the writer is done and a page comes back empty (bounded, so a bug cannot hang the run).
-        for (var guard = 0; guard < 500; guard++)
+        // Page until the writer is done and a page comes back empty. Bounded by time, not by a count of
+        // pages: a count ran out while a slow writer was still deciding, and the labels it wrote after
+        // that were never paged (CI, 2026-12-02). A bug still cannot hang the run.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
         {
             var (lines, next) = await PageAsync(client, $"?limit=7{(cursor is null ? "" : "&after=" + cursor)}");
+            if (lines.Count == 0)
+            {
+                await Task.Delay(5, Ct);
+            }
             seen.AddRange(lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("labelId").GetInt64()));
             cursor = next ?? (seen.Count > 0 ? seen[^1].ToString() : null);
             if (next is null && writing.IsCompleted)
@@ -93,7 +102,7 @@ public sealed class LabelsAndHubTests : IntegrationTest
         Assert.True((await Queue.ReopenAsync(item, owner, Ct)).Succeeded);
         Assert.Equal(ReviewStatuses.Pending, await Db.QueryAsync(Factory, db => db.ReviewItems.Where(r => r.Id == item).Select(r => r.Status).SingleAsync(Ct)));
         Assert.True((await Queue.ClaimAsync(item, Principals.Admin("bob"), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Reject, null, ["hallucination"]), Principals.Admin("bob"), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(ReviewDecision.Reject, null, ["hallucination"]), Principals.Admin("bob"), Ct)).Succeeded);
 
         var labels = await Db.QueryAsync(Factory, db => db.Labels.Where(l => l.ReviewItemId == item).OrderBy(l => l.Id).ToListAsync(Ct));
         Assert.Equal(2, labels.Count);
@@ -119,12 +128,12 @@ public sealed class LabelsAndHubTests : IntegrationTest
         var writeOnly = await Factory.Services.GetRequiredService<ApiKeyService>().CreateAsync(
             new ApiKeyInput { Name = "writer", PathSlugs = ["support-reply-draft"] }, admin, Ct);
         var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", writeOnly.Secret);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", writeOnly.Value!.Secret);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/paths/support-reply-draft/labels", Ct)).StatusCode);
 
         var item = (await NewItemsAsync(1)).Single();
         Assert.True((await Queue.ClaimAsync(item, Principals.Admin("alice"), Ct)).Succeeded);
-        Assert.True((await Queue.DecideAsync(item, new DecisionInput(Decision.Correct, "=HYPERLINK(\"http://evil\")"), Principals.Admin("alice"), Ct)).Succeeded);
+        Assert.True((await Queue.DecideAsync(item, new DecisionInput(ReviewDecision.Correct, "=HYPERLINK(\"http://evil\")"), Principals.Admin("alice"), Ct)).Succeeded);
         var owner = await SignIn.AsAsync(Factory, TestUsers.Owner);
         var csv = await owner.GetStringAsync("/api/v1/paths/support-reply-draft/labels?format=csv&all=true", Ct);
         Assert.StartsWith("label_id,event_id,path,decision", csv);

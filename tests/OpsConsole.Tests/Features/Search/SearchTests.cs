@@ -5,10 +5,12 @@ using OpsConsole.Tests.Features.Ingestion;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Search;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Search;
 
 /// <summary>The app bar's search: what it finds, and that it finds only what the person may see.</summary>
+[Trait("Category", "Integration")]
 public sealed class SearchTests : IntegrationTest
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -45,9 +47,10 @@ public sealed class SearchTests : IntegrationTest
     public async Task Search_PathNameAndIncidentTitleOrNumber_Found()
     {
         var pathId = await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == "ticket-triage").Select(p => p.Id).SingleAsync(Ct));
-        var (error, incidentId) = await Factory.Services.GetRequiredService<OpsConsole.Web.Features.Incidents.IncidentService>()
+        var opened = await Factory.Services.GetRequiredService<OpsConsole.Web.Features.Incidents.IncidentService>()
             .OpenAsync("ticket-triage", "Triage routes billing tickets to sales", "SEV2", Principals.Admin("admin"), Ct);
-        Assert.Null(error);
+        Assert.Null(opened.Error);
+        var incidentId = opened.Value;
         var admin = Principals.Admin("admin");
 
         var paths = await Search.SearchAsync(admin, "Triage", Ct);

@@ -7,6 +7,7 @@ using OpsConsole.Web.Features.Users;
 
 namespace OpsConsole.Tests.Features.Users;
 
+[Trait("Category", "Integration")]
 public sealed class SignInTests : IntegrationTest
 {
     // Documentation ranges (RFC 5737): addresses that belong to nobody.

@@ -4,6 +4,7 @@ using OpsConsole.Tests.Infrastructure;
 
 namespace OpsConsole.Tests.Features.Users;
 
+[Trait("Category", "Integration")]
 public class StartupTests
 {
     [Fact]
@@ -55,6 +56,13 @@ public class StartupTests
     /// <summary>Runs the real console process; it must exit on its own within the timeout.</summary>
     internal static async Task<(int Exit, string Stderr)> RunConsoleAsync(Dictionary<string, string> env)
     {
+        var (exit, _, stderr) = await RunConsoleWithOutputAsync(env);
+        return (exit, stderr);
+    }
+
+    /// <summary>As <see cref="RunConsoleAsync"/>, with what it logged (standard output) too.</summary>
+    internal static async Task<(int Exit, string Stdout, string Stderr)> RunConsoleWithOutputAsync(Dictionary<string, string> env)
+    {
         var psi = new ProcessStartInfo("dotnet", [RepoPaths.WebDll])
         {
             RedirectStandardError = true,
@@ -78,6 +86,6 @@ public class StartupTests
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("The console kept running instead of refusing to start. Output: " + await stdout);
         }
-        return (process.ExitCode, await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Tests.Features.Users;
 
+[Trait("Category", "Integration")]
 public sealed class UserAdminServiceTests : IntegrationTest
 {
     private UserAdminService _users = null!;
@@ -24,7 +26,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("new.reviewer@example.com", "New Reviewer", "twelve chars ok", [AppRoles.Reviewer], admin, CancellationToken.None);
-        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+        Assert.True(result.Succeeded, string.Join(";", result.Problems.Values));
         Assert.Equal("user.create", await LastActionAsync());
         await SignIn.AsAsync(Factory, "new.reviewer@example.com", "twelve chars ok");
     }
@@ -36,7 +38,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("p@example.com", "P", password ?? new string('x', 129), [AppRoles.Viewer], admin, CancellationToken.None);
-        Assert.Contains(result.Errors, e => e.Contains(message));
+        Assert.Contains(result.Problems.Values, e => e.Contains(message));
     }
 
     [Fact]
@@ -46,7 +48,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
         var passphrase = "quiet lanterns drift over the harbour while grey gulls argue now";
         Assert.Equal(64, passphrase.Length);
         var result = await _users.CreateAsync("long@example.com", "Long", passphrase, [AppRoles.Viewer], admin, CancellationToken.None);
-        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+        Assert.True(result.Succeeded, string.Join(";", result.Problems.Values));
     }
 
     [Fact]
@@ -54,7 +56,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync("thirteen@example.com", "Thirteen", "plum tractor9", [AppRoles.Viewer], admin, CancellationToken.None);
-        Assert.True(result.Succeeded, string.Join(";", result.Errors));
+        Assert.True(result.Succeeded, string.Join(";", result.Problems.Values));
         await SignIn.AsAsync(Factory, "thirteen@example.com", "plum tractor9");
     }
 
@@ -82,7 +84,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.CreateAsync(email, "Casey", password, [AppRoles.Viewer], admin, CancellationToken.None);
         Assert.False(result.Succeeded);
-        Assert.Contains(result.Errors, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(result.Problems.Values, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
         Assert.Null(await Db.QueryAsync(Factory, db => db.Users.FirstOrDefaultAsync(u => u.Email == email)));
     }
 
@@ -93,7 +95,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.ResetPasswordAsync(await Principals.IdOfAsync(Factory, email), password, admin, CancellationToken.None);
         Assert.False(result.Succeeded);
-        Assert.Contains(result.Errors, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(result.Problems.Values, e => e.Contains(reason, StringComparison.OrdinalIgnoreCase));
         await SignIn.AsAsync(Factory, email);
     }
 
@@ -102,9 +104,9 @@ public sealed class UserAdminServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var before = await Db.QueryAsync(Factory, db => db.AuditEntries.CountAsync());
-        Assert.Contains("already exists", (await _users.CreateAsync(TestUsers.Viewer, "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
-        Assert.Contains("valid e-mail", (await _users.CreateAsync("not-an-email", "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Errors[0]);
-        Assert.Contains("Unknown role", (await _users.CreateAsync("r@example.com", "x", "twelve chars ok", ["Superuser"], admin, CancellationToken.None)).Errors[0]);
+        Assert.Contains("already exists", (await _users.CreateAsync(TestUsers.Viewer, "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Problems.Values.First());
+        Assert.Contains("valid e-mail", (await _users.CreateAsync("not-an-email", "x", "twelve chars ok", [AppRoles.Viewer], admin, CancellationToken.None)).Problems.Values.First());
+        Assert.Contains("Unknown role", (await _users.CreateAsync("r@example.com", "x", "twelve chars ok", ["Superuser"], admin, CancellationToken.None)).Problems.Values.First());
         Assert.Equal(before, await Db.QueryAsync(Factory, db => db.AuditEntries.CountAsync()));
     }
 
@@ -135,7 +137,7 @@ public sealed class UserAdminServiceTests : IntegrationTest
     {
         var admin = await Principals.ForAsync(Factory, TestUsers.Admin);
         var result = await _users.SetRolesAsync(await Principals.IdOfAsync(Factory, TestUsers.Admin), [AppRoles.Viewer], admin, CancellationToken.None);
-        Assert.Equal("You cannot remove your own Admin role.", result.Errors.Single());
+        Assert.Equal("You cannot remove your own Admin role.", result.Problems.Values.Single());
     }
 
     [Fact]

@@ -8,10 +8,12 @@ using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Webhooks;
+using OpsConsole.Web.Features.Paths;
 
 namespace OpsConsole.Tests.Features.Webhooks;
 
 /// <summary>Outgoing webhooks: written with the change, signed, retried with backoff, and kept across a restart.</summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookTests : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -84,7 +86,7 @@ public sealed class WebhookTests : IAsyncLifetime
         _receiver.Answers.Enqueue(HttpStatusCode.InternalServerError);
         _receiver.Answers.Enqueue(HttpStatusCode.BadGateway);
         var oncall = await Principals.ForAsync(_factory, "oncall@opsconsole.local");
-        var (_, id) = await _factory.Services.GetRequiredService<IncidentService>().OpenAsync("ticket-triage", "Queue mix-up", "SEV3", oncall, Ct);
+        var id = (await _factory.Services.GetRequiredService<IncidentService>().OpenAsync("ticket-triage", "Queue mix-up", "SEV3", oncall, Ct)).Value;
 
         Assert.Equal(0, await Dispatcher.RunAsync(Ct));            // 500
         Assert.Equal(0, await Dispatcher.RunAsync(Ct));            // not due yet: backoff

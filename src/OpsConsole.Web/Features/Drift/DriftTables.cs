@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+
+namespace OpsConsole.Web.Features.Drift;
+
+/// <summary>
+/// This feature's tables on the shared context. The context itself names no feature (it applies
+/// every entity configuration in the assembly), so Data stays below the features that own the rows.
+/// </summary>
+public static class DriftTables
+{
+    extension(AppDbContext db)
+    {
+        public DbSet<DriftCheckRun> DriftCheckRuns => db.Set<DriftCheckRun>();
+    }
+}

@@ -1,0 +1,17 @@
+using Microsoft.EntityFrameworkCore;
+using OpsConsole.Web.Data;
+
+namespace OpsConsole.Web.Features.Metrics;
+
+/// <summary>
+/// This feature's tables on the shared context. The context itself names no feature (it applies
+/// every entity configuration in the assembly), so Data stays below the features that own the rows.
+/// </summary>
+public static class MetricsTables
+{
+    extension(AppDbContext db)
+    {
+        public DbSet<PathRollup> PathRollups => db.Set<PathRollup>();
+        public DbSet<FailurePatternDay> FailurePatternDays => db.Set<FailurePatternDay>();
+    }
+}

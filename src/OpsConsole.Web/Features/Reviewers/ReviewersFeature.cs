@@ -1,0 +1,10 @@
+namespace OpsConsole.Web.Features.Reviewers;
+
+public static class ReviewersFeature
+{
+    public static WebApplicationBuilder AddReviewers(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ReviewerStats>();
+        return builder;
+    }
+}

@@ -1,0 +1,25 @@
+using OpsConsole.Web.Features.Dashboards;
+
+namespace OpsConsole.Web.Host;
+
+/// <summary>
+/// The command line: no sub-command runs the console; <c>rebuild-rollups [slug…]</c> builds the
+/// same host, recomputes dashboard rollups from raw events and exits. (<c>healthcheck</c> needs no
+/// host at all; see <see cref="ContainerHealthCheck"/>.)
+/// </summary>
+internal sealed record HostCommand(string[] HostArgs, Func<WebApplication, Task<int>>? RunInsteadOfServing)
+{
+    public static HostCommand Parse(string[] args)
+    {
+        // Configuration is read at start only: a reload watcher on the content root would also wake on
+        // every write of a SQLite file kept below it (dotnet run starts in the project folder).
+        const string noReload = "--hostBuilder:reloadConfigOnChange=false";
+        if (args is [DashboardsFeature.RebuildCommand, ..])
+        {
+            var slugs = args[1..].Where(a => !a.StartsWith('-')).ToArray();
+            return new([.. args[1..].Where(a => a.StartsWith('-')), noReload],
+                app => DashboardsFeature.RebuildAsync(app.Services, slugs, Console.Out, CancellationToken.None));
+        }
+        return new([.. args, noReload], null);
+    }
+}

@@ -1,0 +1,132 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.ApiKeys;
+using OpsConsole.Web.Features.Incidents;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Users;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Components;
+
+/// <summary>
+/// The pages with dialogs of their own, on the real services and database: each dialog opens from the
+/// page, hands what was filled in back, and the page saves it and closes the dialog (or keeps it open with the reasons).
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private readonly OpsConsoleFactory _factory = new();
+
+    public ValueTask InitializeAsync()
+    {
+        foreach (var type in new[] { typeof(ApiKeyService), typeof(UserAdminService), typeof(IncidentQueries), typeof(IncidentService), typeof(IncidentNotifier),
+                     typeof(Permissions), typeof(PathService), typeof(TimeProvider) })
+        {
+            Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _factory.DisposeAsync();
+    }
+
+    private async Task SignedInAsAsync(string email, string role)
+    {
+        SignedInAsUser(await Principals.IdOfAsync(_factory, email), email, role);
+        Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    [Fact]
+    public async Task KeysPage_CreateRefusedThenStored_SecretOnceThenRevoked()
+    {
+        await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<KeysPage>();
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=new-key]").HasAttribute("disabled")), Wait);
+        var name = "bunit-" + Guid.NewGuid().ToString("N")[..8];
+
+        page.Find("[data-testid=new-key]").Click();
+        dialogs.Find("#key-name").Change(name);
+        dialogs.Find("[data-testid=create-key]").Click();
+        dialogs.WaitForAssertion(() => Assert.Equal("true", dialogs.Find("[data-testid=key-paths]").GetAttribute("aria-invalid")), Wait);
+
+        dialogs.Find("input[data-testid=key-path-ticket-triage]").Change(true);
+        dialogs.Find("[data-testid=create-key]").Click();
+        dialogs.WaitForAssertion(() => Assert.StartsWith("ocs_", dialogs.Find("#key-secret").GetAttribute("value")), Wait);
+        Assert.DoesNotContain("New API key", dialogs.Markup);
+        dialogs.Find("[data-testid=secret-done]").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+
+        page.WaitForAssertion(() => page.Find($"[data-testid=revoke-{name}]"), Wait);
+        page.Find($"[data-testid=revoke-{name}]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains($"Revoke “{name}”?", dialogs.Find(".mud-dialog").TextContent), Wait);
+        dialogs.Find("[data-testid=confirm-revoke]").Click();
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+        var revoked = await Db.QueryAsync(_factory, db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.RevokedAt).SingleAsync());
+        Assert.NotNull(revoked);
+    }
+
+    [Fact]
+    public async Task UsersPage_CreateThenChangeRoles_SavedAndDialogsClose()
+    {
+        await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<UsersPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=users-table]"), Wait);
+        var email = $"bunit-{Guid.NewGuid():N}"[..14] + "@opsconsole.local";
+
+        page.Find("[data-testid=new-user]").Click();
+        dialogs.Find("#new-user-email").Change(email);
+        dialogs.Find("#new-user-password").Change("short");
+        dialogs.Find("[data-testid=create-user]").Click();
+        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.Find("[data-testid=dialog-errors]").TextContent), Wait);
+
+        dialogs.Find("#new-user-password").Change("a long and uncommon passphrase");
+        dialogs.Find("[data-testid=create-user]").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+        page.WaitForAssertion(() => Assert.Contains(email, page.Find("[data-testid=users-table]").TextContent), Wait);
+
+        var row = page.FindAll("[data-testid=users-table] tr").Single(r => r.TextContent.Contains(email, StringComparison.Ordinal));
+        row.QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Roles").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains($"Roles of {email}", dialogs.Find(".mud-dialog").TextContent), Wait);
+        Assert.True(dialogs.Find($"input[data-role='{AppRoles.Viewer}']").HasAttribute("checked"));
+        dialogs.Find($"input[data-role='{AppRoles.Reviewer}']").Change(true);
+        dialogs.Find("[data-testid=save-roles]").Click();
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+        var roles = await Db.QueryAsync(_factory, db => db.Users.Where(u => u.Email == email)
+            .Join(db.UserRoles, u => u.Id, ur => ur.UserId, (u, ur) => ur.RoleId).Join(db.Roles, id => id, r => r.Id, (id, r) => r.Name!).ToListAsync());
+        Assert.Equal([AppRoles.Reviewer, AppRoles.Viewer], roles.Order());
+    }
+
+    [Fact]
+    public async Task IncidentsPage_OpenIncident_StoredWithTheTypedTitleAndOpened()
+    {
+        await SignedInAsAsync(TestUsers.Owner, AppRoles.PathOwner);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<IncidentsPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=new-incident]"), Wait);
+        var title = "bUnit " + Guid.NewGuid().ToString("N")[..8];
+
+        page.Find("[data-testid=new-incident]").Click();
+        dialogs.Find("#new-incident-title").Change(title);
+        dialogs.Find("[data-testid=confirm-new-incident]").Click();
+
+        var nav = Services.GetRequiredService<BunitNavigationManager>();
+        page.WaitForAssertion(() => Assert.Matches("/incidents/[0-9]+$", nav.Uri), Wait);
+        var stored = await Db.QueryAsync(_factory, db => db.Incidents.Where(i => i.Title == title).Select(i => new { i.Id, i.Severity }).SingleAsync());
+        Assert.EndsWith($"/incidents/{stored.Id}", nav.Uri);
+        Assert.Equal("SEV3", stored.Severity);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Features.Ingestion;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Explorer;
+using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure.Security;
+
+namespace OpsConsole.Tests.Components;
+
+/// <summary>The event page rendered by bUnit on the real services and database: the event as the AI service sent it.</summary>
+[Trait("Category", "Integration")]
+public sealed class EventDetailPageTests : ComponentTestBase, IAsyncLifetime
+{
+    private readonly OpsConsoleFactory _factory = new();
+
+    public ValueTask InitializeAsync()
+    {
+        foreach (var type in new[] { typeof(PathCatalog), typeof(EventExplorerService) })
+        {
+            Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
+        }
+        SignedInAs(AppRoles.Admin);
+        return ValueTask.CompletedTask;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _factory.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Open_SentInputOutputAndSources_ShownAsText_OnlyTheHttpLinkClickable()
+    {
+        var id = "bunit-" + Guid.NewGuid().ToString("N");
+        var e = Ingest.Event(id, input: "{\"ticket\": \"<b>refund</b>\"}", output: "We refund within 14 days.");
+        e["sources"] = new JsonArray(
+            new JsonObject { ["title"] = "Refund policy", ["url"] = "https://help.example/refunds", ["snippet"] = "Paid within 14 days." },
+            new JsonObject { ["title"] = "<script>alert(1)</script>", ["url"] = "javascript:alert(1)" });
+        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(e));
+        var row = await Db.QueryAsync(_factory, db => db.InferenceEvents.Where(x => x.EventId == id).Select(x => x.Id).SingleAsync());
+
+        var page = Render<EventDetailPage>(p => p.Add(x => x.Slug, "support-reply-draft").Add(x => x.Id, row));
+        page.WaitForAssertion(() => page.Find("[data-testid=event-id]"));
+
+        Assert.Equal("{\"ticket\": \"<b>refund</b>\"}", page.Find("[data-testid=event-input]").TextContent);
+        Assert.Equal("We refund within 14 days.", page.Find("[data-testid=event-output]").TextContent);
+        var sources = page.Find("[data-testid=event-sources]");
+        Assert.Equal("Sources", sources.QuerySelector("h2")!.TextContent);
+        Assert.Equal(["https://help.example/refunds"], sources.QuerySelectorAll("a").Select(a => a.GetAttribute("href")));
+        Assert.Contains("<script>alert(1)</script>", sources.TextContent);
+        Assert.Contains("javascript:alert(1)", sources.TextContent);
+        Assert.Empty(page.FindAll("script"));
+        Assert.Contains("mud-grid-item-xs-12", sources.ParentElement!.ClassName);
+    }
+}

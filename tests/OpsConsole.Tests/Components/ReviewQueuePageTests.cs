@@ -1,0 +1,159 @@
+using Bunit;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpsConsole.Tests.Features.Ingestion;
+using OpsConsole.Tests.Features.Review;
+using OpsConsole.Tests.Infrastructure;
+using OpsConsole.Web.Features.Review;
+using OpsConsole.Web.Infrastructure.Security;
+using OpsConsole.Web.Realtime;
+using OpsConsole.Web.Features.Events;
+
+namespace OpsConsole.Tests.Components;
+
+/// <summary>The review queue rendered by bUnit on the real services and database: counts, paging, sorting, filters, help.</summary>
+[Trait("Category", "Integration")]
+public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
+{
+    private readonly FakeClockFactory _factory = new();
+
+    public ValueTask InitializeAsync()
+    {
+        _factory.CreateClient().Dispose();
+        foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(ReviewNotifier), typeof(TimeProvider) })
+        {
+            Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
+        }
+        SignedInAs(AppRoles.Admin);
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        return ValueTask.CompletedTask;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _factory.DisposeAsync();
+    }
+
+    /// <summary>Posts open items: <paramref name="count"/> urgent ones (confidence 0.01) and the given others.</summary>
+    private async Task PostAsync(int count, params (string Id, string Path, double Confidence)[] others)
+    {
+        var at = _factory.Clock.GetUtcNow().UtcDateTime.AddSeconds(-5).ToString("O");
+        var events = Enumerable.Range(0, count).Select(i => Ingest.Event($"urgent-{i:000}-{Guid.NewGuid():N}", path: "invoice-field-extraction", confidence: 0.01))
+            .Concat(others.Select(o => Ingest.Event(o.Id, path: o.Path, confidence: o.Confidence)))
+            .Select(e =>
+            {
+                e["occurredAt"] = at;
+                return e;
+            })
+            .ToArray();
+        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch(events));
+    }
+
+    private Task<int> OpenCountAsync() => Db.QueryAsync(_factory, db => db.ReviewItems.CountAsync(r => r.Status == ReviewStatuses.Pending || r.Status == ReviewStatuses.Claimed));
+
+    private IRenderedComponent<ReviewQueuePage> Open()
+    {
+        var page = Render<ReviewQueuePage>();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=queue-row]")));
+        return page;
+    }
+
+    private static IEnumerable<string> EventIds(IRenderedComponent<ReviewQueuePage> page) =>
+        page.FindAll("[data-testid=queue-row]").Select(r => r.Children[2].TextContent);
+
+    [Fact]
+    public async Task Queue_MoreThanOnePage_SaysShowingNOfMAndTheLastPageHasTheBorderlineItem()
+    {
+        // A borderline item (confidence just under invoice's 0.85 threshold) has the lowest priority: last in the queue's order.
+        await PostAsync(205, ("borderline-item", "invoice-field-extraction", 0.84));
+        var open = await OpenCountAsync();
+        Assert.True(open > 200);
+
+        var page = Open();
+
+        Assert.Equal($"Showing 200 of {open} open (items 1–200, page 1 of 2).", page.Find("[data-testid=queue-count]").TextContent);
+        Assert.Equal(200, page.FindAll("[data-testid=queue-row]").Count);
+        Assert.DoesNotContain(EventIds(page), id => id.StartsWith("borderline", StringComparison.Ordinal));
+        Assert.Contains($"{open}", page.Find("[data-testid=summary-invoice-field-extraction] [data-testid=summary-open]").TextContent);
+
+        page.FindAll("[data-testid=queue-pages] button[aria-label]").First(b => b.GetAttribute("aria-label")!.Contains("Last", StringComparison.OrdinalIgnoreCase)).Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith($"Showing {open - 200} of {open} open (items 201–{open}, page 2 of 2)", page.Find("[data-testid=queue-count]").TextContent));
+        Assert.Equal("borderline-item", EventIds(page).Last());
+    }
+
+    [Fact]
+    public async Task Queue_SortedNewestFirst_NewBorderlineItemOnTop()
+    {
+        await PostAsync(3);
+        _factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await PostAsync(0, ("new-borderline", "invoice-field-extraction", 0.84));
+        var page = Open();
+        Assert.NotEqual("new-borderline", EventIds(page).First());
+
+        var sort = page.FindComponent<MudBlazor.MudSelect<QueueSort>>();
+        await page.InvokeAsync(() => sort.Instance.ValueChanged.InvokeAsync(QueueSort.Newest));
+
+        page.WaitForAssertion(() => Assert.Equal("new-borderline", EventIds(page).First()));
+    }
+
+    [Fact]
+    public async Task Queue_PastDueOnly_ShowsEveryPastDueItemAndNothingElse()
+    {
+        // support-reply-draft's SLA is 60 minutes, invoice-field-extraction's 240: after 61 minutes only the first is past due.
+        await PostAsync(3, ("late-1", "support-reply-draft", 0.5), ("late-2", "support-reply-draft", 0.6));
+        _factory.Clock.Advance(TimeSpan.FromMinutes(61));
+        var page = Open();
+        Assert.Contains("2 past due", page.Find("[data-testid=summary-support-reply-draft]").TextContent);
+
+        page.Find("input[data-testid=filter-past-due], [data-testid=filter-past-due] input").Change(true);
+
+        page.WaitForAssertion(() => Assert.Equal(["late-1", "late-2"], EventIds(page).Order()));
+        Assert.Equal("Showing 2 of 2 open matching the filters.", page.Find("[data-testid=queue-count]").TextContent);
+    }
+
+    [Fact]
+    public async Task Queue_PastDueOnSummary_FiltersToThatPathsPastDueItems()
+    {
+        await PostAsync(3, ("late-1", "support-reply-draft", 0.5));
+        _factory.Clock.Advance(TimeSpan.FromMinutes(61));
+        var page = Open();
+
+        page.Find("[data-testid=summary-support-reply-draft] [data-testid=summary-past-due]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(["late-1"], EventIds(page)));
+    }
+
+    [Fact]
+    public async Task Keys_QuestionMark_ShowsTheKeyboardHelp()
+    {
+        await PostAsync(2);
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
+        var page = Open();
+        Assert.Empty(dialogs.FindAll("[data-testid=shortcuts]"));
+
+        page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "?" });
+
+        dialogs.WaitForAssertion(() => Assert.Contains("Select the next item", dialogs.Find("[data-testid=shortcuts]").TextContent));
+    }
+
+    [Fact]
+    public async Task Keys_JOnTheLastRow_MovesToTheNextPage()
+    {
+        await PostAsync(202);
+        var open = await OpenCountAsync();
+        var page = Open();
+        for (var i = 0; i < 199; i++)
+        {
+            page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "j" });
+        }
+        Assert.Equal(199, page.FindAll("[data-testid=queue-row]").ToList().FindIndex(r => r.ClassList.Contains("ops-selected")));
+
+        page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "j" });
+
+        page.WaitForAssertion(() => Assert.StartsWith($"Showing {open - 200} of {open} open (items 201–{open}", page.Find("[data-testid=queue-count]").TextContent));
+        Assert.True(page.FindAll("[data-testid=queue-row]")[0].ClassList.Contains("ops-selected"));
+    }
+}
