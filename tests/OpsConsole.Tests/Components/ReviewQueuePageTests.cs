@@ -147,7 +147,9 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         var page = Open();
         for (var i = 0; i < 199; i++)
         {
-            page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "j" });
+            // Awaited: the synchronous KeyDown does not wait for the renderer, and a press queued behind a
+            // live reload would reach an event handler id that the next render has already replaced.
+            await page.Find("[data-testid=queue-keys]").KeyDownAsync(new KeyboardEventArgs { Key = "j" });
         }
         Assert.Equal(199, page.FindAll("[data-testid=queue-row]").ToList().FindIndex(r => r.ClassList.Contains("ops-selected")));
 
