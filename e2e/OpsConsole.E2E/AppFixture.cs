@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-
 namespace OpsConsole.E2E;
 
 /// <summary>
@@ -14,8 +9,7 @@ public class AppFixture : IAsyncLifetime
     public const string Password = "opsconsole-demo-2026";
 
     private readonly string _dataDir = Directory.CreateTempSubdirectory("opsconsole-e2e").FullName;
-    private readonly StringBuilder _log = new();
-    private Process? _app;
+    private ConsoleProcess? _app;
     private IPlaywright? _playwright;
 
     public string BaseUrl { get; private set; } = "";
@@ -31,75 +25,37 @@ public class AppFixture : IAsyncLifetime
     public static string WebDll { get; } = Path.Combine(WebDir, "bin", AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "OpsConsole.Web.dll");
     public static string ArtifactsDir { get; } = Directory.CreateDirectory(Path.Combine(RepoRoot, "e2e", "OpsConsole.E2E", "artifacts")).FullName;
 
-    public string AppLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string AppLog => _app?.Log ?? "";
 
     public async ValueTask InitializeAsync()
     {
-        var port = FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}";
-        var psi = new ProcessStartInfo("dotnet", [WebDll, "--urls", BaseUrl])
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = WebDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["ConnectionStrings__OpsConsole"] = $"Data Source={DatabasePath}",
+            ["OpsConsole__Demo__Enabled"] = "true",
+            // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
+            ["OpsConsole__Demo__Traffic__HistoryDays"] = "0",
+            // Every browser of a journey comes from 127.0.0.1, and a class's journeys sign several people in
+            // within a minute; the per-address throttle itself is tested in the integration tests.
+            ["OpsConsole__SignIn__AttemptsPerMinute"] = "60",
         };
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={DatabasePath}";
-        psi.Environment["OpsConsole__Demo__Enabled"] = "true";
-        // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
-        psi.Environment["OpsConsole__Demo__Traffic__HistoryDays"] = "0";
-        // Every browser of a journey comes from 127.0.0.1, and a class's journeys sign several people in
-        // within a minute; the per-address throttle itself is tested in the integration tests.
-        psi.Environment["OpsConsole__SignIn__AttemptsPerMinute"] = "60";
-        Configure(psi.Environment);
-        _app = Process.Start(psi)!;
-        _app.OutputDataReceived += (_, e) => Append(e.Data);
-        _app.ErrorDataReceived += (_, e) => Append(e.Data);
-        _app.BeginOutputReadLine();
-        _app.BeginErrorReadLine();
+        Configure(environment);
+        _app = await ConsoleProcess.StartAsync(environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!));
+        BaseUrl = _app.BaseUrl;
+        (_playwright, Browser) = await LaunchChromiumAsync();
+    }
 
-        using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (_app.HasExited)
-            {
-                throw new InvalidOperationException($"The console exited with {_app.ExitCode} before it was ready:\n{AppLog}");
-            }
-            try
-            {
-                if ((await http.GetAsync($"{BaseUrl}/health/ready")).StatusCode == HttpStatusCode.OK)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The console was not ready within 60 s:\n{AppLog}");
-            }
-            await Task.Delay(200);
-        }
-
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    /// <summary>Debian's Chromium, headless, with the flags this machine needs (no sandbox, no GPU, no background traffic).</summary>
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchChromiumAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+        return (playwright, browser);
     }
 
     /// <summary>Settings of the console process beyond the defaults above.</summary>
@@ -130,12 +86,10 @@ public class AppFixture : IAsyncLifetime
             await Browser.CloseAsync();
         }
         _playwright?.Dispose();
-        if (_app is { HasExited: false })
+        if (_app is not null)
         {
-            _app.Kill(entireProcessTree: true);
-            await _app.WaitForExitAsync();
+            await _app.DisposeAsync();
         }
-        _app?.Dispose();
         try
         {
             Directory.Delete(_dataDir, recursive: true);
@@ -143,25 +97,6 @@ public class AppFixture : IAsyncLifetime
         catch (IOException)
         {
         }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string FindRoot()

@@ -140,6 +140,20 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Keys_N_ClaimsTheTopItemAndOpensIt()
+    {
+        await PostAsync(3);
+        var top = await Db.QueryAsync(_factory, db => db.ReviewItems.OrderByDescending(r => r.Priority).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id).Select(r => r.Id).FirstAsync());
+        var page = Open();
+
+        await page.Find("[data-testid=queue-keys]").KeyDownAsync(new KeyboardEventArgs { Key = "n" });
+
+        var nav = Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
+        page.WaitForAssertion(() => Assert.EndsWith($"/review/{top}", nav.Uri));
+        Assert.Equal(ReviewStatuses.Claimed, await Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == top).Select(r => r.Status).SingleAsync()));
+    }
+
+    [Fact]
     public async Task Keys_JOnTheLastRow_MovesToTheNextPage()
     {
         await PostAsync(202);

@@ -153,6 +153,8 @@ public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Per
     /// The highest-priority free items of the user's paths, for "claim next": asked of the whole
     /// queue, so items claimed by others at its top never hide the free ones below them.
     /// </summary>
+    public const int NextCandidates = 5;
+
     public async Task<IReadOnlyList<long>> NextCandidatesAsync(ClaimsPrincipal user, string? pathSlug, CancellationToken ct)
     {
         var paths = await ReviewablePathIdsAsync(user, ct);
@@ -168,6 +170,6 @@ public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Per
         {
             free = free.Where(r => db.Set<OperatingPath>().Any(p => p.Id == r.PathId && p.Slug == pathSlug));
         }
-        return await free.OrderByDescending(r => r.Priority).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id).Select(r => r.Id).Take(5).ToListAsync(ct);
+        return await free.OrderByDescending(r => r.Priority).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id).Select(r => r.Id).Take(NextCandidates).ToListAsync(ct);
     }
 }

@@ -11,6 +11,7 @@ using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Notifications;
 using OpsConsole.Web.Features.Reviewers;
+using OpsConsole.Web.Infrastructure;
 
 namespace OpsConsole.Tests.Features.Review;
 
@@ -199,6 +200,37 @@ public sealed class ReviewQueueServiceTests : IAsyncLifetime
             Assert.False((await Queue.DecideAsync(item, new DecisionInput(ReviewDecision.Approve), user, Ct)).Succeeded, email);
         }
         Assert.True((await Queue.ClaimAsync(item, await Principals.ForAsync(_factory, TestUsers.Owner2), Ct)).Succeeded);
+    }
+
+    [Fact]
+    public async Task ClaimNext_TwelveReviewersAtOnce_EachGetsADifferentItem()
+    {
+        // Twelve people press "n" in the same moment (on one or several consoles): nobody is told
+        // "try again" while free items are left, and no item is handed to two of them.
+        var at = _factory.Clock.GetUtcNow().UtcDateTime.AddSeconds(-5).ToString("O");
+        await Ingest.PostOkAsync(_factory.CreateClient(), Ingest.Batch([.. Enumerable.Range(0, 30).Select(i =>
+        {
+            var e = Ingest.Event($"next-{i:00}-{Guid.NewGuid():N}", confidence: 0.05);
+            e["occurredAt"] = at;
+            return e;
+        })]));
+        var queries = _factory.Services.GetRequiredService<ReviewQueries>();
+        using var start = new ManualResetEventSlim();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            start.Wait(Ct);
+            return await Queue.ClaimNextAsync(queries, Principals.Admin($"reviewer-{i}"), null, Ct);
+        })).Append(Task.Run(() =>
+        {
+            start.Set();
+            return CommandResult<long>.Ok(-1);
+        })));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Error));
+        var claimed = results.Select(r => r.Value).Where(v => v > 0).ToList();
+        Assert.Equal(12, claimed.Count);
+        Assert.Equal(12, claimed.Distinct().Count());
     }
 
     [Fact]
