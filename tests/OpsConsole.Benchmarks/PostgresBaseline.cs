@@ -48,6 +48,18 @@ public sealed class PostgresBaseline(string adminConnectionString)
         _created.Clear();
     }
 
+    /// <summary>Version and the durability settings that decide what a commit costs, for the report.</summary>
+    public string ServerSettings()
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(adminConnectionString) { Pooling = false }.ToString());
+        connection.Open();
+        using var cmd = new NpgsqlCommand(
+            "SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers')", connection);
+        using var reader = cmd.ExecuteReader();
+        reader.Read();
+        return $"{reader.GetString(0)}, fsync={reader.GetString(1)}, synchronous_commit={reader.GetString(2)}, shared_buffers={reader.GetString(3)}";
+    }
+
     private void Admin(string sql)
     {
         using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(adminConnectionString) { Pooling = false }.ToString());

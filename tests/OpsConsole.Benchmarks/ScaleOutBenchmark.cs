@@ -44,6 +44,8 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
 
     public async Task RunAsync(CancellationToken ct)
     {
+        var redisPort = int.TryParse(redis.Split(',')[0].Split(':').Last(), out var port) ? port : 6379;
+        ServerCpu.Configure(new Npgsql.NpgsqlConnectionStringBuilder(postgres).Port, redisPort);
         try
         {
             await RunPhasesAsync(ct);
@@ -363,6 +365,7 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
             "apps, PostgreSQL, Redis and the load generator all on this machine");
         o.WriteLine($"app: {build.Configuration} build of OpsConsole.Web (dll written {build.BuiltAtUtc:yyyy-MM-dd HH:mm} UTC), Provider=Postgres, Redis backplane; " +
             $"a fresh database per ingestion phase" + (build.Note.Length > 0 ? $" — {build.Note}" : ""));
+        o.WriteLine($"PostgreSQL: {_pg.ServerSettings()} (the same server for baseline and app)");
         o.WriteLine();
         var ratio1 = one.EventsPerSecond / baseline.EventsPerSecond;
         o.WriteLine($"(1) ingestion, {n:N0} events in batches of {BenchOptions.BatchSize}:");
@@ -387,7 +390,7 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
             o.WriteLine($"    NOTE: the machine was already {100 * b1 / cores:N0} % busy with one instance; a second instance on the same {cores} cores can only share them.");
         }
         var ratio3 = decision.PerSecond / ping.PerSecond;
-        o.WriteLine($"(3) decision endpoint on instance B (path snapshots kept in step with A through the Redis bus), {DecisionBenchmark.Concurrency} concurrent requests, " +
+        o.WriteLine($"(3) decision endpoint on instance B (A up as well, both on the Redis bus; no configuration change during the rounds), {DecisionBenchmark.Concurrency} concurrent requests, " +
             $"{DecisionBenchmark.Rounds} alternating rounds of {DecisionBenchmark.RoundLength.TotalSeconds:0} s:");
         foreach (var (r, i) in pingRounds.Zip(decisionRounds).SelectMany((p, i) => new[] { (p.First, i), (p.Second, i) }))
         {
@@ -443,44 +446,79 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
 internal sealed record ServerUsage(double PostgresCores, double RedisCores);
 
 /// <summary>
-/// CPU time of the <c>postgres</c> and <c>redis-server</c> processes, so a saturated database
-/// is told from a saturated app. Backends that started during the phase count in full; ones
-/// that ended during it are lost (the apps keep pooled connections, so there are few).
+/// CPU time of this run's PostgreSQL (the postmaster listening on the run's port and its
+/// children) and Redis (the redis-server on the run's port), read from /proc, so a saturated
+/// database is told from a saturated app; servers of other runs on the machine are not counted.
+/// Backends that started during the phase count in full; ones that ended during it are lost
+/// (the apps keep pooled connections, so there are few). Zero off Linux.
 /// </summary>
 internal sealed class ServerCpu
 {
-    private readonly Dictionary<(string, int), TimeSpan> _start;
+    private const double TicksPerSecond = 100;
+    private static int _postgresPort;
+    private static int _redisPort;
+    private readonly Dictionary<int, (bool Postgres, double Seconds)> _start;
 
-    private ServerCpu(Dictionary<(string, int), TimeSpan> start) => _start = start;
+    private ServerCpu(Dictionary<int, (bool Postgres, double Seconds)> start) => _start = start;
+
+    public static void Configure(int postgresPort, int redisPort)
+    {
+        _postgresPort = postgresPort;
+        _redisPort = redisPort;
+    }
 
     public static ServerCpu Start() => new(Snapshot());
 
     public ServerUsage Stop(TimeSpan wall)
     {
         var now = Snapshot();
-        double Cores(string name) => now.Where(kv => kv.Key.Item1 == name)
-            .Sum(kv => (kv.Value - _start.GetValueOrDefault(kv.Key)).TotalSeconds) / wall.TotalSeconds;
-        return new ServerUsage(Cores("postgres"), Cores("redis-server"));
+        double Cores(bool postgres) => now.Where(kv => kv.Value.Postgres == postgres)
+            .Sum(kv => kv.Value.Seconds - (_start.TryGetValue(kv.Key, out var before) ? before.Seconds : 0)) / wall.TotalSeconds;
+        return new ServerUsage(Cores(true), Cores(false));
     }
 
-    private static Dictionary<(string, int), TimeSpan> Snapshot()
+    private static Dictionary<int, (bool Postgres, double Seconds)> Snapshot()
     {
-        var times = new Dictionary<(string, int), TimeSpan>();
-        foreach (var name in new[] { "postgres", "redis-server" })
+        var all = new List<(int Pid, int Parent, string Command, double Seconds)>();
+        try
         {
-            foreach (var process in Process.GetProcessesByName(name))
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
-                using (process)
+                if (!int.TryParse(Path.GetFileName(dir), out var pid))
                 {
-                    try
-                    {
-                        times[(name, process.Id)] = process.TotalProcessorTime;
-                    }
-                    catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
-                    {
-                        // Gone, or not readable: not counted.
-                    }
+                    continue;
                 }
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    // pid (comm) state ppid … utime stime: fields after the comm, which may hold spaces.
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    var seconds = (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                        + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / TicksPerSecond;
+                    var command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                    all.Add((pid, int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture), command, seconds));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+                {
+                    // Ended meanwhile, or not readable.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+        var postmaster = all.FirstOrDefault(p => p.Command.Contains("postgres", StringComparison.Ordinal) && p.Command.Contains($" -p {_postgresPort} ", StringComparison.Ordinal)).Pid;
+        var times = new Dictionary<int, (bool, double)>();
+        foreach (var p in all)
+        {
+            if (postmaster != 0 && (p.Pid == postmaster || p.Parent == postmaster))
+            {
+                times[p.Pid] = (true, p.Seconds);
+            }
+            else if (p.Command.StartsWith("redis-server", StringComparison.Ordinal) && p.Command.Contains($":{_redisPort}", StringComparison.Ordinal))
+            {
+                times[p.Pid] = (false, p.Seconds);
             }
         }
         return times;
