@@ -132,6 +132,7 @@ public sealed class AppProcess : IDisposable
     private readonly ConcurrentQueue<string> _tail = new();
     private readonly ConcurrentQueue<string> _problems = new();
     private int _problemCount;
+    private int _disposed;
 
     private AppProcess(Process process, string label, int port)
     {
@@ -157,36 +158,66 @@ public sealed class AppProcess : IDisposable
     public IReadOnlyCollection<string> ProblemLines => _problems;
 
     /// <summary>Starts the app with the database at <paramref name="databaseFile"/> and waits until /health/ready answers 200.</summary>
-    public static async Task<AppProcess> StartAsync(AppBuild build, string databaseFile, string label, CancellationToken ct)
+    public static Task<AppProcess> StartAsync(AppBuild build, string databaseFile, string label, CancellationToken ct) =>
+        StartAsync(build, new Dictionary<string, string> { ["ConnectionStrings__OpsConsole"] = $"Data Source={databaseFile}" }, label, ct);
+
+    /// <summary>
+    /// Starts the app with <paramref name="settings"/> (environment variables: the database, Redis, …)
+    /// on top of the benchmark's defaults, and waits until /health/ready answers 200.
+    /// </summary>
+    public static Task<AppProcess> StartAsync(AppBuild build, IReadOnlyDictionary<string, string> settings, string label, CancellationToken ct)
     {
         var port = FreePort();
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = build.AppDirectory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = build.AppDirectory };
         psi.ArgumentList.Add(Path.Combine(build.AppDirectory, AppBuild.DllName));
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add($"http://127.0.0.1:{port}");
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["OpsConsole__Demo__Enabled"] = "true";
+        psi.Environment["OpsConsole__Demo__Traffic__Enabled"] = "false";
+        psi.Environment["OpsConsole__Ingestion__RequestsPerSecond"] = "100000";
+        psi.Environment["OpsConsole__Ingestion__Burst"] = "100000";
+        foreach (var (name, value) in settings)
+        {
+            psi.Environment[name] = value;
+        }
+        return LaunchAsync(psi, label, port, ct);
+    }
+
+    /// <summary>
+    /// Starts another program of the benchmark's own (the bare SignalR server) as a process on a free
+    /// port; <paramref name="arguments"/> follow the dll, then <c>--urls</c>. It must answer /health/ready.
+    /// </summary>
+    public static Task<AppProcess> StartDllAsync(string dll, IEnumerable<string> arguments, string label, CancellationToken ct)
+    {
+        var port = FreePort();
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+        psi.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{port}");
+        return LaunchAsync(psi, label, port, ct);
+    }
+
+    private static async Task<AppProcess> LaunchAsync(ProcessStartInfo psi, string label, int port, CancellationToken ct)
+    {
+        psi.UseShellExecute = false;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         // Inherited listen settings would fight with --urls.
         foreach (var name in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_URLS" })
         {
             psi.Environment.Remove(name);
         }
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["ConnectionStrings__OpsConsole"] = $"Data Source={databaseFile}";
-        psi.Environment["OpsConsole__Demo__Enabled"] = "true";
-        psi.Environment["OpsConsole__Demo__Traffic__Enabled"] = "false";
-        psi.Environment["OpsConsole__Ingestion__RequestsPerSecond"] = "100000";
-        psi.Environment["OpsConsole__Ingestion__Burst"] = "100000";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
 
         var process = new Process { StartInfo = psi };
         if (!process.Start())
         {
-            throw new BenchmarkFailedException("Could not start 'dotnet' for the web app.");
+            throw new BenchmarkFailedException($"Could not start 'dotnet' for {label}.");
         }
         _running[process.Id] = process;
         var app = new AppProcess(process, label, port);
@@ -276,6 +307,11 @@ public sealed class AppProcess : IDisposable
     /// <summary>Kills the app (a benchmark has nothing to shut down gracefully) and waits for it to go.</summary>
     public void Dispose()
     {
+        // Idempotent: an instance may be disposed by its phase and again by the run's clean-up.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         Kill(_process);
         _running.TryRemove(_process.Id, out _);
         _process.Dispose();

@@ -35,16 +35,23 @@ public sealed class BenchOptions
     /// <summary>Leave the decision benchmarks out of the default run (<c>--skip-decision</c>).</summary>
     public bool SkipDecision { get; private set; }
 
-    private bool Only => PushOnly || DashboardOnly || DecisionOnly;
+    /// <summary>
+    /// Run only the scale-out benchmarks on PostgreSQL and Redis (<c>--scaleout</c>); they need the servers
+    /// of <c>.ci/test-servers.sh</c>, so they are never part of the default run.
+    /// </summary>
+    public bool ScaleOutOnly { get; private set; }
+
+    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly;
     public bool RunIngestion => !Only;
     public bool RunPush => PushOnly || (!SkipPush && !Only);
     public bool RunDashboard => DashboardOnly || (!SkipDashboard && !Only);
     public bool RunDecision => DecisionOnly || (!SkipDecision && !Only);
+    public bool RunScaleOut => ScaleOutOnly;
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -94,6 +101,9 @@ public sealed class BenchOptions
                 case "--skip-decision":
                     o.SkipDecision = true;
                     break;
+                case "--scaleout":
+                    o.ScaleOutOnly = true;
+                    break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);
                     break;
@@ -110,9 +120,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
         }
-        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
+        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly, o.ScaleOutOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
         {
-            throw new ArgumentException($"--push, --dashboard and --decision each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
+            throw new ArgumentException($"--push, --dashboard, --decision and --scaleout each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

@@ -18,9 +18,9 @@ public sealed record EndpointResult(string Name, long Requests, double Seconds, 
 public sealed class DecisionBenchmark(BenchOptions options, string work)
 {
     public const int Concurrency = 32;
-    private const int Rounds = 3;
-    private static readonly TimeSpan RoundLength = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(4);
+    internal const int Rounds = 3;
+    internal static readonly TimeSpan RoundLength = TimeSpan.FromSeconds(8);
+    internal static readonly TimeSpan Warmup = TimeSpan.FromSeconds(4);
     private const double GoalRatio = 0.9;
     private const double GoalP99Ms = 5;
 
@@ -67,7 +67,7 @@ public sealed class DecisionBenchmark(BenchOptions options, string work)
     }
 
     /// <summary>A closed loop: each of <see cref="Concurrency"/> workers sends its next request when the last one is answered.</summary>
-    private static async Task<EndpointResult> LoadAsync(HttpClient http, Uri[] uris, string name, TimeSpan length, CancellationToken ct)
+    internal static async Task<EndpointResult> LoadAsync(HttpClient http, Uri[] uris, string name, TimeSpan length, CancellationToken ct)
     {
         var latencies = new List<double>[Concurrency];
         long failures = 0;
@@ -96,7 +96,7 @@ public sealed class DecisionBenchmark(BenchOptions options, string work)
 
     private static double Percentile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[(int)Math.Floor(q * (sorted.Length - 1))];
 
-    private static EndpointResult Combine(List<EndpointResult> rounds) => new(
+    internal static EndpointResult Combine(List<EndpointResult> rounds) => new(
         rounds[0].Name, rounds.Sum(r => r.Requests), rounds.Sum(r => r.Seconds),
         rounds.Average(r => r.P50Ms), rounds.Max(r => r.P99Ms), rounds.Sum(r => r.Failures));
 

@@ -5,9 +5,16 @@ using OpsConsole.Benchmarks;
 // Ingestion benchmark: a raw SQLite baseline, the app end to end over HTTP, the config-watcher
 // check and explorer query latency on a large path; then the SignalR push benchmark (review
 // items reaching connected reviewers); then the dashboard benchmark (a month of one path, from
-// rollups and from raw rows). Figures go to stdout, progress to stderr.
+// rollups and from raw rows). --scaleout runs only the PostgreSQL + Redis scale-out part.
+// Figures go to stdout, progress to stderr.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// The push baseline's bare SignalR server runs as a child process of this same program.
+if (args.Length > 0 && args[0] == BareHubServer.Argument)
+{
+    return await BareHubServer.RunAsync(args);
+}
 
 BenchOptions options;
 try
@@ -20,11 +27,25 @@ catch (ArgumentException ex)
     return 2;
 }
 
+(string Postgres, string Redis)? servers = null;
+if (options.RunScaleOut)
+{
+    servers = ScaleOutBenchmark.Servers(out var missing);
+    if (servers is null)
+    {
+        Console.Error.WriteLine(
+            $"--scaleout needs a PostgreSQL and a Redis server: {missing} not set. Start throw-away ones with " +
+            "'.ci/test-servers.sh start' and 'source <the folder it prints>/env', then run again.");
+        return 2;
+    }
+}
+
 using var cts = new CancellationTokenSource();
 // A hung app must not keep the benchmark (and the machine) busy forever: 30 minutes for the
 // ingestion part as before, plus the push part's own budget when it runs.
 var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
-    + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero);
+    + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero)
+    + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -59,6 +80,10 @@ try
         await new DecisionBenchmark(options, work).RunAsync(cts.Token);
         await new KillSwitchPropagationBenchmark(work).RunAsync(cts.Token);
         IsEnabledBenchmark.Run();
+    }
+    if (servers is { } s)
+    {
+        await new ScaleOutBenchmark(options, work, s.Postgres, s.Redis).RunAsync(cts.Token);
     }
     return 0;
 }

@@ -54,12 +54,12 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
     // The path's threshold is 0.85 and its QA sample 2 %; failed calls (2 %) are routed too. 27 %
     // below the threshold plus ~4 % of the rest gives the ~30 % routed the issue asks for.
     private const double LowConfidenceShare = 0.27;
-    private const int WarmupSeconds = 3;
+    internal const int WarmupSeconds = 3;
     private const int Seed = 4242;
-    private const int ConnectParallelism = 10;
+    internal const int ConnectParallelism = 10;
     private const double GoalP95Ms = 200;
-    private const double GoalRatio = 1.5;
-    private static readonly TimeSpan _straggle = TimeSpan.FromSeconds(2);
+    internal const double GoalRatio = 1.5;
+    internal static readonly TimeSpan Straggle = TimeSpan.FromSeconds(2);
 
     private readonly List<(string Label, AppProcess App)> _finished = [];
 
@@ -126,7 +126,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
             var sendElapsed = sendWatch.Elapsed;
             var cpuUsage = cpu.Stop();
             // Pushes still in flight when the last POST was answered get this long to arrive.
-            await Task.Delay(_straggle, ct);
+            await Task.Delay(Straggle, ct);
 
             var drops = connected.Where(c => c.ClosedReason is not null).Select(c => $"client {c.Index}: {c.ClosedReason}").ToList();
             var received = connected.Select(c => c.Received()).ToArray();
@@ -152,7 +152,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         }
     }
 
-    private static PushPhaseResult Evaluate(
+    internal static PushPhaseResult Evaluate(
         int clientCount, int events, TimeSpan sendElapsed, HashSet<long> expected, HashSet<long> warmup, ReceivedChange[][] received,
         List<string> drops, SendResult send, TimeSpan connectTime, CpuUsage cpu)
     {
@@ -213,7 +213,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 
-    private sealed record SendResult(double P50Ms, double P99Ms, int Retries, double MaxLagMs);
+    internal sealed record SendResult(double P50Ms, double P99Ms, int Retries, double MaxLagMs);
 
     /// <summary>
     /// Posts the bodies on a fixed schedule (batch k at k / <see cref="BatchesPerSecond"/> s), without
@@ -222,7 +222,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
     /// one tick per interval, a tick firing a hair before its batch's due time would hold that batch
     /// back a whole interval and send two at once.
     /// </summary>
-    private static async Task<SendResult> SendPacedAsync(HttpClient http, byte[][] bodies, CancellationToken ct)
+    internal static async Task<SendResult> SendPacedAsync(HttpClient http, byte[][] bodies, CancellationToken ct)
     {
         var interval = TimeSpan.FromSeconds(1.0 / BatchesPerSecond);
         var posts = new List<Task<double>>(bodies.Length);
@@ -286,7 +286,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
     }
 
     /// <summary>Request bodies of <paramref name="count"/> fresh events with the confidence mix that routes about 30 %.</summary>
-    private static (string Prefix, byte[][] Bodies) Bodies(string name, int count, int seed)
+    internal static (string Prefix, byte[][] Bodies) Bodies(string name, int count, int seed)
     {
         var random = new Random(seed);
         var prefix = $"{name}-{random.Next(0x100000, 0xFFFFFF).ToString("x6", CultureInfo.InvariantCulture)}";
@@ -322,7 +322,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         return ids;
     }
 
-    private static async Task DisposeAllAsync(List<PushClient> clients)
+    internal static async Task DisposeAllAsync(List<PushClient> clients)
     {
         try
         {
@@ -340,7 +340,7 @@ internal sealed class PushBenchmark(BenchOptions options, string work)
         var o = Console.Out;
         o.WriteLine();
         o.WriteLine($"SignalR push benchmark — path '{PathSlug}', {EventsPerSecond} events/s as {BatchesPerSecond} batches of {BatchEvents}, " +
-            $"{options.PushSeconds} s per phase, {_straggle.TotalSeconds:0} s for stragglers, {WarmupSeconds} s warm-up not measured");
+            $"{options.PushSeconds} s per phase, {Straggle.TotalSeconds:0} s for stragglers, {WarmupSeconds} s warm-up not measured");
         o.WriteLine($"machine: {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} logical cores; " +
             "app, sender and all hub clients on the same machine");
         o.WriteLine($"app: {build.Configuration} build of OpsConsole.Web (dll written {build.BuiltAtUtc:yyyy-MM-dd HH:mm} UTC); a fresh instance and database per phase; " +

@@ -65,7 +65,11 @@ public sealed partial class PushClient : IAsyncDisposable
         var connection = new HubConnectionBuilder()
             .WithUrl(hubUrl, HttpTransportType.WebSockets, o =>
             {
-                o.Headers["Cookie"] = cookie;
+                // The bare baseline server has no sign-in: no cookie then.
+                if (cookie.Length > 0)
+                {
+                    o.Headers["Cookie"] = cookie;
+                }
                 // WebSockets only: the negotiate round trip would tell us nothing new on loopback.
                 o.SkipNegotiation = true;
             })
