@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.AspNetCore.Components;
 using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,7 +55,7 @@ public sealed class NotificationsPageTests : FactoryComponentTest
         page.WaitForAssertion(() => Assert.Contains("20 unread", page.Find("[data-testid=notifications-summary]").TextContent));
         bell.WaitForAssertion(() => Assert.Equal("20", bell.Find(".mud-badge").TextContent.Trim()));
 
-        page.Find("[data-testid=mark-all-read]").Click();
+        await page.Find("[data-testid=mark-all-read]").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.Contains("Nothing unread", page.Find("[data-testid=notifications-summary]").TextContent));
         Assert.All(page.FindAll("[data-testid=notification-row]"), r => Assert.Equal("false", r.GetAttribute("data-unread")));
@@ -72,7 +74,7 @@ public sealed class NotificationsPageTests : FactoryComponentTest
         Assert.Contains("30 items past due", page.FindAll("[data-testid=notification-title]")[0].TextContent);
         Assert.Equal("Showing 1–25 of 30", page.Find("[data-testid=notifications-range]").TextContent.Trim());
 
-        page.FindAll("[data-testid=notifications-pages] button").Single(b => b.TextContent.Trim() == "2").Click();
+        await page.FindAll("[data-testid=notifications-pages] button").Single(b => b.TextContent.Trim() == "2").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.Equal(5, page.FindAll("[data-testid=notification-row]").Count));
         Assert.Equal("Showing 26–30 of 30", page.Find("[data-testid=notifications-range]").TextContent.Trim());
@@ -86,18 +88,18 @@ public sealed class NotificationsPageTests : FactoryComponentTest
         var page = Render<NotificationsPage>();
         page.WaitForAssertion(() => Assert.Equal(6, page.FindAll("[data-testid=notification-row]").Count));
 
-        page.Find("[data-testid=show-unread]").Click();
+        await page.Find("[data-testid=show-unread]").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("[data-testid=notification-row]").Count));
         Assert.All(page.FindAll("[data-testid=notification-row]"), r => Assert.Equal("true", r.GetAttribute("data-unread")));
 
-        page.FindAll("[data-testid=toggle-read]")[0].Click();
+        await page.FindAll("[data-testid=toggle-read]")[0].ClickAsync(new MouseEventArgs());
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=notification-row]").Count));
         Assert.Equal(3, await UnreadAsync());
 
-        page.Find("[data-testid=show-all]").Click();
+        await page.Find("[data-testid=show-all]").ClickAsync(new MouseEventArgs());
         page.WaitForAssertion(() => Assert.Equal(6, page.FindAll("[data-testid=notification-row]").Count));
-        page.FindAll("[data-testid=toggle-read]")[0].Click(); // the newest, read before: unread again
+        await page.FindAll("[data-testid=toggle-read]")[0].ClickAsync(new MouseEventArgs()); // the newest, read before: unread again
         page.WaitForAssertion(() => Assert.Equal("true", page.FindAll("[data-testid=notification-row]")[0].GetAttribute("data-unread")));
         Assert.Equal(4, await UnreadAsync());
     }

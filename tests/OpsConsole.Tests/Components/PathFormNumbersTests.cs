@@ -1,6 +1,7 @@
 using AngleSharp.Dom;
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpsConsole.Tests.Infrastructure;
@@ -133,8 +134,9 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
     public async Task Save_NumberInRange_StoredAsTypedAndShownAsTypedOnReload(string field, string typed, double? expected)
     {
         var page = OpenEditPage();
-        page.Find($"#{field}").Change(typed);
-        page.Find("[data-testid=save-path]").Click();
+        // Awaited, so the click below finds the form as the change left it (a synchronous trigger may still be queued).
+        await page.Find($"#{field}").ChangeAsync(new ChangeEventArgs { Value = typed });
+        await page.Find("[data-testid=save-path]").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.EndsWith($"/paths/{Slug}", Services.GetRequiredService<NavigationManager>().Uri));
         Assert.Equal(expected, Stored(await LoadAsync(), field));
@@ -147,8 +149,9 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
     {
         var before = await LoadAsync();
         var page = OpenEditPage();
-        page.Find($"#{field}").Change(typed);
-        page.Find("[data-testid=save-path]").Click();
+        // Awaited, so the click below finds the form as the change left it (a synchronous trigger may still be queued).
+        await page.Find($"#{field}").ChangeAsync(new ChangeEventArgs { Value = typed });
+        await page.Find("[data-testid=save-path]").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.Contains(range, FieldText(page, field)));
         Assert.Equal("true", page.Find($"#{field}").GetAttribute("aria-invalid"));

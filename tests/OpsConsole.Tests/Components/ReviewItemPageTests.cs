@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,8 +51,10 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
         return page;
     }
 
-    private static void Press(IRenderedComponent<ReviewItemPage> page, string key, bool ctrl = false) =>
-        page.Find("[data-testid=review-keys]").KeyDown(new KeyboardEventArgs { Key = key, CtrlKey = ctrl });
+    // Awaited: the synchronous KeyDown returns before the handler ran when the renderer is busy
+    // (a live reload pushed by the database), and the next line would look at the page before the key.
+    private static Task PressAsync(IRenderedComponent<ReviewItemPage> page, string key, bool ctrl = false) =>
+        page.Find("[data-testid=review-keys]").KeyDownAsync(new KeyboardEventArgs { Key = key, CtrlKey = ctrl });
 
     private Task<string> StatusAsync() => Db.QueryAsync(_factory, db => db.ReviewItems.Where(r => r.Id == _item).Select(r => r.Status).SingleAsync());
 
@@ -61,9 +64,9 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
         var page = Open();
         Assert.Empty(page.FindAll("[data-testid=approve]"));
 
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.Contains("claimed by you", page.Find("[data-testid=review-state]").TextContent));
-        Press(page, "a");
+        await PressAsync(page, "a");
 
         page.WaitForAssertion(() => Assert.Contains("Approved.", page.Find("[data-testid=review-message]").TextContent));
         Assert.Equal(ReviewStatuses.Approved, await StatusAsync());
@@ -73,17 +76,17 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     public async Task Keys_EditShowsDiffAndCtrlEnterSavesCorrection()
     {
         var page = Open();
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=edit]")));
-        Press(page, "e");
-        page.Find("#corrected-output").Input("We will review your refund today.");
+        await PressAsync(page, "e");
+        await page.Find("#corrected-output").InputAsync(new ChangeEventArgs { Value = "We will review your refund today." });
 
         var diff = page.Find("[data-testid=diff]");
         // "We will refund you today." → "We will review your refund today.": the longest common part is kept.
         Assert.Equal([" you"], diff.QuerySelectorAll("del").Select(d => d.TextContent));
         Assert.Equal(["review your "], diff.QuerySelectorAll("ins").Select(d => d.TextContent));
 
-        Press(page, "Enter", ctrl: true);
+        await PressAsync(page, "Enter", ctrl: true);
         page.WaitForAssertion(() => Assert.Contains("Correction saved.", page.Find("[data-testid=review-message]").TextContent));
         Assert.Equal(ReviewStatuses.Corrected, await StatusAsync());
         Assert.Equal("We will review your refund today.", await Db.QueryAsync(_factory, db => db.Labels.Where(l => l.ReviewItemId == _item).Select(l => l.CorrectedOutput).SingleAsync()));
@@ -93,30 +96,30 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     public async Task Keys_RejectNeedsATag_ThenRejects()
     {
         var page = Open();
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=reject]")));
-        Press(page, "r");
+        await PressAsync(page, "r");
         Assert.Contains("hallucination", page.Find("[data-testid=reject-panel]").TextContent);
 
-        Press(page, "Enter", ctrl: true);
+        await PressAsync(page, "Enter", ctrl: true);
         page.WaitForAssertion(() => Assert.Contains("Choose at least one reason tag", page.Find("[data-testid=review-message]").TextContent));
         Assert.Equal(ReviewStatuses.Claimed, await StatusAsync());
 
-        page.Find("input[data-testid=tag-hallucination], [data-testid=tag-hallucination] input").Change(true);
-        Press(page, "Enter", ctrl: true);
+        await page.Find("input[data-testid=tag-hallucination], [data-testid=tag-hallucination] input").ChangeAsync(new ChangeEventArgs { Value = true });
+        await PressAsync(page, "Enter", ctrl: true);
         page.WaitForAssertion(() => Assert.Contains("Rejected.", page.Find("[data-testid=review-message]").TextContent));
         Assert.Equal(ReviewStatuses.Rejected, await StatusAsync());
     }
 
     [Fact]
-    public void Keys_EscapeInEditor_CancelsWithoutDeciding()
+    public async Task Keys_EscapeInEditor_CancelsWithoutDeciding()
     {
         var page = Open();
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=edit]")));
-        Press(page, "e");
+        await PressAsync(page, "e");
         Assert.NotEmpty(page.FindAll("[data-testid=correct-panel]"));
-        Press(page, "Escape");
+        await PressAsync(page, "Escape");
         Assert.Empty(page.FindAll("[data-testid=correct-panel]"));
     }
 
@@ -124,9 +127,9 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     public async Task Keys_ApproveThenNextItem_LastSuccessMessageGone()
     {
         var page = Open();
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.Contains("claimed by you", page.Find("[data-testid=review-state]").TextContent));
-        Press(page, "a");
+        await PressAsync(page, "a");
         page.WaitForAssertion(() => Assert.Contains("Approved.", page.Find("[data-testid=review-message]").TextContent));
 
         // "n" navigates to /review/{next}: the router gives the same page component the new id.
@@ -174,12 +177,12 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
-    public void Keys_E_PutsTheCursorInTheEditor()
+    public async Task Keys_E_PutsTheCursorInTheEditor()
     {
         var page = Open();
-        Press(page, "c");
+        await PressAsync(page, "c");
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=edit]")));
-        Press(page, "e");
+        await PressAsync(page, "e");
 
         page.WaitForAssertion(() =>
         {
@@ -190,13 +193,13 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
-    public void Keys_QuestionMark_ShowsTheKeyboardHelp()
+    public async Task Keys_QuestionMark_ShowsTheKeyboardHelp()
     {
         var dialogs = Render<MudBlazor.MudDialogProvider>();
         var page = Open();
         Assert.Empty(dialogs.FindAll("[data-testid=shortcuts]"));
 
-        Press(page, "?");
+        await PressAsync(page, "?");
 
         dialogs.WaitForAssertion(() => Assert.Contains("Approve the output", dialogs.Find("[data-testid=shortcuts]").TextContent));
         Assert.Contains("Ctrl", dialogs.Find("[data-testid=shortcuts]").TextContent);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components;
 using Bunit;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
@@ -78,7 +79,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         Assert.DoesNotContain(EventIds(page), id => id.StartsWith("borderline", StringComparison.Ordinal));
         Assert.Contains($"{open}", page.Find("[data-testid=summary-invoice-field-extraction] [data-testid=summary-open]").TextContent);
 
-        page.FindAll("[data-testid=queue-pages] button[aria-label]").First(b => b.GetAttribute("aria-label")!.Contains("Last", StringComparison.OrdinalIgnoreCase)).Click();
+        await page.FindAll("[data-testid=queue-pages] button[aria-label]").First(b => b.GetAttribute("aria-label")!.Contains("Last", StringComparison.OrdinalIgnoreCase)).ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.StartsWith($"Showing {open - 200} of {open} open (items 201–{open}, page 2 of 2)", page.Find("[data-testid=queue-count]").TextContent));
         Assert.Equal("borderline-item", EventIds(page).Last());
@@ -108,7 +109,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         var page = Open();
         Assert.Contains("2 past due", page.Find("[data-testid=summary-support-reply-draft]").TextContent);
 
-        page.Find("input[data-testid=filter-past-due], [data-testid=filter-past-due] input").Change(true);
+        await page.Find("input[data-testid=filter-past-due], [data-testid=filter-past-due] input").ChangeAsync(new ChangeEventArgs { Value = true });
 
         page.WaitForAssertion(() => Assert.Equal(["late-1", "late-2"], EventIds(page).Order()));
         Assert.Equal("Showing 2 of 2 open matching the filters.", page.Find("[data-testid=queue-count]").TextContent);
@@ -121,7 +122,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         _factory.Clock.Advance(TimeSpan.FromMinutes(61));
         var page = Open();
 
-        page.Find("[data-testid=summary-support-reply-draft] [data-testid=summary-past-due]").Click();
+        await page.Find("[data-testid=summary-support-reply-draft] [data-testid=summary-past-due]").ClickAsync(new MouseEventArgs());
 
         page.WaitForAssertion(() => Assert.Equal(["late-1"], EventIds(page)));
     }
@@ -134,7 +135,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         var page = Open();
         Assert.Empty(dialogs.FindAll("[data-testid=shortcuts]"));
 
-        page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "?" });
+        await page.Find("[data-testid=queue-keys]").KeyDownAsync(new KeyboardEventArgs { Key = "?" });
 
         dialogs.WaitForAssertion(() => Assert.Contains("Select the next item", dialogs.Find("[data-testid=shortcuts]").TextContent));
     }
@@ -167,7 +168,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         }
         Assert.Equal(199, page.FindAll("[data-testid=queue-row]").ToList().FindIndex(r => r.ClassList.Contains("ops-selected")));
 
-        page.Find("[data-testid=queue-keys]").KeyDown(new KeyboardEventArgs { Key = "j" });
+        await page.Find("[data-testid=queue-keys]").KeyDownAsync(new KeyboardEventArgs { Key = "j" });
 
         page.WaitForAssertion(() => Assert.StartsWith($"Showing {open - 200} of {open} open (items 201–{open}", page.Find("[data-testid=queue-count]").TextContent));
         Assert.True(page.FindAll("[data-testid=queue-row]")[0].ClassList.Contains("ops-selected"));
