@@ -72,7 +72,7 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
         page.Find("[data-testid=kill-panel] [data-testid=kill-switch]").Click();
         dialogs.WaitForAssertion(() => Assert.Contains("Restore Ticket triage?", dialogs.Find(".mud-dialog").TextContent), Wait);
-        dialogs.Find("#kill-reason").Change("fixed upstream");
+        dialogs.WaitForElement("#kill-reason", Wait).Change("fixed upstream");
 
         // The admin restores from another browser; the page takes the change by push.
         var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
@@ -87,7 +87,7 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
         var restored = await PathAsync();
 
-        dialogs.Find("[data-testid=confirm-kill]").Click();
+        dialogs.WaitForElement("[data-testid=confirm-kill]", Wait).Click();
 
         dialogs.WaitForAssertion(() => Assert.Contains(
             $"Already restored by {TestUsers.Admin} at {restored.KillSwitchAt:yyyy-MM-dd HH:mm:ss} UTC", dialogs.Find("[data-testid=kill-refused]").TextContent), Wait);
@@ -109,8 +109,8 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
         page.Find($"[aria-label='Kill {Slug}']").Click();
         dialogs.WaitForAssertion(() => Assert.Contains("Kill Ticket triage?", dialogs.Find(".mud-dialog").TextContent), Wait);
-        dialogs.Find("#kill-reason").Change("labels wrong since triage-v2");
-        dialogs.Find("[data-testid=confirm-kill]").Click();
+        dialogs.WaitForElement("#kill-reason", Wait).Change("labels wrong since triage-v2");
+        dialogs.WaitForElement("[data-testid=confirm-kill]", Wait).Click();
 
         page.WaitForAssertion(() => page.Find($"[aria-label='Restore {Slug}']"), Wait);
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
@@ -128,8 +128,8 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
         page.Find("[data-testid=rollout-decrease]").Click();
         dialogs.WaitForAssertion(() => Assert.Contains($"Lower {slug} from 25 %", dialogs.Find(".mud-dialog").TextContent), Wait);
-        dialogs.Find("#rollout-percent").Change("10");
-        dialogs.Find("#control-text").Change("complaints about tone");
+        dialogs.WaitForElement("#rollout-percent", Wait).Change("10");
+        dialogs.WaitForElement("#control-text", Wait).Change("complaints about tone");
 
         var oncall = await Principals.ForAsync(_factory, TestUsers.OnCall);
         Assert.True((await Controls.DecreaseRolloutAsync(slug, 25, 20, "complaints", oncall, Ct)).Succeeded);
@@ -137,7 +137,7 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
         Assert.Contains($"Lower {slug} from 25 %", dialogs.Find(".mud-dialog").TextContent);
         var lowered = await PathAsync(slug);
 
-        dialogs.Find("[data-testid=confirm-control]").Click();
+        dialogs.WaitForElement("[data-testid=confirm-control]", Wait).Click();
 
         dialogs.WaitForAssertion(() => Assert.Contains(
             $"set to 20 % by {TestUsers.OnCall} at {lowered.RolloutChangedAt:yyyy-MM-dd HH:mm:ss} UTC", dialogs.Find("[data-testid=control-error]").TextContent), Wait);

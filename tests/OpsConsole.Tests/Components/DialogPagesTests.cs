@@ -56,21 +56,21 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
         var name = "bunit-" + Guid.NewGuid().ToString("N")[..8];
 
         page.Find("[data-testid=new-key]").Click();
-        dialogs.Find("#key-name").Change(name);
-        dialogs.Find("[data-testid=create-key]").Click();
+        dialogs.WaitForElement("#key-name", Wait).Change(name);
+        dialogs.WaitForElement("[data-testid=create-key]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.Equal("true", dialogs.Find("[data-testid=key-paths]").GetAttribute("aria-invalid")), Wait);
 
-        dialogs.Find("input[data-testid=key-path-ticket-triage]").Change(true);
-        dialogs.Find("[data-testid=create-key]").Click();
+        dialogs.WaitForElement("input[data-testid=key-path-ticket-triage]", Wait).Change(true);
+        dialogs.WaitForElement("[data-testid=create-key]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.StartsWith("ocs_", dialogs.Find("#key-secret").GetAttribute("value")), Wait);
         Assert.DoesNotContain("New API key", dialogs.Markup);
-        dialogs.Find("[data-testid=secret-done]").Click();
+        dialogs.WaitForElement("[data-testid=secret-done]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
 
         page.WaitForAssertion(() => page.Find($"[data-testid=revoke-{name}]"), Wait);
         page.Find($"[data-testid=revoke-{name}]").Click();
         dialogs.WaitForAssertion(() => Assert.Contains($"Revoke “{name}”?", dialogs.Find(".mud-dialog").TextContent), Wait);
-        dialogs.Find("[data-testid=confirm-revoke]").Click();
+        dialogs.WaitForElement("[data-testid=confirm-revoke]", Wait).Click();
 
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
         var revoked = await Db.QueryAsync(_factory, db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.RevokedAt).SingleAsync());
@@ -87,13 +87,13 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
         var email = $"bunit-{Guid.NewGuid():N}"[..14] + "@opsconsole.local";
 
         page.Find("[data-testid=new-user]").Click();
-        dialogs.Find("#new-user-email").Change(email);
-        dialogs.Find("#new-user-password").Change("short");
-        dialogs.Find("[data-testid=create-user]").Click();
+        dialogs.WaitForElement("#new-user-email", Wait).Change(email);
+        dialogs.WaitForElement("#new-user-password", Wait).Change("short");
+        dialogs.WaitForElement("[data-testid=create-user]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.Find("[data-testid=dialog-errors]").TextContent), Wait);
 
-        dialogs.Find("#new-user-password").Change("a long and uncommon passphrase");
-        dialogs.Find("[data-testid=create-user]").Click();
+        dialogs.WaitForElement("#new-user-password", Wait).Change("a long and uncommon passphrase");
+        dialogs.WaitForElement("[data-testid=create-user]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
         page.WaitForAssertion(() => Assert.Contains(email, page.Find("[data-testid=users-table]").TextContent), Wait);
 
@@ -101,8 +101,8 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
         row.QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Roles").Click();
         dialogs.WaitForAssertion(() => Assert.Contains($"Roles of {email}", dialogs.Find(".mud-dialog").TextContent), Wait);
         Assert.True(dialogs.Find($"input[data-role='{AppRoles.Viewer}']").HasAttribute("checked"));
-        dialogs.Find($"input[data-role='{AppRoles.Reviewer}']").Change(true);
-        dialogs.Find("[data-testid=save-roles]").Click();
+        dialogs.WaitForElement($"input[data-role='{AppRoles.Reviewer}']", Wait).Change(true);
+        dialogs.WaitForElement("[data-testid=save-roles]", Wait).Click();
 
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
         var roles = await Db.QueryAsync(_factory, db => db.Users.Where(u => u.Email == email)
@@ -120,8 +120,8 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
         var title = "bUnit " + Guid.NewGuid().ToString("N")[..8];
 
         page.Find("[data-testid=new-incident]").Click();
-        dialogs.Find("#new-incident-title").Change(title);
-        dialogs.Find("[data-testid=confirm-new-incident]").Click();
+        dialogs.WaitForElement("#new-incident-title", Wait).Change(title);
+        dialogs.WaitForElement("[data-testid=confirm-new-incident]", Wait).Click();
 
         var nav = Services.GetRequiredService<BunitNavigationManager>();
         page.WaitForAssertion(() => Assert.Matches("/incidents/[0-9]+$", nav.Uri), Wait);
