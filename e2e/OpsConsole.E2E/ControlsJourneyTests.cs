@@ -31,6 +31,7 @@ public sealed class ControlsJourneyTests(AppFixture app) : IClassFixture<AppFixt
         // No reason, no switch: the dialog says so and stays.
         await page.ClickAsync("[data-testid=confirm-kill]");
         await page.GetByText("Write a reason").WaitForAsync();
+        // The dialog has settled (its error is drawn) and the focus is on the button just clicked: typed straight in.
         await page.FillAsync("#kill-reason", "totals wrong since the supplier template changed");
         await page.ScreenshotAsync("kill-switch-confirm");
         await page.ClickAsync("[data-testid=confirm-kill]");
@@ -43,7 +44,7 @@ public sealed class ControlsJourneyTests(AppFixture app) : IClassFixture<AppFixt
         await page.ScreenshotAsync("kill-switch-killed");
 
         await page.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await page.FillAsync("#kill-reason", "template fixed");
+        await page.TypeKillReasonAsync("template fixed");
         await page.ClickAsync("[data-testid=confirm-kill]");
         await page.Locator("[data-testid=kill-state]", new() { HasTextString = "Live" }).WaitForAsync();
         Assert.True((await DecisionAsync("invoice-field-extraction", "u-1")).GetProperty("enabled").GetBoolean());
@@ -57,7 +58,7 @@ public sealed class ControlsJourneyTests(AppFixture app) : IClassFixture<AppFixt
         var a = await app.NewPageAsync();
         await a.SignedInAsync("oncall@opsconsole.local", $"/paths/{slug}");
         await a.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await a.FillAsync("#kill-reason", "labels wrong since triage-v2");
+        await a.TypeKillReasonAsync("labels wrong since triage-v2");
         await a.ClickAsync("[data-testid=confirm-kill]");
         await a.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
 
@@ -66,9 +67,9 @@ public sealed class ControlsJourneyTests(AppFixture app) : IClassFixture<AppFixt
         await b.SignedInAsync("owner@opsconsole.local", $"/paths/{slug}");
         await b.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
         await a.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await a.FillAsync("#kill-reason", "rolled back triage-v2");
+        await a.TypeKillReasonAsync("rolled back triage-v2");
         await b.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await b.FillAsync("#kill-reason", "looks fixed to me");
+        await b.TypeKillReasonAsync("looks fixed to me");
 
         await a.ClickAsync("[data-testid=confirm-kill]");
         await a.Locator("[data-testid=kill-state]", new() { HasTextString = "Live" }).WaitForAsync();

@@ -39,7 +39,7 @@ public sealed class OverviewJourneyTests(AppFixture app) : IClassFixture<AppFixt
         var oncall = await app.NewPageAsync();
         await oncall.SignedInAsync("oncall@opsconsole.local", $"/paths/{slug}");
         await oncall.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await oncall.FillAsync("#kill-reason", "labels wrong since triage-v2");
+        await oncall.TypeKillReasonAsync("labels wrong since triage-v2");
         await oncall.ClickAsync("[data-testid=confirm-kill]");
         await oncall.Locator("[data-testid=kill-state]", new() { HasTextString = "Killed" }).WaitForAsync();
 
@@ -60,7 +60,7 @@ public sealed class OverviewJourneyTests(AppFixture app) : IClassFixture<AppFixt
         // Restored again so the other tests of this class find the path live.
         await oncall.OpenAsync($"/paths/{slug}");
         await oncall.ClickAsync("[data-testid=kill-panel] [data-testid=kill-switch]");
-        await oncall.FillAsync("#kill-reason", "rolled back triage-v2");
+        await oncall.TypeKillReasonAsync("rolled back triage-v2");
         await oncall.ClickAsync("[data-testid=confirm-kill]");
         await oncall.Locator("[data-testid=kill-state]", new() { HasTextString = "Live" }).WaitForAsync();
         await Assertions.Expect(Row(viewer, slug).Locator("[data-testid=path-switch]")).ToHaveTextAsync("Live", Soon);

@@ -48,4 +48,17 @@ public static class PageExtensions
     /// <summary>What the person sees now, where they are scrolled to.</summary>
     public static async Task ScreenshotViewportAsync(this IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(AppFixture.ArtifactsDir, name + ".png") });
+
+    /// <summary>
+    /// Types the reason into the kill switch's dialog once the dialog has settled, as a person does: the
+    /// field takes the focus after the dialog's last render, and text typed into a field that a render then
+    /// replaces is lost before it reaches the server.
+    /// </summary>
+    public static async Task TypeKillReasonAsync(this IPage page, string reason)
+    {
+        var field = page.Locator("#kill-reason");
+        await Assertions.Expect(field).ToBeFocusedAsync();
+        await field.FillAsync(reason);
+        await Assertions.Expect(field).ToHaveValueAsync(reason);
+    }
 }
