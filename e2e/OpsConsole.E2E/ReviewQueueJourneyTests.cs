@@ -86,6 +86,25 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
         + " const bar = document.querySelector('.mud-appbar').getBoundingClientRect();"
         + " return !!r && r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight + 1; }");
 
+    /// <summary>Waits until the row at <paramref name="index"/> is the selected one; a timeout says where the selection is.</summary>
+    private static async Task WaitSelectedAsync(IPage page, int index)
+    {
+        const string Selected = "[...document.querySelectorAll('[data-testid=queue-row]')].findIndex(r => r.classList.contains('ops-selected'))";
+        try
+        {
+            await page.WaitForFunctionAsync($"() => {Selected} === {index}");
+        }
+        catch (TimeoutException ex)
+        {
+            var at = await page.EvaluateAsync<int>($"() => {Selected}");
+            var rows = await page.Locator("[data-testid=queue-row]").CountAsync();
+            var count = await page.Locator("[data-testid=queue-count]").AllTextContentsAsync();
+            var focus = await page.EvaluateAsync<string>("() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName ?? ''");
+            await page.ScreenshotAsync("review-queue-selection-lost");
+            throw new TimeoutException($"Expected row {index} selected; row {at} is, of {rows} rows ('{string.Join(" ", count)}'), focus on '{focus}'.", ex);
+        }
+    }
+
     /// <summary>The element's box lies in the window and below the fixed app bar.</summary>
     private static async Task AssertOnScreenAsync(IPage page, ILocator element)
     {
@@ -172,7 +191,7 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
             await page.Keyboard.PressAsync("j");
         }
         var selected = page.Locator("[data-testid=queue-row].ops-selected");
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-testid=queue-row]')].findIndex(r => r.classList.contains('ops-selected')) === 40");
+        await WaitSelectedAsync(page, 40);
         await WaitOnScreenAsync(page);
         await AssertOnScreenAsync(page, selected);
 
@@ -180,7 +199,7 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
         {
             await page.Keyboard.PressAsync("k");
         }
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-testid=queue-row]')].findIndex(r => r.classList.contains('ops-selected')) === 5");
+        await WaitSelectedAsync(page, 5);
         await WaitOnScreenAsync(page);
         await AssertOnScreenAsync(page, selected);
 

@@ -255,7 +255,8 @@ public sealed class TwoInstanceJourneyTests(TwoInstanceFixture two, ITestOutputH
     private async Task<string> WhyStuckAsync(IPage page)
     {
         var report = new StringBuilder();
-        report.AppendLine($"error banner shown: {await page.Locator("#blazor-error-ui").IsVisibleAsync()}, reconnect dialog shown: {await page.Locator("#components-reconnect-modal").IsVisibleAsync()}");
+        report.AppendLine($"error banner shown: {await page.Locator("#blazor-error-ui").IsVisibleAsync()}, reconnect dialog shown: {await page.Locator("#components-reconnect-modal").IsVisibleAsync()}, " +
+            $"document loaded {await page.EvaluateAsync<double>("() => Date.now() - performance.timeOrigin") / 1000:0.0} s ago (a reload since the reviewer started?), focus on '{await page.EvaluateAsync<string>("() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName ?? ''")}'");
         var active = await two.QueryAsync(
             "SELECT application_name, state, coalesce(wait_event_type, '') || ':' || coalesce(wait_event, ''), extract(epoch FROM now() - query_start)::int, left(query, 100) FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()",
             r => $"{r.GetString(0)} {r.GetString(1)} {r.GetString(2)} {r.GetInt32(3)} s: {r.GetString(4)}");
