@@ -81,10 +81,21 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
     /// The selected row is revealed after the render the key caused; on a loaded machine that can
     /// take longer than any fixed pause, so wait (up to the default timeout) until it is in view.
     /// </summary>
-    private static Task WaitOnScreenAsync(IPage page) => page.WaitForFunctionAsync(
-        "() => { const r = document.querySelector('[data-testid=queue-row].ops-selected')?.getBoundingClientRect();"
-        + " const bar = document.querySelector('.mud-appbar').getBoundingClientRect();"
-        + " return !!r && r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight + 1; }");
+    private static async Task WaitOnScreenAsync(IPage page)
+    {
+        const string Where = "const r = document.querySelector('[data-testid=queue-row].ops-selected')?.getBoundingClientRect();"
+            + " const bar = document.querySelector('.mud-appbar').getBoundingClientRect();";
+        try
+        {
+            await page.WaitForFunctionAsync($"() => {{ {Where} return !!r && r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight + 1; }}");
+        }
+        catch (TimeoutException ex)
+        {
+            var seen = await page.EvaluateAsync<string>($"() => {{ {Where} return `row ${{r?.top}}–${{r?.bottom}}, app bar ends ${{bar.bottom}}, window ${{window.innerHeight}} high, scrolled ${{window.scrollY}}`; }}");
+            await page.ScreenshotViewportAsync("review-queue-selection-off-screen");
+            throw new TimeoutException($"The selected row is not on screen: {seen}.", ex);
+        }
+    }
 
     /// <summary>Waits until the row at <paramref name="index"/> is the selected one; a timeout says where the selection is.</summary>
     private static async Task WaitSelectedAsync(IPage page, int index)
