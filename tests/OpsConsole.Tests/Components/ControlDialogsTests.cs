@@ -70,7 +70,8 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
         var page = Render<PathControls>(p => p.Add(x => x.Slug, Slug));
         page.WaitForAssertion(() => Assert.Equal("Killed", page.Find("[data-testid=kill-state]").TextContent.Trim()), Wait);
 
-        page.Find("[data-testid=kill-panel] [data-testid=kill-switch]").Click();
+        // The button appears once its own permission lookup has answered, which may be after the state is shown.
+        page.WaitForElement("[data-testid=kill-panel] [data-testid=kill-switch]", Wait).Click();
         dialogs.WaitForAssertion(() => Assert.Contains("Restore Ticket triage?", dialogs.Find(".mud-dialog").TextContent), Wait);
         dialogs.WaitForElement("#kill-reason", Wait).Change("fixed upstream");
 

@@ -173,4 +173,24 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
         page.WaitForAssertion(() => Assert.StartsWith($"Showing {open - 200} of {open} open (items 201–{open}", page.Find("[data-testid=queue-count]").TextContent));
         Assert.True(page.FindAll("[data-testid=queue-row]")[0].ClassList.Contains("ops-selected"));
     }
+
+    [Fact]
+    public async Task Keys_JAndK_RevealTheRowOfTheSelectedItemAfterItIsRendered()
+    {
+        await PostAsync(10);
+        var module = JSInterop.SetupModule("./lib/opsconsole/review.js");
+        var page = Open();
+        foreach (var key in new[] { "j", "j", "j", "k" })
+        {
+            await page.Find("[data-testid=queue-keys]").KeyDownAsync(new KeyboardEventArgs { Key = key });
+        }
+
+        var selected = page.Find("[data-testid=queue-row].ops-selected");
+        Assert.Equal(2, page.FindAll("[data-testid=queue-row]").ToList().FindIndex(r => r.ClassList.Contains("ops-selected")));
+        var reveals = module.Invocations["reveal"];
+        Assert.Equal(4, reveals.Count);
+        Assert.Equal($"[data-item='{selected.GetAttribute("data-item")}']", reveals[^1].Arguments[1]);
+        var rows = page.FindAll("[data-testid=queue-row]");
+        Assert.Equal(new[] { 1, 2, 3, 2 }.Select(i => $"[data-item='{rows[i].GetAttribute("data-item")}']"), reveals.Select(r => (string)r.Arguments[1]!));
+    }
 }
