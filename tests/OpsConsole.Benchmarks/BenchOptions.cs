@@ -41,6 +41,9 @@ public sealed class BenchOptions
     /// </summary>
     public bool ScaleOutOnly { get; private set; }
 
+    /// <summary>Of the scale-out part, only (1): the COPY baseline and one instance (<c>--scaleout-ingestion</c>), to iterate on the writer.</summary>
+    public bool ScaleOutIngestionOnly { get; private set; }
+
     private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly;
     public bool RunIngestion => !Only;
     public bool RunPush => PushOnly || (!SkipPush && !Only);
@@ -51,7 +54,7 @@ public sealed class BenchOptions
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -103,6 +106,10 @@ public sealed class BenchOptions
                     break;
                 case "--scaleout":
                     o.ScaleOutOnly = true;
+                    break;
+                case "--scaleout-ingestion":
+                    o.ScaleOutOnly = true;
+                    o.ScaleOutIngestionOnly = true;
                     break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);

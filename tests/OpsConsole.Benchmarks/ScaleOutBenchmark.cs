@@ -109,6 +109,12 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
             Progress($"one instance: {n / elapsed.TotalSeconds:N0} events/s");
         }
         CheckStored(oneDb, n, "one instance");
+        if (options.ScaleOutIngestionOnly)
+        {
+            ReportIngestion(build, n, baseline, one);
+            IngestionBenchmark.ReportAppLog(Console.Out, _finished);
+            return;
+        }
 
         // (2) Two instances on one database and one Redis: A alone first (it migrates and seeds), then B.
         var twoDb = _pg.CreateDatabase("two");
@@ -352,10 +358,8 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
         };
     }
 
-    private void Report(
-        AppBuild build, int n, Phase baseline, HttpPhase one, HttpPhase two,
-        EndpointResult ping, EndpointResult decision, List<EndpointResult> pingRounds, List<EndpointResult> decisionRounds,
-        PushPhaseResult appSingle, PushPhaseResult bareSingle, PushPhaseResult appCross, PushPhaseResult bareCross)
+    /// <summary>The heading and (1): the COPY baseline against one instance.</summary>
+    private void ReportIngestion(AppBuild build, int n, Phase baseline, HttpPhase one)
     {
         var o = Console.Out;
         var cores = Environment.ProcessorCount;
@@ -375,6 +379,16 @@ internal sealed class ScaleOutBenchmark(BenchOptions options, string work, strin
         o.WriteLine($"    ratio app/baseline: {ratio1:N2}   goal ≥ {GoalIngestRatio}: {(ratio1 >= GoalIngestRatio ? "met" : "NOT met")}");
         o.WriteLine($"    CPU (cores of {cores}): baseline client {baseline.Cpu.ClientCores:N2}, {Servers(baseline.Servers)}; " +
             $"app run: app {one.Phase.Cpu.AppCores:N2}, client {one.Phase.Cpu.ClientCores:N2}, {Servers(one.Phase.Servers)}{Other(one.Phase)}");
+    }
+
+    private void Report(
+        AppBuild build, int n, Phase baseline, HttpPhase one, HttpPhase two,
+        EndpointResult ping, EndpointResult decision, List<EndpointResult> pingRounds, List<EndpointResult> decisionRounds,
+        PushPhaseResult appSingle, PushPhaseResult bareSingle, PushPhaseResult appCross, PushPhaseResult bareCross)
+    {
+        var o = Console.Out;
+        var cores = Environment.ProcessorCount;
+        ReportIngestion(build, n, baseline, one);
         var ratio2 = two.EventsPerSecond / one.EventsPerSecond;
         o.WriteLine($"(2) same load, one instance vs two instances (same PostgreSQL database, shared Redis; {options.Clients} clients per instance):");
         o.WriteLine($"    one instance:  {one.EventsPerSecond,9:N0} events/s");
