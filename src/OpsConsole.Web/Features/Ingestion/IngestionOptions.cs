@@ -16,4 +16,9 @@ public sealed class IngestionOptions
     public int QuarantineRetentionDays { get; set; } = 14;
     /// <summary>Events the writer commits in one transaction at most when requests queue up.</summary>
     public int MaxRowsPerTransaction { get; set; } = 5_000;
+    /// <summary>
+    /// Writer connections committing groups side by side on PostgreSQL (1–16); SQLite has one writer
+    /// whatever this says, because it has one write lock.
+    /// </summary>
+    public int PostgresWriters { get; set; } = 2;
 }

@@ -36,19 +36,20 @@ public enum WriteStatus
 public sealed class IngestionBusyException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// The one writer of events. Requests validate in parallel and hand their rows here; the writer
+/// The writer of events. Requests validate in parallel and hand their rows here; the writer
 /// commits whatever has queued up in one transaction (group commit), so concurrent batches share
-/// one fsync, and answers each request only after its rows are durable. A single writer also
+/// one fsync, and answers each request only after its rows are durable. On SQLite one writer
 /// settles idempotency races inside this process; the unique index settles them across processes.
 /// Raw prepared SQLite commands: this is the hot path the ingestion benchmark measures. On
-/// PostgreSQL the same group commit runs through <see cref="PostgresStatements"/> (several
-/// instances may write at once there).
+/// PostgreSQL the same group commit runs through <see cref="PostgresStatements"/>, by
+/// <see cref="IngestionOptions.PostgresWriters"/> writers side by side (several instances may
+/// write at once there too, and the unique index settles both alike).
 /// </summary>
 public sealed partial class IngestionWriter : BackgroundService
 {
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(256)
     {
-        SingleReader = true,
+        SingleReader = false,
         FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly string _connectionString;
@@ -110,12 +111,57 @@ public sealed partial class IngestionWriter : BackgroundService
         }
     }
 
+    /// <summary>How many group commits run side by side: one on SQLite (one write lock), the setting on PostgreSQL.</summary>
+    internal int WriterCount => _postgres ? Math.Clamp(_options.PostgresWriters, 1, 16) : 1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // On PostgreSQL several writers take turns at the queue, each with its own connection: while one
+        // waits for the server, another prepares its group (and a pause of this process no longer stops
+        // the server's work). They settle a key written by two of them at once as two instances do: the
+        // unique index makes the second wait for the first and then count as a duplicate.
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, WriterCount).Select(_ => Task.Run(() => WriteLoopAsync(stoppingToken), CancellationToken.None)));
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Done.TrySetException(new IngestionBusyException("The console is shutting down."));
+            }
+        }
+    }
+
+    private IIngestionStore Open() => _postgres
+        ? PostgresStatements.Open(_connectionString, _options.BusyTimeoutMs)
+        : Statements.Open(_connectionString, _options.BusyTimeoutMs);
+
+    private IIngestionStore? TryOpen()
+    {
+        try
+        {
+            return Open();
+        }
+        catch (Exception ex) when (ex is SqliteException || PostgresStatements.IsBusy(ex))
+        {
+            _log.LogWarning(ex, "The ingestion writer could not connect yet; it tries again with the first batch");
+            return null;
+        }
+    }
+
+    /// <summary>One writer: takes whatever has queued up (up to the row limit) and commits it in one transaction, until shutdown.</summary>
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {
         var group = new List<PendingWrite>();
         IIngestionStore? statements = null;
         try
         {
+            // Connected before the first request, so every writer's connection is there from the start (and a
+            // lost one is found by the next group it writes); if the database cannot be reached now, the first
+            // group tries again and answers 503 if it still cannot.
+            statements = TryOpen();
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 group.Clear();
@@ -134,9 +180,7 @@ public sealed partial class IngestionWriter : BackgroundService
                 }
                 try
                 {
-                    statements ??= _postgres
-                        ? PostgresStatements.Open(_connectionString, _options.BusyTimeoutMs)
-                        : Statements.Open(_connectionString, _options.BusyTimeoutMs);
+                    statements ??= Open();
                     var (added, paths) = statements.Commit(group);
                     foreach (var p in group)
                     {
@@ -168,11 +212,6 @@ public sealed partial class IngestionWriter : BackgroundService
         finally
         {
             statements?.Dispose();
-            _queue.Writer.TryComplete();
-            while (_queue.Reader.TryRead(out var left))
-            {
-                left.Done.TrySetException(new IngestionBusyException("The console is shutting down."));
-            }
         }
     }
 

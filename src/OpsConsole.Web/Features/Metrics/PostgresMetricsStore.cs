@@ -67,6 +67,13 @@ public static class PostgresRollupStore
             return;
         }
         var pending = Normalize(deltas);
+        // On a connection that prepares its statements (the ingestion writer's), PostgreSQL soon plans the
+        // lock and the update once for any arrays, and that generic plan scanned all of PathRollups (2 ms a
+        // commit instead of 0.06). They are planned for their arrays, to the end of the transaction.
+        using (var custom = new NpgsqlCommand("SET LOCAL plan_cache_mode = force_custom_plan", connection, tx))
+        {
+            custom.ExecuteNonQuery();
+        }
         for (var round = 1; pending.Count > 0; round++)
         {
             if (round > MaxRounds)

@@ -55,6 +55,12 @@ public static class Ingest
     public static async Task<IngestResult> PostOkAsync(HttpClient client, JsonNode body, string? key = DemoKey)
     {
         using var response = await PostAsync(client, body, key);
+        return await ReadOkAsync(response);
+    }
+
+    /// <summary>The per-item answer of a successful post; fails the test with the status and body otherwise.</summary>
+    public static async Task<IngestResult> ReadOkAsync(HttpResponseMessage response)
+    {
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
         return JsonSerializer.Deserialize<IngestResult>(text, JsonSerializerOptions.Web)!;
