@@ -98,6 +98,16 @@ public sealed partial class RawSqlColumnsTests
 
     private static List<string> SplitList(string list) => list.Split(',').Select(c => c.Trim().Trim('"')).ToList();
 
+    /// <summary>The writer's COPY writes the columns of its insert, which the theory holds against the model, and the id.</summary>
+    [Fact]
+    public void PostgresCopyOfEvents_WritesTheInsertsColumnsAndTheId()
+    {
+        var copy = Regex.Match(IngestionWriter.PostgresCopyEventsSql, """^COPY "InferenceEvents" \((?<columns>[^)]*)\) FROM STDIN \(FORMAT BINARY\)$""");
+        Assert.True(copy.Success, IngestionWriter.PostgresCopyEventsSql);
+        var insert = PostgresInsertShape().Match(IngestionWriter.PostgresInsertEventsSql);
+        Assert.Equal(["Id", .. SplitList(insert.Groups["columns"].Value)], SplitList(copy.Groups["columns"].Value));
+    }
+
     [Theory]
     [MemberData(nameof(StatementNames))]
     public async Task Insert_ColumnList_EqualsTheEntitysMappedColumns(string name)

@@ -135,7 +135,7 @@ public sealed partial class IngestionWriter : BackgroundService
     }
 
     private IIngestionStore Open() => _postgres
-        ? PostgresStatements.Open(_connectionString, _options.BusyTimeoutMs)
+        ? PostgresStatements.Open(_connectionString, _options.BusyTimeoutMs, PostgresCopy)
         : Statements.Open(_connectionString, _options.BusyTimeoutMs);
 
     private IIngestionStore? TryOpen()

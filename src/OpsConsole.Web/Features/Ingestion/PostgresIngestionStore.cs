@@ -27,6 +27,16 @@ public sealed partial class IngestionWriter
         "AS u(p, eid, occ, rec, mv, pv, unit, inp, outp, conf, lat, itok, otok, cost, outc, ecode, emsg, trace, src, attrs, red, reason, kid) " +
         "ON CONFLICT (\"PathId\", \"EventId\") DO NOTHING RETURNING \"Id\", \"PathId\", \"EventId\"";
 
+    /// <summary>
+    /// The fast way in: the group's rows with ids taken from the column's own sequence beforehand
+    /// (arrival order, as the insert gives them), in one binary COPY. COPY cannot skip a duplicate, so
+    /// a key already stored fails it, and the commit then runs again with <see cref="PostgresInsertEventsSql"/>.
+    /// </summary>
+    internal const string PostgresCopyEventsSql = "COPY \"InferenceEvents\" (\"Id\", " + EventColumns + ") FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>After a COPY failed on a duplicate, this many commits insert with ON CONFLICT before COPY is tried again (retries come in bursts).</summary>
+    internal const int CommitsWithoutCopyAfterDuplicate = 32;
+
     internal const string PostgresInsertReviewItemsSql = Review.ReviewItemRows.InsertPostgres;
 
     internal const string PostgresInsertQuarantinedSql =
@@ -48,10 +58,19 @@ public sealed partial class IngestionWriter
     private sealed class PostgresStatements : IIngestionStore
     {
         private readonly NpgsqlConnection _connection;
+        private readonly string _nextIdsSql;
+        private readonly CopyCounters _counters;
+        private int _commitsWithoutCopy;
 
-        private PostgresStatements(NpgsqlConnection connection) => _connection = connection;
+        private PostgresStatements(NpgsqlConnection connection, string eventIdSequence, CopyCounters counters)
+        {
+            _connection = connection;
+            _counters = counters;
+            _nextIdsSql = $"SELECT nextval('{eventIdSequence.Replace("'", "''", StringComparison.Ordinal)}') FROM generate_series(1, $1)";
+        }
 
-        public static PostgresStatements Open(string connectionString, int busyTimeoutMs)
+
+        public static PostgresStatements Open(string connectionString, int busyTimeoutMs, CopyCounters counters)
         {
             var csb = new NpgsqlConnectionStringBuilder(connectionString)
             {
@@ -72,13 +91,16 @@ public sealed partial class IngestionWriter
                 // commit fails as busy (503, the client retries) instead of holding every queued request.
                 setup.CommandText = $"SET lock_timeout = {Math.Max(1, busyTimeoutMs)}";
                 setup.ExecuteNonQuery();
+                setup.CommandText = "SELECT pg_get_serial_sequence('\"InferenceEvents\"', 'Id')";
+                var sequence = setup.ExecuteScalar() as string
+                    ?? throw new InvalidOperationException("InferenceEvents.Id has no sequence: is the database migrated?");
+                return new PostgresStatements(connection, sequence, counters);
             }
             catch
             {
                 connection.Dispose();
                 throw;
             }
-            return new PostgresStatements(connection);
         }
 
         /// <summary>
@@ -88,7 +110,33 @@ public sealed partial class IngestionWriter
         /// </summary>
         public static bool IsBusy(Exception ex) => ex is NpgsqlException { IsTransient: true } || Data.DatabaseSetup.IsUnreachable(ex);
 
+        /// <summary>
+        /// The group with COPY; if a key of it is stored already (a client's retry, another instance),
+        /// the transaction is rolled back and the group committed again with the insert that skips
+        /// duplicates, which the next <see cref="CommitsWithoutCopyAfterDuplicate"/> commits use too.
+        /// </summary>
         public (List<Review.ReviewChange> Added, HashSet<int> Paths) Commit(List<PendingWrite> group)
+        {
+            if (_commitsWithoutCopy > 0)
+            {
+                _commitsWithoutCopy--;
+                return Commit(group, copy: false);
+            }
+            try
+            {
+                var result = Commit(group, copy: true);
+                Interlocked.Increment(ref _counters.Copied);
+                return result;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == EventKeyIndex)
+            {
+                Interlocked.Increment(ref _counters.FellBack);
+                _commitsWithoutCopy = CommitsWithoutCopyAfterDuplicate;
+                return Commit(group, copy: false);
+            }
+        }
+
+        private (List<Review.ReviewChange> Added, HashSet<int> Paths) Commit(List<PendingWrite> group, bool copy)
         {
             var rollups = new Dictionary<Metrics.RollupKey, Metrics.RollupDelta>();
             var failures = new Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta>();
@@ -122,7 +170,7 @@ public sealed partial class IngestionWriter
             {
                 if (sent.Count > 0)
                 {
-                    batch.BatchCommands.Add(InsertEvents(sent));
+                    batch.BatchCommands.Add(copy ? NextIds(sent.Count) : InsertEvents(sent));
                 }
                 AddQuarantine(batch, group, replayed);
                 if (batch.BatchCommands.Count > 0)
@@ -130,9 +178,18 @@ public sealed partial class IngestionWriter
                     using var reader = batch.ExecuteReader();
                     if (sent.Count > 0)
                     {
+                        var j = 0;
                         while (reader.Read())
                         {
-                            ids[(reader.GetInt32(1), reader.GetString(2))] = reader.GetInt64(0);
+                            if (copy)
+                            {
+                                var (pending, i, eventId) = sent[j++];
+                                ids[(pending.Events[i].PathId, eventId)] = reader.GetInt64(0);
+                            }
+                            else
+                            {
+                                ids[(reader.GetInt32(1), reader.GetString(2))] = reader.GetInt64(0);
+                            }
                         }
                     }
                     // The quarantine statements' errors surface here, not unseen in Dispose.
@@ -140,6 +197,10 @@ public sealed partial class IngestionWriter
                     {
                     }
                 }
+            }
+            if (copy && sent.Count > 0)
+            {
+                CopyEvents(sent, ids);
             }
 
             var routed = new List<(EventRow Row, long EventRowId)>();
@@ -159,41 +220,105 @@ public sealed partial class IngestionWriter
             }
 
             var added = new List<Review.ReviewChange>(routed.Count);
-            using (var batch = new NpgsqlBatch(_connection, tx))
+            var before = new List<NpgsqlBatchCommand>(2);
+            if (routed.Count > 0)
             {
-                if (routed.Count > 0)
-                {
-                    batch.BatchCommands.Add(InsertReviewItems(routed));
-                }
-                // Failure patterns before rollups, in every writer (the review service too): one lock order.
-                if (Metrics.PostgresFailurePatternStore.Command(failures) is { } upsert)
-                {
-                    batch.BatchCommands.Add(upsert);
-                }
-                if (batch.BatchCommands.Count > 0)
-                {
-                    using var reader = batch.ExecuteReader();
-                    if (routed.Count > 0)
-                    {
-                        var items = new Dictionary<long, long>(routed.Count);
-                        while (reader.Read())
-                        {
-                            items[reader.GetInt64(1)] = reader.GetInt64(0);
-                        }
-                        foreach (var (row, eventRowId) in routed)
-                        {
-                            added.Add(new Review.ReviewChange(row.PathId, items[eventRowId], Review.ReviewChange.Added, ReviewStatuses.Pending, At: row.ReceivedAt));
-                        }
-                    }
-                    while (reader.NextResult())
-                    {
-                    }
-                }
+                before.Add(InsertReviewItems(routed));
+            }
+            // Failure patterns before rollups, in every writer (the review service too): one lock order.
+            if (Metrics.PostgresFailurePatternStore.Command(failures) is { } upsert)
+            {
+                before.Add(upsert);
             }
             // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
-            Metrics.PostgresRollupStore.Apply(_connection, tx, rollups);
+            // The review items and failure patterns go in the rollups' first round trip.
+            Metrics.PostgresRollupStore.Apply(_connection, tx, rollups, before, reader =>
+            {
+                if (routed.Count == 0)
+                {
+                    return;
+                }
+                var items = new Dictionary<long, long>(routed.Count);
+                while (reader.Read())
+                {
+                    items[reader.GetInt64(1)] = reader.GetInt64(0);
+                }
+                foreach (var (row, eventRowId) in routed)
+                {
+                    added.Add(new Review.ReviewChange(row.PathId, items[eventRowId], Review.ReviewChange.Added, ReviewStatuses.Pending, At: row.ReceivedAt));
+                }
+                reader.NextResult();
+            });
             tx.Commit();
             return (added, rollups.Keys.Select(k => k.PathId).ToHashSet());
+        }
+
+        private NpgsqlBatchCommand NextIds(int count)
+        {
+            var command = new NpgsqlBatchCommand(_nextIdsSql);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count, NpgsqlDbType = NpgsqlDbType.Integer });
+            return command;
+        }
+
+        /// <summary>The rows of <see cref="InsertEvents"/>, with their ids, in one binary COPY.</summary>
+        private void CopyEvents(List<(PendingWrite Pending, int Index, string EventId)> sent, Dictionary<(int PathId, string EventId), long> ids)
+        {
+            using var copy = _connection.BeginBinaryImport(PostgresCopyEventsSql);
+            foreach (var (pending, i, eventId) in sent)
+            {
+                var row = pending.Events[i];
+                var f = row.Fields;
+                copy.StartRow();
+                copy.Write(ids[(row.PathId, eventId)], NpgsqlDbType.Bigint);
+                copy.Write(row.PathId, NpgsqlDbType.Integer);
+                copy.Write(eventId, NpgsqlDbType.Varchar);
+                copy.Write(PostgresValues.Utc(f.OccurredAt), NpgsqlDbType.TimestampTz);
+                copy.Write(PostgresValues.Utc(row.ReceivedAt), NpgsqlDbType.TimestampTz);
+                Text(copy, f.ModelVersion);
+                Text(copy, f.PromptVersion);
+                Text(copy, f.Unit);
+                Text(copy, f.Input.ToString());
+                Text(copy, f.Output.ToString());
+                Nullable(copy, f.Confidence, NpgsqlDbType.Double);
+                Nullable(copy, f.LatencyMs, NpgsqlDbType.Double);
+                Nullable(copy, f.InputTokens, NpgsqlDbType.Bigint);
+                Nullable(copy, f.OutputTokens, NpgsqlDbType.Bigint);
+                Nullable(copy, f.CostUsd, NpgsqlDbType.Double);
+                copy.Write(PostgresValues.Text(f.Outcome)!, NpgsqlDbType.Varchar);
+                Text(copy, f.ErrorCode);
+                Text(copy, f.ErrorMessage);
+                Text(copy, f.TraceId);
+                Text(copy, f.SourcesJson);
+                Text(copy, f.AttributesJson);
+                copy.Write(row.RedactedCount, NpgsqlDbType.Integer);
+                Text(copy, row.Route?.Reason);
+                Nullable(copy, row.ApiKeyId, NpgsqlDbType.Integer);
+            }
+            copy.Complete();
+        }
+
+        private static void Text(NpgsqlBinaryImporter copy, string? value)
+        {
+            if (PostgresValues.Text(value) is { } text)
+            {
+                copy.Write(text, NpgsqlDbType.Text);
+            }
+            else
+            {
+                copy.WriteNull();
+            }
+        }
+
+        private static void Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct
+        {
+            if (value is { } v)
+            {
+                copy.Write(v, type);
+            }
+            else
+            {
+                copy.WriteNull();
+            }
         }
 
         private static NpgsqlBatchCommand InsertEvents(List<(PendingWrite Pending, int Index, string EventId)> sent)
@@ -349,6 +474,18 @@ public sealed partial class IngestionWriter
 
         public void Dispose() => _connection.Dispose();
     }
+
+    /// <summary>Commits on PostgreSQL that went in by COPY, and that fell back from it on a stored key (tests read them).</summary>
+    internal sealed class CopyCounters
+    {
+        public long Copied;
+        public long FellBack;
+    }
+
+    internal CopyCounters PostgresCopy { get; } = new();
+
+    /// <summary>The unique index of (PathId, EventId): the one a COPY of a stored key fails on.</summary>
+    internal const string EventKeyIndex = "IX_InferenceEvents_PathId_EventId";
 
     /// <summary>The writer's connection's application_name on PostgreSQL (pg_stat_activity).</summary>
     public const string WriterApplicationName = "OpsConsole ingestion writer";

@@ -59,21 +59,34 @@ public static class PostgresRollupStore
     /// <summary>More rounds than this means buckets vanish faster than they can be written: a bug, not a race.</summary>
     private const int MaxRounds = 10;
 
-    /// <summary>Adds the deltas inside <paramref name="tx"/>; the locks hold until it ends.</summary>
-    public static void Apply(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<RollupKey, RollupDelta> deltas)
+    /// <summary>
+    /// Adds the deltas inside <paramref name="tx"/>; the locks hold until it ends. The caller's
+    /// <paramref name="before"/> commands go first in the same round trip (the writer's review items and
+    /// failure patterns: fewer round trips while the contended locks are held); <paramref name="readBefore"/>
+    /// reads their result sets and leaves the reader on the next one.
+    /// </summary>
+    public static void Apply(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<RollupKey, RollupDelta> deltas,
+        IReadOnlyList<NpgsqlBatchCommand>? before = null, Action<NpgsqlDataReader>? readBefore = null)
     {
+        before ??= [];
         if (deltas.Count == 0)
         {
+            if (before.Count > 0)
+            {
+                using var batch = new NpgsqlBatch(connection, tx);
+                foreach (var command in before)
+                {
+                    batch.BatchCommands.Add(command);
+                }
+                using var reader = batch.ExecuteReader();
+                readBefore?.Invoke(reader);
+                while (reader.NextResult())
+                {
+                }
+            }
             return;
         }
         var pending = Normalize(deltas);
-        // On a connection that prepares its statements (the ingestion writer's), PostgreSQL soon plans the
-        // lock and the update once for any arrays, and that generic plan scanned all of PathRollups (2 ms a
-        // commit instead of 0.06). They are planned for their arrays, to the end of the transaction.
-        using (var custom = new NpgsqlCommand("SET LOCAL plan_cache_mode = force_custom_plan", connection, tx))
-        {
-            custom.ExecuteNonQuery();
-        }
         for (var round = 1; pending.Count > 0; round++)
         {
             if (round > MaxRounds)
@@ -84,9 +97,24 @@ public static class PostgresRollupStore
             var updates = new List<(long Id, RollupDelta Delta, byte[] Latency, byte[] Confidence)>();
             using (var batch = new NpgsqlBatch(connection, tx))
             {
+                if (round == 1)
+                {
+                    foreach (var command in before)
+                    {
+                        batch.BatchCommands.Add(command);
+                    }
+                    // On a connection that prepares its statements (the ingestion writer's), PostgreSQL soon plans the
+                    // lock and the update once for any arrays, and that generic plan scanned all of PathRollups (2 ms a
+                    // commit instead of 0.06). They are planned for their arrays, to the end of the transaction.
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_custom_plan"));
+                }
                 batch.BatchCommands.Add(Insert(keys, pending));
                 batch.BatchCommands.Add(Lock(keys));
                 using var reader = batch.ExecuteReader();
+                if (round == 1)
+                {
+                    readBefore?.Invoke(reader);
+                }
                 var inserted = new HashSet<long>();
                 while (reader.Read())
                 {

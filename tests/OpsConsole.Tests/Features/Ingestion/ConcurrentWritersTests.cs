@@ -266,6 +266,51 @@ public sealed class ConcurrentWritersTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Provider", "PostgresOnly")]
+    public async Task Postgres_CopyMeetsAStoredKey_GroupCommittedAgainSkippingIt_ThenCopyResumes()
+    {
+        var client = _a.CreateClient();
+        var copy = _a.Services.GetRequiredService<IngestionWriter>().PostgresCopy;
+        var first = await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("copy-1"), Ingest.Event("copy-2", confidence: 0.1)));
+        Assert.Equal(["accepted", "accepted"], first.Results.Select(r => r.Status));
+        Assert.Equal(0, Interlocked.Read(ref copy.FellBack));
+        Assert.True(Interlocked.Read(ref copy.Copied) >= 1, "the first batch did not go in by COPY");
+
+        // A retry of copy-2 between two new events: COPY fails on the stored key, the group goes in again
+        // with the insert that skips it; nothing of the failed attempt stays.
+        var retry = await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event("copy-3", confidence: 0.1), Ingest.Event("copy-2", confidence: 0.1), Ingest.Event("copy-4")));
+        Assert.Equal(["accepted", "duplicate", "accepted"], retry.Results.Select(r => r.Status));
+        Assert.Equal(1, Interlocked.Read(ref copy.FellBack));
+
+        // The next commits skip COPY; after them it is tried again.
+        var copiedBefore = Interlocked.Read(ref copy.Copied);
+        for (var i = 0; i < IngestionWriter.CommitsWithoutCopyAfterDuplicate + 4; i++)
+        {
+            Assert.Equal("accepted", (await Ingest.PostOkAsync(client, Ingest.Batch(Ingest.Event($"copy-later-{i}")))).Results.Single().Status);
+        }
+        Assert.True(Interlocked.Read(ref copy.Copied) > copiedBefore, "COPY was not tried again after the commits that skip it");
+        Assert.Equal(1, Interlocked.Read(ref copy.FellBack));
+
+        var stored = await Db.QueryAsync(_a, db =>
+        {
+            var items = db.ReviewItems;
+            return db.InferenceEvents.Where(e => e.EventId.StartsWith("copy-")).OrderBy(e => e.Id)
+                .Select(e => new { e.Id, e.EventId, e.Input, Item = items.Where(r => r.EventRowId == e.Id).Select(r => r.Reason).FirstOrDefault() })
+                .ToListAsync(Ct);
+        });
+        Assert.Equal(IngestionWriter.CommitsWithoutCopyAfterDuplicate + 8, stored.Count);
+        // Ids follow arrival order, COPY or not; each low-confidence event has its review item on its own row.
+        Assert.Equal(["copy-1", "copy-2", "copy-3", "copy-4"], stored.Take(4).Select(e => e.EventId));
+        Assert.Equal(["low_confidence", "low_confidence"], stored.Skip(1).Take(2).Select(e => e.Item));
+        Assert.All(stored, e => Assert.Equal("Customer asks about refunds.", e.Input));
+        var pathId = await PathIdAsync();
+        var (rolledUp, events) = await Db.QueryAsync(_a, async db => (
+            await db.PathRollups.Where(r => r.PathId == pathId && r.Segment == "").SumAsync(r => r.Events, Ct),
+            await db.InferenceEvents.CountAsync(e => e.PathId == pathId, Ct)));
+        Assert.Equal(events, rolledUp);
+    }
+
+    [Fact]
     public async Task Post_NulCharactersInEveryTextField_StoredAndCountedOtherItemsUnharmed()
     {
         var hostile = Event("nul-\u0000-1", 3, DateTime.UtcNow.AddMinutes(-2));
