@@ -40,6 +40,9 @@ public sealed record InferenceEvent
     public string? ErrorMessage { get; init; }
     public string? TraceId { get; init; }
 
+    /// <summary>The id of the release that produced the output (<see cref="Decision.Release"/>); without it the console counts the event for its unit's arm.</summary>
+    public string? Release { get; init; }
+
     /// <summary>Documents the answer was grounded on (at most 20).</summary>
     public IReadOnlyList<EventSource>? Sources { get; init; }
 

@@ -10,8 +10,19 @@ namespace OpsConsole.Client;
 /// </summary>
 public static class Rollout
 {
+    /// <summary>The seed of the variant split: Unleash's variant seed, so it is independent of the rollout bucket (seed 0).</summary>
+    public const uint VariantSeed = 86028157;
+
     /// <summary>The unit's bucket, 1–100, for a group (the path slug).</summary>
-    public static int Bucket(string groupId, string unit)
+    public static int Bucket(string groupId, string unit) => (int)(Hash(groupId, unit, 0) % 100) + 1;
+
+    /// <summary>
+    /// The unit's variant bucket, 1–1000 (DESIGN.md "Variants"): <c>murmur3_x86_32(utf8(groupId + ":" + unit),
+    /// seed 86028157) % 1000 + 1</c>. The unit gets the candidate iff this is at most the candidate share (per mille).
+    /// </summary>
+    public static int VariantBucket(string groupId, string unit) => (int)(Hash(groupId, unit, VariantSeed) % 1000) + 1;
+
+    private static uint Hash(string groupId, string unit, uint seed)
     {
         // groupId + ":" + unit as UTF-8, on the stack for ordinary lengths: no allocation per decision.
         var length = Encoding.UTF8.GetMaxByteCount(groupId.Length + 1 + unit.Length);
@@ -22,7 +33,7 @@ public static class Rollout
             var n = Encoding.UTF8.GetBytes(groupId, buffer);
             buffer[n++] = (byte)':';
             n += Encoding.UTF8.GetBytes(unit, buffer[n..]);
-            return (int)(Murmur3.Hash32(buffer[..n], 0) % 100) + 1;
+            return Murmur3.Hash32(buffer[..n], seed);
         }
         finally
         {
@@ -42,17 +53,41 @@ public static class Rollout
     {
         if (path.KillSwitch)
         {
-            return new Decision(path.Slug, false, DecisionReasons.KillSwitch, null, path.RolloutPercent, path.ConfigVersion, path.Fallback);
+            return Off(path, DecisionReasons.KillSwitch, null);
         }
         if (string.IsNullOrEmpty(unit))
         {
-            var full = path.RolloutPercent >= 100;
-            return new Decision(path.Slug, full, full ? DecisionReasons.FullRollout : DecisionReasons.NoUnit, null, path.RolloutPercent, path.ConfigVersion, path.Fallback);
+            // No unit: on only at 100 %, and then on the stable release (a split needs a unit to stick to).
+            return path.RolloutPercent >= 100 ? On(path, DecisionReasons.FullRollout, null, candidate: false) : Off(path, DecisionReasons.NoUnit, null);
         }
         var bucket = Bucket(path.Slug, unit);
-        var on = path.RolloutPercent > 0 && bucket <= path.RolloutPercent;
-        return new Decision(path.Slug, on, on ? DecisionReasons.InRollout : path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout,
-            bucket, path.RolloutPercent, path.ConfigVersion, path.Fallback);
+        if (path.RolloutPercent <= 0 || bucket > path.RolloutPercent)
+        {
+            return Off(path, path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout, bucket);
+        }
+        return On(path, DecisionReasons.InRollout, bucket, IsCandidate(path, unit));
+    }
+
+    /// <summary>
+    /// Whether a unit the path is on for gets the candidate release (DESIGN.md "Variants"): there is
+    /// a candidate, and the unit's variant bucket is within its share. Raising the share never moves
+    /// a unit from candidate to stable.
+    /// </summary>
+    public static bool IsCandidate(PathConfig path, string unit) =>
+        path.Candidate is not null && path.CandidateShare > 0 && VariantBucket(path.Slug, unit) <= path.CandidateShare;
+
+    private static Decision Off(PathConfig path, string reason, int? bucket) =>
+        new(path.Slug, false, reason, bucket, path.RolloutPercent, path.ConfigVersion, path.Fallback);
+
+    private static Decision On(PathConfig path, string reason, int? bucket, bool candidate)
+    {
+        var release = candidate ? path.Candidate : path.Stable;
+        return new Decision(path.Slug, true, reason, bucket, path.RolloutPercent, path.ConfigVersion, path.Fallback)
+        {
+            Variant = candidate ? Variants.Candidate : Variants.Stable,
+            Release = release?.Id,
+            Configuration = release,
+        };
     }
 
     /// <summary>
@@ -89,11 +124,49 @@ public static class DecisionReasons
     public const string UnknownPath = "unknown_path";
 }
 
-/// <summary>What decides a path, as the console's config API sends it.</summary>
-public sealed record PathConfig(string Slug, bool KillSwitch, int RolloutPercent, long ConfigVersion, string Fallback);
+/// <summary>Which release a unit runs: none while the path is off for it, else the stable or the candidate.</summary>
+public static class Variants
+{
+    public const string Off = "off";
+    public const string Stable = "stable";
+    public const string Candidate = "candidate";
+}
 
-/// <summary>The answer of the decision API and of <c>OpsConsoleClient.Decide</c>.</summary>
-public sealed record Decision(string Path, bool Enabled, string Reason, int? Bucket, int RolloutPercent, long ConfigVersion, string Fallback);
+/// <summary>What decides a path, as the console's config API sends it.</summary>
+public sealed record PathConfig(string Slug, bool KillSwitch, int RolloutPercent, long ConfigVersion, string Fallback)
+{
+    /// <summary>The release units run when they are not in the candidate's share; null before the path's first release.</summary>
+    public ReleaseConfig? Stable { get; init; }
+
+    /// <summary>The release under trial, if any.</summary>
+    public ReleaseConfig? Candidate { get; init; }
+
+    /// <summary>Per mille (0–1000) of the units the path is on for that get <see cref="Candidate"/>.</summary>
+    public int CandidateShare { get; init; }
+}
+
+/// <summary>
+/// What a release runs: the model, the prompt, its parameters and context configuration, as
+/// posted (JSON objects, canonical form). <see cref="Id"/> is the SHA-256 of the release's canonical JSON.
+/// </summary>
+public sealed record ReleaseConfig(string Id, string Model, string PromptVersion, string? PromptTemplateHash,
+    System.Text.Json.JsonElement? Parameters, System.Text.Json.JsonElement? Context);
+
+/// <summary>
+/// The answer of the decision API and of <c>OpsConsoleClient.Decide</c>. A value: deciding
+/// allocates nothing (the release is the snapshot's own object).
+/// </summary>
+public readonly record struct Decision(string Path, bool Enabled, string Reason, int? Bucket, int RolloutPercent, long ConfigVersion, string Fallback)
+{
+    /// <summary><see cref="Variants.Off"/> when the path is off for the unit, else stable or candidate.</summary>
+    public string Variant { get; init; } = Variants.Off;
+
+    /// <summary>The id of the release to run; null when off (or before the path's first release).</summary>
+    public string? Release { get; init; }
+
+    /// <summary>The configuration of <see cref="Release"/>.</summary>
+    public ReleaseConfig? Configuration { get; init; }
+}
 
 /// <summary>The config API's document: every path the key may see.</summary>
 public sealed record ConfigDocument(string Version, IReadOnlyList<PathConfig> Paths);

@@ -8,6 +8,7 @@ using OpsConsole.Web.Features.Decisions;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Events;
+using OpsConsole.Web.Features.Releases;
 using OpsConsole.Web.Features.Explorer;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Ingestion;
@@ -56,6 +57,7 @@ try
         .AddMetrics()
         .AddDashboards()
         .AddControls()
+        .AddReleases()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()
@@ -91,6 +93,7 @@ app.UseHostPipeline()
     .MapJobs()
     .MapReview()
     .MapDecisions()
+    .MapReleases()
     .MapPages();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

@@ -45,6 +45,20 @@ public class IsEnabledBenchmark
     [Benchmark(Description = "client.IsEnabled(path, unit)")]
     public bool IsEnabled() => _client.IsEnabled("support-reply-draft", _units[_i++ & 1023]);
 
+    [Benchmark(Description = "client.Decide(path, unit)")]
+    public string Decide() => _client.Decide("support-reply-draft", _units[_i++ & 1023]).Variant;
+
+    // Every unit on and a candidate at 50 %: both hashes (rollout and variant) on every call.
+    private static readonly PathConfig WithCandidate = new("support-reply-draft", false, 100, 1, "rules")
+    {
+        Stable = new ReleaseConfig(new string('a', 64), "model-a", "v1", null, null, null),
+        Candidate = new ReleaseConfig(new string('b', 64), "model-b", "v2", null, null, null),
+        CandidateShare = 500,
+    };
+
+    [Benchmark(Description = "Rollout.Decide, 100 % with a 50 % candidate")]
+    public string DecideWithCandidate() => Rollout.Decide(WithCandidate, _units[_i++ & 1023]).Variant;
+
     public static void Run()
     {
         var config = ManualConfig.CreateMinimumViable()

@@ -57,6 +57,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /review/stats"] = ("GET", "/review/stats", [L, O, O, F, O, F]),
         // Labels: owners of the path and admins (or a key with labels:read).
         ["GET /api/v1/paths/{slug}/labels"] = ("GET", "/api/v1/paths/support-reply-draft/labels", [L, O, O, F, F, F]),
+        // Releases: listed by whoever may view the path; created by its owners and admins (or a key with releases:write).
+        // The empty POST is past authorization for owners and admins: 415, it is not JSON.
+        ["GET /api/v1/paths/{slug}/releases"] = ("GET", "/api/v1/paths/support-reply-draft/releases", [L, O, O, O, O, O]),
+        ["POST /api/v1/paths/{slug}/releases"] = ("POST", "/api/v1/paths/support-reply-draft/releases", [L, R, R, F, F, F]),
         // The hub: signed-in users only; which path groups they may join is checked inside.
         ["ANY /hubs/ops/negotiate"] = ("POST", "/hubs/ops/negotiate?negotiateVersion=1", [L, O, O, O, O, O]),
         ["ANY /hubs/ops"] = ("GET", "/hubs/ops", [L, R, R, R, R, R]),

@@ -8,8 +8,9 @@ public static class ApiScopes
     public const string EventsWrite = "events:write";
     public const string DecisionsRead = "decisions:read";
     public const string LabelsRead = "labels:read";
+    public const string ReleasesWrite = "releases:write";
 
-    public static readonly IReadOnlyList<string> All = [EventsWrite, DecisionsRead, LabelsRead];
+    public static readonly IReadOnlyList<string> All = [EventsWrite, DecisionsRead, LabelsRead, ReleasesWrite];
 }
 
 /// <summary>A credential an AI service sends as <c>Authorization: Bearer …</c>. Only the hash of the secret is kept.</summary>

@@ -30,6 +30,8 @@ public sealed class EventFields
     public string? TraceId { get; set; }
     public string? SourcesJson { get; set; }
     public string? AttributesJson { get; set; }
+    /// <summary>The id of the release that produced the output, as sent; checked against the path's releases at ingestion.</summary>
+    public string? Release { get; set; }
 }
 
 /// <summary>Why an item was refused: a machine-readable code and a sentence for the person reading it.</summary>
@@ -93,7 +95,7 @@ public static partial class EventContract
     private enum Field
     {
         EventId, Path, OccurredAt, ModelVersion, PromptVersion, Unit, TraceId, ErrorCode, ErrorMessage,
-        Input, Output, Confidence, LatencyMs, CostUsd, InputTokens, OutputTokens, Outcome, Sources, Attributes,
+        Input, Output, Confidence, LatencyMs, CostUsd, InputTokens, OutputTokens, Outcome, Sources, Attributes, Release,
     }
 
     private static readonly (byte[] Name, Field Field)[] Fields =
@@ -104,7 +106,7 @@ public static partial class EventContract
         ("input"u8.ToArray(), Field.Input), ("output"u8.ToArray(), Field.Output), ("confidence"u8.ToArray(), Field.Confidence),
         ("latencyMs"u8.ToArray(), Field.LatencyMs), ("costUsd"u8.ToArray(), Field.CostUsd), ("inputTokens"u8.ToArray(), Field.InputTokens),
         ("outputTokens"u8.ToArray(), Field.OutputTokens), ("outcome"u8.ToArray(), Field.Outcome), ("sources"u8.ToArray(), Field.Sources),
-        ("attributes"u8.ToArray(), Field.Attributes),
+        ("attributes"u8.ToArray(), Field.Attributes), ("release"u8.ToArray(), Field.Release),
     ];
 
     /// <summary>
@@ -327,6 +329,8 @@ public static partial class EventContract
                 return OptionalString(ref reader, "unit", MaxAttributeLength, v => f.Unit = v);
             case Field.TraceId:
                 return OptionalString(ref reader, "traceId", MaxShortText, v => f.TraceId = v);
+            case Field.Release:
+                return OptionalString(ref reader, "release", MaxShortText, v => f.Release = v);
             case Field.ErrorCode:
                 return OptionalString(ref reader, "errorCode", MaxShortText, v => f.ErrorCode = v);
             case Field.ErrorMessage:

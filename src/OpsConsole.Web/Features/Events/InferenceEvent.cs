@@ -48,6 +48,8 @@ public sealed class InferenceEvent
     /// <summary>The review reason when routed to review, else null.</summary>
     public string? ReviewReason { get; set; }
     public int? ApiKeyId { get; set; }
+    /// <summary>The release that produced the output: as the event named it, else the arm the decision gave its unit, else the path's stable release then.</summary>
+    public string? ReleaseId { get; set; }
 }
 
 public sealed class InferenceEventConfiguration : IEntityTypeConfiguration<InferenceEvent>
@@ -60,6 +62,7 @@ public sealed class InferenceEventConfiguration : IEntityTypeConfiguration<Infer
         b.Property(e => e.EventId).HasMaxLength(128);
         b.Property(e => e.Outcome).HasMaxLength(10);
         b.Property(e => e.ReviewReason).HasMaxLength(20);
+        b.Property(e => e.ReleaseId).HasMaxLength(64);
         // Idempotency: (path, eventId) is stored once, whatever the order or number of deliveries.
         b.HasIndex(e => new { e.PathId, e.EventId }).IsUnique();
         // The explorer pages newest first within a path (keyset on OccurredAt, Id).

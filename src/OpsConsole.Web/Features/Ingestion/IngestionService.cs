@@ -60,6 +60,10 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
             {
                 rejection = new Rejection("forbidden", $"This API key may not write events for path '{fields.Path}'.");
             }
+            if (rejection is null && fields.Release is { } named && !path!.HasRelease(named))
+            {
+                rejection = Rejection.Field("release", $"Path '{fields.Path}' has no release '{named}'. Create it (POST /api/v1/paths/{fields.Path}/releases), then replay this item from quarantine.");
+            }
             if (rejection is { } r)
             {
                 results[i] = new ItemResult(i, item.EventIdForQuarantine, ItemStatus.Rejected, r.Reason, r.Detail);
@@ -79,6 +83,7 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
             {
                 ReplayOf = quarantineId,
                 Segment = EventJson.Attribute(fields.AttributesJson, path.BreakdownAttribute),
+                ReleaseId = fields.Release ?? path.ReleaseFor(fields.Unit),
             });
             rowIndexes.Add(i);
         }

@@ -18,6 +18,9 @@ public sealed record EventRow(
 
     /// <summary>The event's value of the path's breakdown attribute, rolled up as its own segment.</summary>
     public string? Segment { get; init; }
+
+    /// <summary>The release the event counts for (<see cref="Events.InferenceEvent.ReleaseId"/>).</summary>
+    public string? ReleaseId { get; init; }
 }
 
 /// <summary>A rejected item to keep (or, on replay, an existing one to update).</summary>
@@ -402,8 +405,8 @@ public static class EventSql
     public const string Insert =
         "INSERT INTO InferenceEvents (PathId, EventId, OccurredAt, ReceivedAt, ModelVersion, PromptVersion, Unit, Input, Output, " +
         "Confidence, LatencyMs, InputTokens, OutputTokens, CostUsd, Outcome, ErrorCode, ErrorMessage, TraceId, SourcesJson, " +
-        "AttributesJson, RedactedCount, ReviewReason, ApiKeyId) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " +
-        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (PathId, EventId) DO NOTHING";
+        "AttributesJson, RedactedCount, ReviewReason, ApiKeyId, ReleaseId) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " +
+        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (PathId, EventId) DO NOTHING";
 
     /// <summary>Binds and runs the insert; returns the number of rows written (0 for a duplicate).</summary>
     public static int Execute(RawStatement s, EventRow row)
@@ -432,6 +435,7 @@ public static class EventSql
         s.Bind(21, row.RedactedCount);
         s.Bind(22, row.Route?.Reason);
         s.Bind(23, row.ApiKeyId);
+        s.Bind(24, row.ReleaseId);
         return s.Execute();
     }
 }

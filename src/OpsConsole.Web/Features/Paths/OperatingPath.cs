@@ -62,7 +62,14 @@ public sealed class OperatingPath
     /// <summary>When the percentage last changed: gates read metrics "at the current percentage" from here on.</summary>
     public DateTime? RolloutChangedAt { get; set; }
 
-    /// <summary>Bumps on every change that can alter a decision (kill switch, rollout).</summary>
+    /// <summary>The release units run outside the candidate's share; null until the path's first release.</summary>
+    public string? StableReleaseId { get; set; }
+    /// <summary>The release under trial, if any.</summary>
+    public string? CandidateReleaseId { get; set; }
+    /// <summary>Per mille (0–1000) of the units the path is on for that run the candidate.</summary>
+    public int CandidateShare { get; set; }
+
+    /// <summary>Bumps on every change that can alter a decision (kill switch, rollout, releases).</summary>
     public long ConfigVersion { get; set; } = 1;
 
     public DateTime CreatedAt { get; set; }

@@ -12,9 +12,29 @@ public sealed record PathRouting(
 {
     public string? BreakdownAttribute { get; init; }
 
+    public OpsConsole.Client.ReleaseConfig? Stable { get; init; }
+    public OpsConsole.Client.ReleaseConfig? Candidate { get; init; }
+    public int CandidateShare { get; init; }
+
     /// <summary>What decides the path, built once per snapshot: the decision API allocates nothing for it per request.</summary>
-    public OpsConsole.Client.PathConfig Decision { get; } =
-        new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, FallbackModes.Name(FallbackMode));
+    public OpsConsole.Client.PathConfig Decision => _decision ??= new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, FallbackModes.Name(FallbackMode))
+    {
+        Stable = Stable,
+        Candidate = Candidate,
+        CandidateShare = Candidate is null ? 0 : CandidateShare,
+    };
+
+    private OpsConsole.Client.PathConfig? _decision;
+
+    /// <summary>The release an event without one counts for: the arm the decision gives its unit, else stable.</summary>
+    public string? ReleaseFor(string? unit) =>
+        Candidate is not null && !string.IsNullOrEmpty(unit) && OpsConsole.Client.Rollout.IsCandidate(Decision, unit) ? Candidate.Id : Stable?.Id;
+
+    /// <summary>Whether <paramref name="releaseId"/> is a release of this path (stable, candidate or any earlier one).</summary>
+    public bool HasRelease(string releaseId) => Releases.Contains(releaseId);
+
+    /// <summary>Every release id of the path, for checking the <c>release</c> of events.</summary>
+    public IReadOnlySet<string> Releases { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
@@ -63,12 +83,21 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
             var stamp = time.GetTimestamp();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var paths = await db.Paths.AsNoTracking().ToListAsync(ct);
+            var releases = (await db.Releases.AsNoTracking().ToListAsync(ct)).ToLookup(r => r.PathId);
             var previous = s?.BySlug;
-            var bySlug = paths.ToDictionary(p => p.Slug, p => new PathRouting(
-                p.Id, p.Slug, p.ConfidenceThreshold, p.QaSampleRate, p.ReviewSlaMinutes, p.KillSwitchOn, p.RolloutPercent,
-                p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p))
+            var bySlug = paths.ToDictionary(p => p.Slug, p =>
             {
-                BreakdownAttribute = p.BreakdownAttribute,
+                var own = releases[p.Id].ToDictionary(r => r.Id, StringComparer.Ordinal);
+                return new PathRouting(
+                    p.Id, p.Slug, p.ConfidenceThreshold, p.QaSampleRate, p.ReviewSlaMinutes, p.KillSwitchOn, p.RolloutPercent,
+                    p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p))
+                {
+                    BreakdownAttribute = p.BreakdownAttribute,
+                    Stable = ConfigOf(own, p.StableReleaseId),
+                    Candidate = ConfigOf(own, p.CandidateReleaseId),
+                    CandidateShare = Math.Clamp(p.CandidateShare, 0, 1000),
+                    Releases = own.Keys.ToHashSet(StringComparer.Ordinal),
+                };
             }, StringComparer.Ordinal);
             _snapshot = new Snapshot(bySlug, stamp, generation);
             return bySlug;
@@ -81,6 +110,9 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
 
     public async ValueTask<PathRouting?> FindAsync(string slug, CancellationToken ct) =>
         (await GetAllAsync(ct)).GetValueOrDefault(slug);
+
+    private static OpsConsole.Client.ReleaseConfig? ConfigOf(Dictionary<string, Release> releases, string? id) =>
+        id is not null && releases.TryGetValue(id, out var r) ? ReleaseConfigs.From(r) : null;
 
     // Compiling custom patterns is the costly part of a reload; keep the redactor while its settings are unchanged.
     private static Redactor ReuseOrBuild(IReadOnlyDictionary<string, PathRouting>? previous, OperatingPath p) =>

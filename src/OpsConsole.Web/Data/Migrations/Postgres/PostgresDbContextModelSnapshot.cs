@@ -561,6 +561,10 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.Property<int>("RedactedCount")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("ReviewReason")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
@@ -943,6 +947,13 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("CandidateReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("CandidateShare")
+                        .HasColumnType("integer");
+
                     b.Property<double>("ConfidenceThreshold")
                         .HasColumnType("double precision");
 
@@ -1013,6 +1024,10 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1051,6 +1066,60 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.HasIndex("UserId", "Kind");
 
                     b.ToTable("PathMembers", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ContextJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("CreatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Notes")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("PromptTemplateHash")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("PromptVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "CreatedAt");
+
+                    b.ToTable("Releases", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
@@ -1711,6 +1780,15 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -541,6 +541,10 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.Property<int>("RedactedCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReviewReason")
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
@@ -909,6 +913,13 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CandidateReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CandidateShare")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double>("ConfidenceThreshold")
                         .HasColumnType("REAL");
 
@@ -979,6 +990,10 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -1017,6 +1032,60 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.HasIndex("UserId", "Kind");
 
                     b.ToTable("PathMembers", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContextJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Notes")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PromptTemplateHash")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PromptVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "CreatedAt");
+
+                    b.ToTable("Releases", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
@@ -1671,6 +1740,15 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.HasOne("OpsConsole.Web.Data.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
