@@ -20,8 +20,8 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.Property(p => p.WebhookUrl).HasMaxLength(2000);
         b.Property(p => p.WebhookSecret).HasMaxLength(200);
         b.Property(p => p.ConfigVersion).IsConcurrencyToken();
-        b.Property(p => p.StableReleaseId).HasMaxLength(Release.IdLength);
-        b.Property(p => p.CandidateReleaseId).HasMaxLength(Release.IdLength);
+        b.Property(p => p.StableReleaseId).HasMaxLength(PathRelease.IdLength);
+        b.Property(p => p.CandidateReleaseId).HasMaxLength(PathRelease.IdLength);
         b.HasOne<AppUser>().WithMany().HasForeignKey(p => p.OnCallUserId).OnDelete(DeleteBehavior.SetNull);
 
         // Settings that are read and written as a whole live in JSON columns.

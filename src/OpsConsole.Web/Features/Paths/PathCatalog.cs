@@ -111,7 +111,7 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
     public async ValueTask<PathRouting?> FindAsync(string slug, CancellationToken ct) =>
         (await GetAllAsync(ct)).GetValueOrDefault(slug);
 
-    private static OpsConsole.Client.ReleaseConfig? ConfigOf(Dictionary<string, Release> releases, string? id) =>
+    private static OpsConsole.Client.ReleaseConfig? ConfigOf(Dictionary<string, PathRelease> releases, string? id) =>
         id is not null && releases.TryGetValue(id, out var r) ? ReleaseConfigs.From(r) : null;
 
     // Compiling custom patterns is the costly part of a reload; keep the redactor while its settings are unchanged.

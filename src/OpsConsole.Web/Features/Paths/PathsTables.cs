@@ -13,6 +13,6 @@ public static class PathsTables
     {
         public DbSet<OperatingPath> Paths => db.Set<OperatingPath>();
         public DbSet<PathMember> PathMembers => db.Set<PathMember>();
-        public DbSet<Release> Releases => db.Set<Release>();
+        public DbSet<PathRelease> Releases => db.Set<PathRelease>();
     }
 }

@@ -21,7 +21,7 @@ public sealed class ReleaseInput
 /// <summary>
 /// A release's content checked and in canonical form, and its id: the SHA-256 (lowercase hex) of
 /// <c>{"context":…,"model":…,"notes":…,"parameters":…,"path":…,"promptTemplateHash":…,"promptVersion":…}</c>
-/// written by <see cref="CanonicalJson"/> (RFC 8785). The path is part of it, so two paths never share a release.
+/// written by <see cref="Jcs"/> (RFC 8785). The path is part of it, so two paths never share a release.
 /// </summary>
 public sealed record ReleaseContent(string Id, string Model, string PromptVersion, string? PromptTemplateHash, string ParametersJson, string ContextJson, string Notes)
 {
@@ -56,7 +56,7 @@ public sealed record ReleaseContent(string Id, string Model, string PromptVersio
         return (new ReleaseContent(id, model!, prompt!, template, parameters!, context!, notes), errors);
     }
 
-    private static string Quoted(string s) => CanonicalJson.Quote(s);
+    private static string Quoted(string s) => Jcs.Quote(s);
 
     private static string? Text(string? value, string field, bool required, int max, Dictionary<string, string> errors, bool multiline = false)
     {
@@ -113,7 +113,7 @@ public sealed record ReleaseContent(string Id, string Model, string PromptVersio
         }
         try
         {
-            var canonical = CanonicalJson.Write(v);
+            var canonical = Jcs.Write(v);
             if (Encoding.UTF8.GetByteCount(canonical) > MaxObjectBytes)
             {
                 errors[field] = $"{field} is larger than {MaxObjectBytes / 1024} KB.";

@@ -9,10 +9,10 @@ using OpsConsole.Web.Infrastructure.Security;
 namespace OpsConsole.Web.Features.Releases;
 
 /// <summary>A release as lists show it, with its place on the path.</summary>
-public sealed record ReleaseView(Release Release, bool IsStable, bool IsCandidate);
+public sealed record ReleaseView(PathRelease Release, bool IsStable, bool IsCandidate);
 
 /// <summary>A created (or already existing) release and whether this call made it.</summary>
-public sealed record ReleaseCreated(Release Release, bool Created, bool BecameStable);
+public sealed record ReleaseCreated(PathRelease Release, bool Created, bool BecameStable);
 
 /// <summary>
 /// Creates and lists releases. A release is immutable and identified by its content
@@ -54,7 +54,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         {
             return CommandResult<ReleaseCreated>.Ok(new ReleaseCreated(existing, false, false));
         }
-        var release = new Release
+        var release = new PathRelease
         {
             Id = content.Id,
             PathId = path.Id,

@@ -1068,7 +1068,7 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("PathMembers", (string)null);
                 });
 
-            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.PathRelease", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(64)
@@ -1784,7 +1784,7 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.PathRelease", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()

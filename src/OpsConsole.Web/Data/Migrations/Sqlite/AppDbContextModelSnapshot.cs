@@ -1034,7 +1034,7 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("PathMembers", (string)null);
                 });
 
-            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.PathRelease", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(64)
@@ -1744,7 +1744,7 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("OpsConsole.Web.Features.Paths.Release", b =>
+            modelBuilder.Entity("OpsConsole.Web.Features.Paths.PathRelease", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()

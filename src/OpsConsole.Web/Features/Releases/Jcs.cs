@@ -12,7 +12,7 @@ namespace OpsConsole.Web.Features.Releases;
 /// cannot represent faithfully: a name given twice in one object, a string that is not valid
 /// UTF-16, a number beyond a double's range.
 /// </summary>
-public static class CanonicalJson
+public static class Jcs
 {
     public static string Write(JsonElement value)
     {

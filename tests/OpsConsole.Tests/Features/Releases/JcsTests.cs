@@ -4,12 +4,12 @@ using OpsConsole.Web.Features.Releases;
 namespace OpsConsole.Tests.Features.Releases;
 
 /// <summary>RFC 8785 (JSON Canonicalization Scheme), on the examples the RFC itself gives.</summary>
-public sealed class CanonicalJsonTests
+public sealed class JcsTests
 {
     private static string Canonical(string json)
     {
         using var doc = JsonDocument.Parse(json);
-        return CanonicalJson.Write(doc.RootElement);
+        return Jcs.Write(doc.RootElement);
     }
 
     [Theory]
@@ -26,7 +26,7 @@ public sealed class CanonicalJsonTests
     [InlineData(0x3eb0c6f7a0b5ed8cL, "9.999999999999997e-7")]
     [InlineData(0x3eb0c6f7a0b5ed8dL, "0.000001")]
     public void Number_Rfc8785AppendixB(long bits, string expected) =>
-        Assert.Equal(expected, CanonicalJson.Number(BitConverter.Int64BitsToDouble(bits)));
+        Assert.Equal(expected, Jcs.Number(BitConverter.Int64BitsToDouble(bits)));
 
     [Theory]
     // ECMAScript's Number.prototype.toString, hand-checked against its rules: plain from 1e-6 up to 1e21.
@@ -39,7 +39,7 @@ public sealed class CanonicalJsonTests
     [InlineData(100, "100")]
     [InlineData(1e20, "100000000000000000000")]
     [InlineData(1.25e21, "1.25e+21")]
-    public void Number_EcmaScriptForms(double value, string expected) => Assert.Equal(expected, CanonicalJson.Number(value));
+    public void Number_EcmaScriptForms(double value, string expected) => Assert.Equal(expected, Jcs.Number(value));
 
     [Fact]
     public void Write_Rfc8785Section322Example()

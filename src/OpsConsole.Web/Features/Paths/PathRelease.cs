@@ -10,7 +10,7 @@ namespace OpsConsole.Web.Features.Paths;
 /// points at one stable release and at most one candidate (<see cref="OperatingPath.StableReleaseId"/>,
 /// <see cref="OperatingPath.CandidateReleaseId"/>); the Releases feature creates and moves them.
 /// </summary>
-public sealed class Release
+public sealed class PathRelease
 {
     public const int IdLength = 64;
 
@@ -30,13 +30,13 @@ public sealed class Release
     public string CreatedByName { get; set; } = "";
 }
 
-internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<Release>
+internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<PathRelease>
 {
-    public void Configure(EntityTypeBuilder<Release> b)
+    public void Configure(EntityTypeBuilder<PathRelease> b)
     {
         b.ToTable("Releases");
         b.HasKey(r => r.Id);
-        b.Property(r => r.Id).HasMaxLength(Release.IdLength);
+        b.Property(r => r.Id).HasMaxLength(PathRelease.IdLength);
         b.Property(r => r.Model).HasMaxLength(200);
         b.Property(r => r.PromptVersion).HasMaxLength(200);
         b.Property(r => r.PromptTemplateHash).HasMaxLength(200);
@@ -50,7 +50,7 @@ internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<Release>
 /// <summary>A release as the decision API, the config API and the client library see it.</summary>
 public static class ReleaseConfigs
 {
-    public static OpsConsole.Client.ReleaseConfig From(Release r) =>
+    public static OpsConsole.Client.ReleaseConfig From(PathRelease r) =>
         new(r.Id, r.Model, r.PromptVersion, r.PromptTemplateHash, Element(r.ParametersJson), Element(r.ContextJson));
 
     private static System.Text.Json.JsonElement Element(string json)
