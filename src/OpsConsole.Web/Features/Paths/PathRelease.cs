@@ -53,7 +53,8 @@ public static class ReleaseConfigs
     public static OpsConsole.Client.ReleaseConfig From(PathRelease r) =>
         new(r.Id, r.Model, r.PromptVersion, r.PromptTemplateHash, Element(r.ParametersJson), Element(r.ContextJson));
 
-    private static System.Text.Json.JsonElement Element(string json)
+    /// <summary>A stored JSON object (canonical text) as an element that outlives its document.</summary>
+    public static System.Text.Json.JsonElement Element(string json)
     {
         using var document = System.Text.Json.JsonDocument.Parse(json);
         return document.RootElement.Clone();

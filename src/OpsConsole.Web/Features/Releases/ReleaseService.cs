@@ -11,8 +11,8 @@ namespace OpsConsole.Web.Features.Releases;
 /// <summary>A release as lists show it, with its place on the path.</summary>
 public sealed record ReleaseView(PathRelease Release, bool IsStable, bool IsCandidate);
 
-/// <summary>A created (or already existing) release and whether this call made it.</summary>
-public sealed record ReleaseCreated(PathRelease Release, bool Created, bool BecameStable);
+/// <summary>A created (or already existing) release, whether this call made it, and its place on the path now.</summary>
+public sealed record ReleaseCreated(PathRelease Release, bool Created, bool BecameStable, bool IsStable, bool IsCandidate);
 
 /// <summary>
 /// Creates and lists releases. A release is immutable and identified by its content
@@ -52,7 +52,8 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         }
         if (await db.Releases.AsNoTracking().FirstOrDefaultAsync(r => r.Id == content.Id, ct) is { } existing)
         {
-            return CommandResult<ReleaseCreated>.Ok(new ReleaseCreated(existing, false, false));
+            return CommandResult<ReleaseCreated>.Ok(new ReleaseCreated(existing, false, false,
+                path.StableReleaseId == existing.Id, path.CandidateReleaseId == existing.Id));
         }
         var release = new PathRelease
         {
@@ -92,7 +93,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         {
             publisher.Publish(slug, path.ConfigVersion);
         }
-        return CommandResult<ReleaseCreated>.Ok(new ReleaseCreated(release, true, becameStable));
+        return CommandResult<ReleaseCreated>.Ok(new ReleaseCreated(release, true, becameStable, becameStable, false));
     }
 
     public const int MaxReasonLength = 1000;

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Features.Releases;
@@ -118,14 +119,11 @@ public static class ReleasesApi
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown path", detail: result.Error);
         }
         var created = result.Value!;
-        var body = Response(slug, new ReleaseView(created.Release, IsStable: created.BecameStable || await IsStableAsync(releases, slug, created.Release.Id, ct), IsCandidate: false));
+        var body = Response(slug, new ReleaseView(created.Release, created.IsStable, created.IsCandidate));
         return created.Created
             ? Results.Created($"/api/v1/paths/{slug}/releases/{created.Release.Id}", body)
             : Results.Ok(body);
     }
-
-    private static async Task<bool> IsStableAsync(ReleaseService releases, string slug, string id, CancellationToken ct) =>
-        (await releases.ListAsync(slug, ct))?.Any(r => r.IsStable && r.Release.Id == id) == true;
 
     private static async Task<IResult> GetAsync(HttpContext http, string slug, ReleaseService releases, Permissions permissions, CancellationToken ct)
     {
@@ -145,13 +143,7 @@ public static class ReleasesApi
 
     private static ReleaseResponse Response(string slug, ReleaseView v) => new(
         v.Release.Id, slug, v.Release.Model, v.Release.PromptVersion, v.Release.PromptTemplateHash,
-        Element(v.Release.ParametersJson), Element(v.Release.ContextJson), v.Release.Notes, v.Release.CreatedAt, v.Release.CreatedByName, v.IsStable, v.IsCandidate);
-
-    private static JsonElement Element(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
-    }
+        ReleaseConfigs.Element(v.Release.ParametersJson), ReleaseConfigs.Element(v.Release.ContextJson), v.Release.Notes, v.Release.CreatedAt, v.Release.CreatedByName, v.IsStable, v.IsCandidate);
 
     private static IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Release too large",
         detail: $"A release body is at most {MaxBodyBytes / 1024} KB.");
