@@ -61,6 +61,14 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         // The empty POST is past authorization for owners and admins: 415, it is not JSON.
         ["GET /api/v1/paths/{slug}/releases"] = ("GET", "/api/v1/paths/support-reply-draft/releases", [L, O, O, O, O, O]),
         ["POST /api/v1/paths/{slug}/releases"] = ("POST", "/api/v1/paths/support-reply-draft/releases", [L, R, R, F, F, F]),
+        // Canary: a page per release (an id no release has: 404); the trial read by whoever may view (none yet: 404);
+        // started and approved by owners and admins; rolled back and stable reverted by on-call too. Bodies are refused (415).
+        ["GET /paths/{slug}/releases/{id}"] = ("GET", "/paths/support-reply-draft/releases/" + new string('0', 64), [L, R, R, R, R, R]),
+        ["GET /api/v1/paths/{slug}/candidate"] = ("GET", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, R, R, R]),
+        ["POST /api/v1/paths/{slug}/candidate"] = ("POST", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, F, F, F]),
+        ["POST /api/v1/paths/{slug}/candidate/approve"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/approve", [L, R, R, F, F, F]),
+        ["POST /api/v1/paths/{slug}/candidate/rollback"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/rollback", [L, R, R, R, F, F]),
+        ["POST /api/v1/paths/{slug}/stable"] = ("POST", "/api/v1/paths/support-reply-draft/stable", [L, R, R, R, F, F]),
         // The hub: signed-in users only; which path groups they may join is checked inside.
         ["ANY /hubs/ops/negotiate"] = ("POST", "/hubs/ops/negotiate?negotiateVersion=1", [L, O, O, O, O, O]),
         ["ANY /hubs/ops"] = ("GET", "/hubs/ops", [L, R, R, R, R, R]),

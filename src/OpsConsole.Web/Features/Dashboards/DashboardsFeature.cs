@@ -20,6 +20,7 @@ public static class DashboardsFeature
                 "OpsConsole:Dashboards: MinuteBucketsHours must be at least 2 (the 1-hour view and its previous hour) and HourBucketsDays at least 62 (the 30-day view and its previous period).")
             .ValidateOnStart();
         builder.Services.AddSingleton<DashboardService>();
+        builder.Services.AddSingleton<ReleaseFiguresQuery>();
         builder.Services.AddSingleton<FailurePatternService>();
         builder.Services.AddTransient<RollupCompaction>();
         return builder;

@@ -28,6 +28,8 @@ public static class IncidentSources
     public const string Drift = "drift";
     public const string Slo = "slo";
     public const string ErrorSpike = "error-spike";
+    /// <summary>The guarded canary rolled a candidate release back.</summary>
+    public const string Canary = "canary";
 }
 
 /// <summary>

@@ -40,6 +40,8 @@ public static class NotificationKinds
     public const string Escalation = "escalation";
     public const string AutomaticAction = "automatic-action";
     public const string ReviewSla = "review-sla";
+    /// <summary>A release's canary step waits for approval, or paused.</summary>
+    public const string Canary = "canary";
 
     public static readonly string[] Reminders = [ReviewSla];
 
@@ -51,6 +53,7 @@ public static class NotificationKinds
         Escalation => "Escalation",
         AutomaticAction => "Automatic action",
         ReviewSla => "Review reminder",
+        Canary => "Canary",
         _ => kind,
     };
 
@@ -59,11 +62,12 @@ public static class NotificationKinds
         IncidentNotice => MudBlazor.Icons.Material.Filled.Warning,
         Escalation => MudBlazor.Icons.Material.Filled.NotificationImportant,
         AutomaticAction => MudBlazor.Icons.Material.Filled.PowerSettingsNew,
+        Canary => MudBlazor.Icons.Material.Filled.Science,
         _ => MudBlazor.Icons.Material.Filled.Schedule,
     };
 
     /// <summary>What the notifications page filters by, in the order it lists them.</summary>
-    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, ReviewSla];
+    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, Canary, ReviewSla];
 }
 
 internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>

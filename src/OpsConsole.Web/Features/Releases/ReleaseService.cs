@@ -11,6 +11,11 @@ namespace OpsConsole.Web.Features.Releases;
 /// <summary>A release as lists show it, with its place on the path.</summary>
 public sealed record ReleaseView(PathRelease Release, bool IsStable, bool IsCandidate);
 
+/// <summary>The release page's data (see <see cref="ReleaseService.PageAsync"/>).</summary>
+public sealed record ReleasePageData(
+    PathRelease Release, PathRelease? Stable, bool IsStable, bool IsCandidate, int CandidateShare, CanaryTrial? Trial,
+    IReadOnlyList<CanaryLook> Looks, IReadOnlyList<AuditEntry> History);
+
 /// <summary>A created (or already existing) release, whether this call made it, and its place on the path now.</summary>
 public sealed record ReleaseCreated(PathRelease Release, bool Created, bool BecameStable, bool IsStable, bool IsCandidate);
 
@@ -98,25 +103,37 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
 
     public const int MaxReasonLength = 1000;
 
-    /// <summary>The share a new candidate starts at: 1 % of the units the path is on for (the first canary step).</summary>
+    /// <summary>The default plan's first step: 1 % of the units the path is on for.</summary>
     public const int FirstStepShare = 10;
 
-    private static string? CheckReason(string? reason) =>
+    public static string? CheckReason(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? "Give a reason: it goes into the audit log."
         : reason.Trim().Length > MaxReasonLength ? $"The reason is at most {MaxReasonLength:N0} characters." : null;
 
     /// <summary>
-    /// Makes <paramref name="releaseId"/> the candidate at the first step (<see cref="FirstStepShare"/>
-    /// per mille). Owners and admins; refused while another candidate is in trial, for the stable
-    /// release itself, or for a release of another path.
+    /// Makes a release the candidate at the first step of its canary plan (<see cref="CanaryPlan"/>):
+    /// owners and admins. Refused while another candidate is in trial, for the stable release itself,
+    /// or for a release of another path; a refused plan names its fields.
     /// </summary>
-    public async Task<CommandResult> StartCandidateAsync(string slug, string releaseId, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<CommandResult<CanaryTrial>> StartCandidateAsync(string slug, CandidateInput input, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!await permissions.MayAsync(user, PathAction.Edit, slug, ct))
         {
-            return CommandResult.Fail("Only the path's owners and admins can start a candidate.");
+            return CommandResult<CanaryTrial>.Fail("Only the path's owners and admins can start a candidate.");
         }
-        return await ChangeAsync(slug, AuditActor.From(user), ct, async (db, path) =>
+        return await StartCandidateAsync(slug, input, AuditActor.From(user), ct);
+    }
+
+    /// <summary>The start itself; the caller has checked that <paramref name="actor"/> may.</summary>
+    public async Task<CommandResult<CanaryTrial>> StartCandidateAsync(string slug, CandidateInput input, AuditActor actor, CancellationToken ct)
+    {
+        var (trial, errors) = CanaryPlan.From(input);
+        if (trial is null)
+        {
+            return CommandResult<CanaryTrial>.Invalid(errors);
+        }
+        var releaseId = trial.ReleaseId;
+        var result = await ChangeAsync(slug, actor, ct, async (db, path) =>
         {
             if (!await db.Releases.AnyAsync(r => r.Id == releaseId && r.PathId == path.Id, ct))
             {
@@ -126,17 +143,36 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             {
                 return (CommandResult.Invalid("release", other == releaseId
                     ? "This release is already the candidate."
-                    : $"Release {other[..12]} is the candidate now: roll it back or promote it first."), null);
+                    : $"Release {other[..12]} is the candidate in canary now: roll it back or let it finish first."), null);
             }
             if (path.StableReleaseId == releaseId)
             {
                 return (CommandResult.Invalid("release", "This is the stable release; a candidate must be another release."), null);
             }
+            var now = time.GetUtcNow().UtcDateTime;
+            trial.PathId = path.Id;
+            trial.StableReleaseId = path.StableReleaseId;
+            trial.StartedAt = trial.StepStartedAt = now;
+            trial.StartedById = actor.UserId;
+            trial.StartedByName = actor.Name;
+            db.CanaryTrials.Add(trial);
             var before = new { candidate = (string?)null, candidateShare = path.CandidateShare };
             path.CandidateReleaseId = releaseId;
-            path.CandidateShare = FirstStepShare;
-            return (CommandResult.Ok(), ("release.candidate", releaseId, (object)before, (object)new { candidate = releaseId, candidateShare = FirstStepShare }));
+            path.CandidateShare = trial.Steps[0].Share;
+            return (CommandResult.Ok(), ("release.candidate", releaseId, (object)before, (object)new
+            {
+                candidate = releaseId,
+                candidateShare = path.CandidateShare,
+                steps = trial.Steps.Select(s => new { s.Share, s.MinMinutes, s.MinReviewsPerArm, s.MaxMinutes }),
+                trial.AutoAdvance,
+                trial.Alpha,
+                trial.QualityDrop,
+                trial.ErrorRise,
+                trial.LatencyRise,
+                trial.CostRise,
+            }));
         });
+        return result.Succeeded ? CommandResult<CanaryTrial>.Ok(trial) : CommandResult<CanaryTrial>.From(result);
     }
 
     /// <summary>
@@ -158,18 +194,143 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
 
     /// <summary>The rollback itself, for a person (checked by the caller) or the system (the guarded canary).</summary>
     public Task<CommandResult> RollBackCandidateAsync(string slug, string reason, AuditActor actor, CancellationToken ct) =>
-        ChangeAsync(slug, actor, ct, (db, path) =>
+        RollBackCandidateAsync(slug, reason, actor, trialId: null, ct);
+
+    /// <param name="trialId">When set (the guarded canary), only this trial's candidate is rolled back: a later one is left alone.</param>
+    public Task<CommandResult> RollBackCandidateAsync(string slug, string reason, AuditActor actor, long? trialId, CancellationToken ct) =>
+        ChangeAsync(slug, actor, ct, async (db, path) =>
         {
-            if (path.CandidateReleaseId is not { } candidate)
+            var trial = await ActiveTrialAsync(db, path.Id, ct);
+            if (path.CandidateReleaseId is not { } candidate || (trialId is { } id && trial?.Id != id))
             {
-                return Task.FromResult<(CommandResult, (string, string, object, object)?)>((CommandResult.Fail("There is no candidate to roll back."), null));
+                return (CommandResult.Fail("There is no candidate to roll back."), null);
             }
-            var before = new { candidate, candidateShare = path.CandidateShare };
+            var before = new { candidate, candidateShare = path.CandidateShare, step = trial?.StepIndex };
             path.CandidateReleaseId = null;
             path.CandidateShare = 0;
-            return Task.FromResult<(CommandResult, (string, string, object, object)?)>(
-                (CommandResult.Ok(), ("release.rollback", candidate, before, new { candidate = (string?)null, candidateShare = 0, reason })));
+            End(trial, CanaryStates.RolledBack, reason);
+            return (CommandResult.Ok(), ("release.rollback", candidate, (object)before, (object)new { candidate = (string?)null, candidateShare = 0, reason, trial = trial?.Id }));
         });
+
+    /// <summary>The path's trial that is not over (at most one: there is at most one candidate).</summary>
+    public static Task<CanaryTrial?> ActiveTrialAsync(AppDbContext db, int pathId, CancellationToken ct) =>
+        db.CanaryTrials.Where(t => t.PathId == pathId && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
+            .OrderByDescending(t => t.Id).FirstOrDefaultAsync(ct);
+
+    private void End(CanaryTrial? trial, string state, string reason)
+    {
+        if (trial is not null)
+        {
+            trial.State = state;
+            trial.EndedAt = time.GetUtcNow().UtcDateTime;
+            trial.EndReason = reason.Length > 2000 ? reason[..2000] : reason;
+        }
+    }
+
+    /// <summary>
+    /// Approves the next step of a trial whose step passed (four-eyes: an owner of the path or an
+    /// admin, not the person who started the trial). <paramref name="seenStep"/> is the step the
+    /// approver looked at: of two approvals at once only one advances it, the other is told.
+    /// Approving the last step promotes the candidate.
+    /// </summary>
+    public async Task<CommandResult> ApproveStepAsync(string slug, int seenStep, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!await permissions.MayAsync(user, PathAction.Edit, slug, ct))
+        {
+            return CommandResult.Fail("Only the path's owners and admins can approve a canary step.");
+        }
+        var actor = AuditActor.From(user);
+        return await ChangeAsync(slug, actor, ct, async (db, path) =>
+        {
+            var trial = await ActiveTrialAsync(db, path.Id, ct);
+            if (trial is null)
+            {
+                return (CommandResult.Fail("There is no candidate in canary."), null);
+            }
+            if (trial.StartedById is { } starter && starter == actor.UserId)
+            {
+                return (CommandResult.Fail("You started this canary; a second owner or an admin must approve its steps."), null);
+            }
+            if (trial.State != CanaryStates.AwaitingApproval || trial.StepIndex != seenStep)
+            {
+                return (CommandResult.Outdated(trial.State == CanaryStates.AwaitingApproval
+                    ? $"The canary is at step {trial.StepIndex + 1} now, not step {seenStep + 1}: look again."
+                    : $"Step {seenStep + 1} is not waiting for approval (the canary is {trial.State} at step {trial.StepIndex + 1}): someone decided it meanwhile, or it has not passed."), null);
+            }
+            return Advance(path, trial, "approved by " + actor.Name);
+        });
+    }
+
+    /// <summary>The guarded canary advancing a passed step by itself (the trial's plan says so), or promoting after the last.</summary>
+    public Task<CommandResult> AdvanceAsync(string slug, long trialId, int passedStep, CancellationToken ct) =>
+        ChangeAsync(slug, AuditActor.System, ct, async (db, path) =>
+        {
+            var trial = await ActiveTrialAsync(db, path.Id, ct);
+            if (trial is null || trial.Id != trialId || trial.StepIndex != passedStep || trial.State is not (CanaryStates.Running or CanaryStates.AwaitingApproval))
+            {
+                return (CommandResult.Outdated("The canary moved meanwhile."), null);
+            }
+            return Advance(path, trial, "passed; the plan advances by itself");
+        });
+
+    /// <summary>Marks a passed step as waiting for an owner's approval (no change to what units get).</summary>
+    public async Task<bool> AwaitApprovalAsync(long trialId, int passedStep, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.CanaryTrials.Where(t => t.Id == trialId && t.StepIndex == passedStep && t.State == CanaryStates.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.State, CanaryStates.AwaitingApproval), ct) == 1;
+    }
+
+    /// <summary>Pauses a running trial (inconclusive, or an invalid sample ratio): the candidate keeps its share, looks stop until resumed.</summary>
+    public async Task<bool> PauseAsync(long trialId, int step, string reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.CanaryTrials.Where(t => t.Id == trialId && t.StepIndex == step && t.State == CanaryStates.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.State, CanaryStates.Paused).SetProperty(t => t.EndReason, reason), ct) == 1;
+    }
+
+    /// <summary>Resumes a paused trial: its step starts again (time and reviews counted afresh). Owners and admins.</summary>
+    public async Task<CommandResult> ResumeAsync(string slug, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!await permissions.MayAsync(user, PathAction.Edit, slug, ct))
+        {
+            return CommandResult.Fail("Only the path's owners and admins can resume a canary.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var write = await audit.BeginAsync(db, ct);
+        var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Slug == slug, ct);
+        var trial = path is null ? null : await ActiveTrialAsync(db, path.Id, ct);
+        if (trial is not { State: CanaryStates.Paused })
+        {
+            return CommandResult.Outdated("The canary is not paused (any more).");
+        }
+        trial.State = CanaryStates.Running;
+        trial.StepStartedAt = time.GetUtcNow().UtcDateTime;
+        trial.EndReason = null;
+        write.Record(AuditActor.From(user), "canary.resume", "release", trial.ReleaseId, slug, new { state = CanaryStates.Paused }, new { state = CanaryStates.Running, step = trial.StepIndex });
+        await write.CommitAsync(ct);
+        return CommandResult.Ok();
+    }
+
+    private (CommandResult, (string, string, object, object)?) Advance(OperatingPath path, CanaryTrial trial, string how)
+    {
+        var before = new { step = trial.StepIndex, candidateShare = path.CandidateShare, stable = path.StableReleaseId };
+        if (trial.StepIndex + 1 >= trial.Steps.Count)
+        {
+            // Promotion: the candidate becomes stable; the previous stable stays listed for revert.
+            path.StableReleaseId = trial.ReleaseId;
+            path.CandidateReleaseId = null;
+            path.CandidateShare = 0;
+            End(trial, CanaryStates.Promoted, $"Step {trial.StepIndex + 1} {how}: promoted to stable.");
+            return (CommandResult.Ok(), ("release.promote", trial.ReleaseId, before, new { stable = trial.ReleaseId, previousStable = before.stable, how }));
+        }
+        trial.StepIndex++;
+        trial.StepStartedAt = time.GetUtcNow().UtcDateTime;
+        trial.State = CanaryStates.Running;
+        trial.LastVerdict = null;
+        path.CandidateShare = trial.Steps[trial.StepIndex].Share;
+        return (CommandResult.Ok(), ("canary.advance", trial.ReleaseId, before, new { step = trial.StepIndex, candidateShare = path.CandidateShare, how }));
+    }
 
     /// <summary>
     /// Makes an earlier release of the path stable again, at once: on-call, owners and admins, with a
@@ -185,7 +346,12 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         {
             return CommandResult.Invalid("reason", problem);
         }
-        return await ChangeAsync(slug, AuditActor.From(user), ct, async (db, path) =>
+        return await RevertStableAsync(slug, releaseId, reason!.Trim(), AuditActor.From(user), ct);
+    }
+
+    /// <summary>The revert itself; the caller has checked that <paramref name="actor"/> may and that the reason is given.</summary>
+    public Task<CommandResult> RevertStableAsync(string slug, string releaseId, string reason, AuditActor actor, CancellationToken ct) =>
+        ChangeAsync(slug, actor, ct, async (db, path) =>
         {
             if (!await db.Releases.AnyAsync(r => r.Id == releaseId && r.PathId == path.Id, ct))
             {
@@ -201,9 +367,8 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             }
             var before = new { stable = path.StableReleaseId };
             path.StableReleaseId = releaseId;
-            return (CommandResult.Ok(), ("release.revert", releaseId, (object)before, (object)new { stable = releaseId, reason = reason!.Trim() }));
+            return (CommandResult.Ok(), ("release.revert", releaseId, (object)before, (object)new { stable = releaseId, reason }));
         });
-    }
 
     /// <summary>
     /// One audited change of a path's releases: <paramref name="change"/> edits the tracked path and
@@ -230,6 +395,35 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         await write.CommitAsync(ct);
         publisher.Publish(slug, path.ConfigVersion);
         return result;
+    }
+
+    /// <summary>The path's trial that is not over, or null.</summary>
+    public async Task<CanaryTrial?> ActiveTrialAsync(string slug, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pathId = await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct);
+        return pathId is { } id ? await db.CanaryTrials.AsNoTracking()
+            .Where(t => t.PathId == id && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
+            .OrderByDescending(t => t.Id).FirstOrDefaultAsync(ct) : null;
+    }
+
+    /// <summary>What the release page shows: the release, stable to compare with, its latest trial and looks, its audited history.</summary>
+    public async Task<ReleasePageData?> PageAsync(string slug, string releaseId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().Where(p => p.Slug == slug)
+            .Select(p => new { p.Id, p.StableReleaseId, p.CandidateReleaseId, p.CandidateShare }).FirstOrDefaultAsync(ct);
+        var release = path is null ? null : await db.Releases.AsNoTracking().FirstOrDefaultAsync(r => r.Id == releaseId && r.PathId == path.Id, ct);
+        if (path is null || release is null)
+        {
+            return null;
+        }
+        var stable = path.StableReleaseId is { } s && s != releaseId ? await db.Releases.AsNoTracking().FirstOrDefaultAsync(r => r.Id == s, ct) : null;
+        var trial = await db.CanaryTrials.AsNoTracking().Where(t => t.ReleaseId == releaseId && t.PathId == path.Id).OrderByDescending(t => t.Id).FirstOrDefaultAsync(ct);
+        var looks = trial is null ? [] : await db.CanaryLooks.AsNoTracking().Where(l => l.TrialId == trial.Id).OrderBy(l => l.At).ThenBy(l => l.Id).ToListAsync(ct);
+        var history = await db.AuditEntries.AsNoTracking().Where(a => a.PathSlug == slug && a.TargetType == "release" && a.TargetId == releaseId)
+            .OrderBy(a => a.Id).Take(500).ToListAsync(ct);
+        return new ReleasePageData(release, stable, path.StableReleaseId == releaseId, path.CandidateReleaseId == releaseId, path.CandidateShare, trial, looks, history);
     }
 
     /// <summary>The candidate's share of the path, per mille (0 without a candidate).</summary>

@@ -276,22 +276,22 @@ public sealed class ReleaseControlsTests : IntegrationTest
         var version = (await PathAsync()).ConfigVersion;
 
         // On-call may contain but not start a trial.
-        Assert.False((await Service.StartCandidateAsync(Slug, v2, oncall, Ct)).Succeeded);
-        Assert.True((await Service.StartCandidateAsync(Slug, v2, owner, Ct)).Succeeded);
+        Assert.False((await Service.StartCandidateAsync(Slug, new CandidateInput(v2), oncall, Ct)).Succeeded);
+        Assert.True((await Service.StartCandidateAsync(Slug, new CandidateInput(v2), owner, Ct)).Succeeded);
         Assert.Equal(("candidate", v2), await DecideAsync(client, candidateUnit));
         var path = await PathAsync();
         Assert.Equal((v2, ReleaseService.FirstStepShare, version + 1), (path.CandidateReleaseId, path.CandidateShare, path.ConfigVersion));
 
         // One candidate at a time; the stable release cannot be one.
-        var another = await Service.StartCandidateAsync(Slug, v3, owner, Ct);
-        Assert.Contains("is the candidate now", another.FieldErrors["release"]);
+        var another = await Service.StartCandidateAsync(Slug, new CandidateInput(v3), owner, Ct);
+        Assert.Contains("is the candidate in canary now", another.FieldErrors["release"]);
 
         // A rollback needs a reason; then every unit is on stable at once.
         Assert.Contains("reason", (await Service.RollBackCandidateAsync(Slug, " ", oncall, Ct)).FieldErrors["reason"]);
         Assert.True((await Service.RollBackCandidateAsync(Slug, "reviewers reject the new prompt", oncall, Ct)).Succeeded);
         Assert.Equal(("stable", v1), await DecideAsync(client, candidateUnit));
         Assert.False((await Service.RollBackCandidateAsync(Slug, "again", oncall, Ct)).Succeeded);
-        Assert.Contains("stable release", (await Service.StartCandidateAsync(Slug, v1, owner, Ct)).Error);
+        Assert.Contains("stable release", (await Service.StartCandidateAsync(Slug, new CandidateInput(v1), owner, Ct)).Error);
 
         // Revert stable to an earlier (here: a never-stable) release; the very next decision answers it.
         Assert.True((await Service.RevertStableAsync(Slug, v3, "v1 breaks on new invoices", oncall, Ct)).Succeeded);

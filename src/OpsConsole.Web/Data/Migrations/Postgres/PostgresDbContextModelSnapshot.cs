@@ -1122,6 +1122,135 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("Releases", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryLook", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("Boundary")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("EvidenceJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<double>("QualityStatistic")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Share")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("StepIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("TrialId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TrialId", "At");
+
+                    b.ToTable("CanaryLooks", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryTrial", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("Alpha")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("AutoAdvance")
+                        .HasColumnType("boolean");
+
+                    b.Property<double>("CostRise")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("EndReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("ErrorRise")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("LastLookAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastVerdict")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<double>("LatencyRise")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("QualityDrop")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("ReleaseId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("StartedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<string>("StartedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<int>("StepIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StepStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReleaseId");
+
+                    b.HasIndex("PathId", "State");
+
+                    b.ToTable("CanaryTrials", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
                 {
                     b.Property<long>("Id")
@@ -1791,6 +1920,53 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryLook", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Releases.CanaryTrial", null)
+                        .WithMany()
+                        .HasForeignKey("TrialId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryTrial", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsMany("OpsConsole.Web.Features.Releases.CanaryStep", "Steps", b1 =>
+                        {
+                            b1.Property<long>("CanaryTrialId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAdd();
+
+                            b1.Property<int>("MaxMinutes");
+
+                            b1.Property<int>("MinMinutes");
+
+                            b1.Property<int>("MinReviewsPerArm");
+
+                            b1.Property<int>("Share");
+
+                            b1.HasKey("CanaryTrialId", "__synthesizedOrdinal");
+
+                            b1.ToTable("CanaryTrials");
+
+                            b1
+                                .ToJson("Steps")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("CanaryTrialId");
+                        });
+
+                    b.Navigation("Steps");
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>

@@ -1088,6 +1088,131 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("Releases", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryLook", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Boundary")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("EvidenceJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("QualityStatistic")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Share")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("StepIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TrialId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TrialId", "At");
+
+                    b.ToTable("CanaryLooks", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryTrial", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Alpha")
+                        .HasColumnType("REAL");
+
+                    b.Property<bool>("AutoAdvance")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("CostRise")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("EndReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("ErrorRise")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastLookAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastVerdict")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("LatencyRise")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("QualityDrop")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ReleaseId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StartedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StartedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StepIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StepStartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReleaseId");
+
+                    b.HasIndex("PathId", "State");
+
+                    b.ToTable("CanaryTrials", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
                 {
                     b.Property<long>("Id")
@@ -1751,6 +1876,53 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasForeignKey("PathId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryLook", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Releases.CanaryTrial", null)
+                        .WithMany()
+                        .HasForeignKey("TrialId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Releases.CanaryTrial", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.OwnsMany("OpsConsole.Web.Features.Releases.CanaryStep", "Steps", b1 =>
+                        {
+                            b1.Property<long>("CanaryTrialId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<int>("MaxMinutes");
+
+                            b1.Property<int>("MinMinutes");
+
+                            b1.Property<int>("MinReviewsPerArm");
+
+                            b1.Property<int>("Share");
+
+                            b1.HasKey("CanaryTrialId", "__synthesizedOrdinal");
+
+                            b1.ToTable("CanaryTrials");
+
+                            b1
+                                .ToJson("Steps")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("CanaryTrialId");
+                        });
+
+                    b.Navigation("Steps");
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
