@@ -62,6 +62,10 @@ public static class AppInitializer
         if (demo.IsEnabled(app.Environment))
         {
             await sp.GetRequiredService<DemoSeeder>().SeedAsync(demo.Password, ct);
+            if (demo.Canary)
+            {
+                await sp.GetRequiredService<DemoSeeder>().SeedCanaryAsync(ct);
+            }
             var apiKey = demo.ApiKey;
             if (!DemoOptions.IsValidApiKey(apiKey))
             {

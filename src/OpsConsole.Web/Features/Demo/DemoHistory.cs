@@ -46,6 +46,67 @@ public sealed class DemoHistory(
         return accepted;
     }
 
+    /// <summary>How often the demo reviewer approves a draft of the demo canary's stable and candidate release.</summary>
+    public const double StableApproval = 0.9, CandidateApproval = 0.45;
+
+    /// <summary>
+    /// While support-reply-draft's canary runs, the demo reviewer decides its open items (up to 300 a
+    /// call, oldest first) through the same claim-and-decide rules as a person: the stable release's
+    /// drafts approved 90 % of the time, the candidate's new prompt 45 % (the rest rejected with a
+    /// reason tag or corrected). Once the canary is over the path's items wait for people again.
+    /// Returns how many it decided.
+    /// </summary>
+    public async Task<int> ReviewCanaryAsync(Random random, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var path = await db.Paths.AsNoTracking().Where(p => p.Slug == DemoSeeder.CanaryPath)
+            .Select(p => new { p.Id, p.CandidateReleaseId, p.ReasonTags }).FirstOrDefaultAsync(ct);
+        if (path?.CandidateReleaseId is not { } candidate)
+        {
+            return 0;
+        }
+        var items = await db.ReviewItems.AsNoTracking()
+            .Where(r => r.PathId == path.Id && r.Status == ReviewStatuses.Pending)
+            .Join(db.InferenceEvents, r => r.EventRowId, e => e.Id, (r, e) => new { r.Id, e.ReleaseId, e.Output })
+            .OrderBy(x => x.Id).Take(300).ToListAsync(ct);
+        if (items.Count == 0)
+        {
+            return 0;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var reviewer = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(ReviewerEmail);
+        if (reviewer is null)
+        {
+            return 0;
+        }
+        var principal = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<AppUser>>().CreateAsync(reviewer);
+        var decided = 0;
+        foreach (var item in items)
+        {
+            if (!(await reviews.ClaimAsync(item.Id, principal, ct)).Succeeded)
+            {
+                continue;
+            }
+            var approve = random.NextDouble() < (item.ReleaseId == candidate ? CandidateApproval : StableApproval);
+            var input = approve
+                ? new DecisionInput(ReviewDecision.Approve, Note: "demo reviewer")
+                : random.NextDouble() < 0.5 && path.ReasonTags.Count > 0
+                    ? new DecisionInput(ReviewDecision.Reject, ReasonTags: [path.ReasonTags[random.Next(path.ReasonTags.Count)]], Note: "demo reviewer")
+                    : !string.IsNullOrEmpty(item.Output)
+                        ? new DecisionInput(ReviewDecision.Correct, CorrectedOutput: item.Output + " (corrected)", Note: "demo reviewer")
+                        : new DecisionInput(ReviewDecision.Reject, ReasonTags: path.ReasonTags.Take(1).ToList(), Note: "demo reviewer");
+            if ((await reviews.DecideAsync(item.Id, input, principal, ct)).Succeeded)
+            {
+                decided++;
+            }
+            else
+            {
+                await reviews.ReleaseAsync(item.Id, principal, ct);
+            }
+        }
+        return decided;
+    }
+
     /// <summary>
     /// The demo reviewer decides every open item whose event happened before <paramref name="before"/>,
     /// through the same claim-and-decide rules as a person: approvals at a rate halfway between the

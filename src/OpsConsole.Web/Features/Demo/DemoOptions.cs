@@ -16,6 +16,12 @@ public sealed class DemoOptions
     public string ApiKey { get; set; } = DefaultApiKey;
     public DemoTrafficOptions Traffic { get; set; } = new();
 
+    /// <summary>
+    /// support-reply-draft starts with a candidate release (a new prompt) in its 5 % canary step; the
+    /// demo reviewer rejects its drafts more often, so the guarded canary rolls it back by itself.
+    /// </summary>
+    public bool Canary { get; set; } = true;
+
     public bool IsEnabled(IHostEnvironment env) => Enabled ?? env.IsDevelopment();
 
     /// <summary>DESIGN.md: any string of 20–200 URL-safe characters is accepted as the demo key.</summary>

@@ -8,8 +8,56 @@ using OpsConsole.Web.Infrastructure.Security;
 namespace OpsConsole.Web.Features.Demo;
 
 /// <summary>Creates the demo users and paths of DESIGN.md where they are missing; running it again changes nothing.</summary>
-public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, AuditLog audit, TimeProvider time)
+public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, AuditLog audit, Releases.ReleaseService releases, TimeProvider time)
 {
+    public const string CanaryPath = "support-reply-draft";
+    public const string StablePrompt = "reply-v12";
+    public const string CandidatePrompt = "reply-v13";
+    public const string Model = "gpt-4.1-mini-2025-04";
+
+    /// <summary>
+    /// The demo's canary: support-reply-draft's running release becomes stable and a new prompt the
+    /// candidate, in a plan whose first step is 5 % of units. Only on a path that has no releases yet,
+    /// so a restart (or a canary that already ended) is left as it is.
+    /// </summary>
+    public async Task SeedCanaryAsync(CancellationToken ct)
+    {
+        var pathId = await db.Paths.Where(p => p.Slug == CanaryPath).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct);
+        if (pathId is null || await db.Set<PathRelease>().AnyAsync(r => r.PathId == pathId, ct))
+        {
+            return;
+        }
+        var stable = await releases.CreateAsync(CanaryPath, new Releases.ReleaseInput
+        {
+            Model = Model,
+            PromptVersion = StablePrompt,
+            PromptTemplateHash = "sha256:5be0c2",
+            Parameters = System.Text.Json.JsonDocument.Parse("""{"temperature": 0.3, "maxTokens": 600}""").RootElement.Clone(),
+            Context = System.Text.Json.JsonDocument.Parse("""{"retriever": "help-centre-v4", "topK": 4}""").RootElement.Clone(),
+            Notes = "The release in production since spring.",
+        }, AuditActor.System, ct);
+        var candidate = await releases.CreateAsync(CanaryPath, new Releases.ReleaseInput
+        {
+            Model = Model,
+            PromptVersion = CandidatePrompt,
+            PromptTemplateHash = "sha256:a17e93",
+            Parameters = System.Text.Json.JsonDocument.Parse("""{"temperature": 0.7, "maxTokens": 400}""").RootElement.Clone(),
+            Context = System.Text.Json.JsonDocument.Parse("""{"retriever": "help-centre-v4", "topK": 2}""").RootElement.Clone(),
+            Notes = "New prompt: shorter, friendlier replies with fewer retrieved articles.",
+        }, AuditActor.System, ct);
+        if (!stable.Succeeded || !candidate.Succeeded)
+        {
+            throw new InvalidOperationException("Demo seeding failed: " + (stable.Error ?? candidate.Error));
+        }
+        Releases.CanaryStepInput Step(int share) => new(share, 30, 30, 24 * 60);
+        var started = await releases.StartCandidateAsync(CanaryPath,
+            new Releases.CandidateInput(candidate.Value!.Release.Id, [Step(50), Step(250), Step(500), Step(1000)]), AuditActor.System, ct);
+        if (!started.Succeeded)
+        {
+            throw new InvalidOperationException("Demo seeding failed: " + started.Error);
+        }
+    }
+
     public static readonly IReadOnlyList<(string Email, string Name, string Role)> DemoUsers =
     [
         ("admin@opsconsole.local", "Ada Admin", AppRoles.Admin),

@@ -26,7 +26,7 @@ public sealed class DemoTrafficOptions
 /// new user sees a live console within a minute and the whole ingestion path is exercised.
 /// </summary>
 public sealed class DemoTraffic(
-    IServer server, IHostApplicationLifetime lifetime, IOptions<DemoOptions> demo, DemoHistory history, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
+    IServer server, IHostApplicationLifetime lifetime, IOptions<DemoOptions> demo, DemoHistory history, Paths.PathCatalog catalog, TimeProvider time, ILogger<DemoTraffic> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,7 +45,11 @@ public sealed class DemoTraffic(
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var startedAt = time.GetUtcNow().UtcDateTime;
-        var generator = new DemoTrafficGenerator(new Random(), time, startedAt, TimeSpan.FromMinutes(options.DriftAfterMinutes), options.ErrorBursts);
+        // Each event's unit and release come from the decision the console gives (refreshed every tick), as a real service's would.
+        var paths = await catalog.GetAllAsync(stoppingToken);
+        OpsConsole.Client.Decision? Decide(string path, string unit) =>
+            paths.TryGetValue(path, out var routing) ? OpsConsole.Client.Rollout.Decide(routing.Decision, unit) : null;
+        var generator = new DemoTrafficGenerator(new Random(), time, startedAt, TimeSpan.FromMinutes(options.DriftAfterMinutes), options.ErrorBursts, Decide);
         await PostHistoryAsync(http, generator, options, startedAt, stoppingToken);
         log.LogInformation("Demo traffic: about {Rate} events/s to {Address} (OpsConsole:Demo:Traffic:Enabled=false turns it off)", options.EventsPerSecond, address);
 
@@ -53,8 +57,14 @@ public sealed class DemoTraffic(
         var lastWarning = DateTime.MinValue;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         var owed = 0.0;
+        var ticks = 0;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            paths = await catalog.GetAllAsync(stoppingToken);
+            if (demo.Value.Canary && ++ticks % 10 == 0)
+            {
+                await ReviewCanaryAsync(random, stoppingToken);
+            }
             // Vary the per-second count (±50 %) so the volume chart is not a flat line.
             owed += options.EventsPerSecond * (0.5 + random.NextDouble());
             var count = (int)owed;
@@ -83,6 +93,19 @@ public sealed class DemoTraffic(
         }
     }
 
+    /// <summary>The demo reviewer decides the canary path's open items every ten seconds (see <see cref="DemoHistory.ReviewCanaryAsync"/>).</summary>
+    private async Task ReviewCanaryAsync(Random random, CancellationToken ct)
+    {
+        try
+        {
+            await history.ReviewCanaryAsync(random, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "The demo reviewer could not decide the canary's review items");
+        }
+    }
+
     private async Task PostHistoryAsync(HttpClient http, DemoTrafficGenerator generator, DemoTrafficOptions options, DateTime startedAt, CancellationToken ct)
     {
         if (options.HistoryDays <= 0 || !await history.IsFreshAsync(ct))
@@ -92,7 +115,17 @@ public sealed class DemoTraffic(
         try
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var events = generator.History(startedAt, TimeSpan.FromDays(options.HistoryDays), TimeSpan.FromMinutes(Math.Max(1, options.HistoryEveryMinutes)));
+            // Past traffic ran the stable release: the candidate did not exist then.
+            var paths = await catalog.GetAllAsync(ct);
+            var events = generator.History(startedAt, TimeSpan.FromDays(options.HistoryDays), TimeSpan.FromMinutes(Math.Max(1, options.HistoryEveryMinutes)))
+                .Select(e =>
+                {
+                    if (paths.TryGetValue((string)e["path"]!, out var routing) && routing.Decision.Stable is { } stable)
+                    {
+                        e["release"] = stable.Id;
+                    }
+                    return e;
+                });
             var accepted = await DemoHistory.PostAsync(http, events, ct);
             var decided = await history.ClearBacklogAsync(startedAt, seed: 7, ct);
             log.LogInformation("Demo history: {Accepted} past events over {Days} days posted, {Decided} of their review items decided by the demo reviewer, in {Seconds:0.0} s",

@@ -8,7 +8,14 @@ namespace OpsConsole.Web.Features.Demo;
 /// model version after a while, with lower and wider confidence and more fallbacks afterwards
 /// (the drift the scheduled checks should catch).
 /// </summary>
-public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateTime startedAt, TimeSpan driftAfter, bool errorBursts = true)
+/// <param name="decide">
+/// The decision for a path and unit, as an AI service asks it before calling its model; null: every
+/// unit gets the path's stable behaviour. With it, a path's events come from units it is on for, and a
+/// unit in the candidate arm runs the candidate release (support-reply-draft's new prompt is less sure
+/// of itself, so more of its drafts go to review).
+/// </param>
+public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateTime startedAt, TimeSpan driftAfter, bool errorBursts = true,
+    Func<string, string, OpsConsole.Client.Decision?>? decide = null)
 {
     private long _sequence;
     private DateTime _burstUntil = DateTime.MinValue;
@@ -68,7 +75,24 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
     public JsonObject Next(DateTime now)
     {
         var path = Pick(Paths, PathWeights);
-        var e = Event(path, now, drifted: IsDrifted, inBurst: path == _burstPath && now <= _burstUntil);
+        var unit = Unit();
+        OpsConsole.Client.Decision? decision = null;
+        // A service calls its model only for units the path is on for: look for one (a path at 0 % sends nothing new).
+        for (var tries = 0; decide is not null && tries < 50; tries++)
+        {
+            decision = decide(path, unit);
+            if (decision is not { Enabled: false })
+            {
+                break;
+            }
+            unit = Unit();
+        }
+        var candidate = decision is { Variant: OpsConsole.Client.Variants.Candidate };
+        var e = Event(path, now, drifted: IsDrifted, inBurst: path == _burstPath && now <= _burstUntil, unit, candidate);
+        if (decision?.Release is { } release)
+        {
+            e["release"] = release;
+        }
         e["eventId"] = $"demo-{path[..3]}-{now:yyyyMMddHHmmss}-{Interlocked.Increment(ref _sequence)}-{random.Next(1_000_000):D6}";
         e["occurredAt"] = Timestamp(now.AddMilliseconds(-random.Next(2000)));
         return e;
@@ -87,7 +111,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
         {
             foreach (var path in Paths)
             {
-                var e = Event(path, at, drifted: false, inBurst: false);
+                var e = Event(path, at, drifted: false, inBurst: false, Unit(), candidate: false);
                 e["eventId"] = $"demo-history-{path}-{at:yyyyMMddHHmm}";
                 // Spread within the step so minute buckets are not all on one boundary.
                 e["occurredAt"] = Timestamp(at.AddSeconds(random.Next((int)every.TotalSeconds)));
@@ -96,11 +120,13 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
         }
     }
 
-    private JsonObject Event(string path, DateTime now, bool drifted, bool inBurst)
+    private string Unit() => "user-" + random.Next(1, 500);
+
+    private JsonObject Event(string path, DateTime now, bool drifted, bool inBurst, string unit, bool candidate)
     {
         var e = path switch
         {
-            "support-reply-draft" => SupportReply(),
+            "support-reply-draft" => SupportReply(candidate),
             "invoice-field-extraction" => Invoice(),
             _ => Triage(drifted),
         };
@@ -122,7 +148,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
             }
         }
         e["path"] = path;
-        e["unit"] = "user-" + random.Next(1, 500);
+        e["unit"] = unit;
         e["traceId"] = Convert.ToHexStringLower(BitConverter.GetBytes(random.NextInt64()));
         e["attributes"] = new JsonObject { ["segment"] = Pick(Segments, [0.6, 0.3, 0.1]), ["tenant"] = "t-" + random.Next(1, 40) };
         return e;
@@ -130,7 +156,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
 
     private static string Timestamp(DateTime at) => at.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
 
-    private JsonObject SupportReply()
+    private JsonObject SupportReply(bool candidate)
     {
         var q = Questions[random.Next(Questions.Length)];
         var article = Articles[random.Next(Articles.Length)];
@@ -140,12 +166,13 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
         var input = random.NextDouble() < 0.15 ? $"{q} You can reach me at customer{random.Next(999)}@example.org." : q;
         return new JsonObject
         {
-            ["modelVersion"] = "gpt-4.1-mini-2025-04",
-            ["promptVersion"] = "reply-v12",
+            ["modelVersion"] = DemoSeeder.Model,
+            ["promptVersion"] = candidate ? DemoSeeder.CandidatePrompt : DemoSeeder.StablePrompt,
             ["input"] = input,
             ["output"] = $"Hi, thanks for reaching out. {Sentence(article.Title)} You can find the steps in our article \"{article.Title}\". Let us know if anything is unclear.",
-            ["confidence"] = Round(Clamp(Normal(0.82, 0.11))),
-            ["latencyMs"] = Math.Round(LogNormal(1600, 0.45), 1),
+            // The candidate prompt (demo canary) is less sure of itself: most of its drafts go to review.
+            ["confidence"] = Round(Clamp(candidate ? Normal(0.55, 0.12) : Normal(0.82, 0.11))),
+            ["latencyMs"] = Math.Round(LogNormal(candidate ? 1400 : 1600, 0.45), 1),
             ["inputTokens"] = inTokens,
             ["outputTokens"] = outTokens,
             ["costUsd"] = Math.Round(inTokens * 0.0000004 + outTokens * 0.0000016, 6),
