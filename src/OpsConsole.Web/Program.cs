@@ -14,6 +14,7 @@ using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Metrics;
 using OpsConsole.Web.Features.Notifications;
+using OpsConsole.Web.Features.Ofrep;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
@@ -93,6 +94,7 @@ app.UseHostPipeline()
     .MapJobs()
     .MapReview()
     .MapDecisions()
+    .MapOfrep()
     .MapReleases()
     .MapPages();
 

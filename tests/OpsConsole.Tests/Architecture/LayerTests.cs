@@ -14,7 +14,7 @@ public sealed class LayerTests
         ["Features.Paths", "Infrastructure.Security", "Features.Audit"],
         ["Features.Notifications", "Features.Webhooks"],
         ["Features.ApiKeys"],
-        ["Features.Decisions"],
+        ["Features.Decisions", "Features.Ofrep"],
         ["Features.Events"],
         ["Features.Metrics"],
         ["Features.Review"],

@@ -85,6 +85,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["POST /api/v1/events"] = ("POST", "/api/v1/events", [L, L, L, L, L, L]), // a key, never a session
         ["GET /api/v1/paths/{slug}/decision"] = ("GET", "/api/v1/paths/support-reply-draft/decision?unit=u", [L, L, L, L, L, L]), // a key, never a session
         ["GET /api/v1/config"] = ("GET", "/api/v1/config", [L, L, L, L, L, L]),
+        // OFREP: a key, never a session (the empty form post is refused at the key check).
+        ["POST /ofrep/v1/evaluate/flags/{key}"] = ("POST", "/ofrep/v1/evaluate/flags/support-reply-draft", [L, L, L, L, L, L]),
+        ["POST /ofrep/v1/evaluate/flags"] = ("POST", "/ofrep/v1/evaluate/flags", [L, L, L, L, L, L]),
         ["GET /api/v1/ping"] = ("GET", "/api/v1/ping", [O, O, O, O, O, O]),
         ["ANY /hubs/config/negotiate"] = ("POST", "/hubs/config/negotiate?negotiateVersion=1", [L, L, L, L, L, L]),
         ["ANY /hubs/config"] = ("GET", "/hubs/config", [L, L, L, L, L, L]),

@@ -67,13 +67,17 @@ public static class DecisionApi
         var etag = $"\"{version}\"";
         http.Response.Headers.ETag = etag;
         http.Response.Headers.CacheControl = "no-cache";
-        if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*")))
+        if (IfNoneMatch(http.Request, etag))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
         return TypedResults.Json(new ConfigDocument(version, paths), DecisionJson.Default.ConfigDocument);
     }
 
+
+    /// <summary>Whether the request's <c>If-None-Match</c> names <paramref name="etag"/> (quotes included) or is <c>*</c>.</summary>
+    internal static bool IfNoneMatch(HttpRequest request, string etag) =>
+        request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*"));
 
     public static string FallbackName(FallbackMode mode) => FallbackModes.Name(mode);
 
@@ -89,15 +93,28 @@ public static class DecisionApi
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 12));
     }
 
-    private static async ValueTask<(ApiCaller? Caller, IResult? Problem)> AuthenticateAsync(HttpContext http, ApiKeyStore keys)
+    /// <summary>
+    /// The caller's key with <c>decisions:read</c>, or the 401/403 to answer. The key comes as
+    /// <c>Authorization: Bearer</c>; with <paramref name="orApiKeyHeader"/> also as <c>X-API-Key</c>
+    /// (OFREP names both ways, and its providers send whichever header they are given).
+    /// </summary>
+    internal static async ValueTask<(ApiCaller? Caller, IResult? Problem)> AuthenticateAsync(HttpContext http, ApiKeyStore keys, bool orApiKeyHeader = false)
     {
         var header = http.Request.Headers.Authorization.ToString();
         var prefix = "Bearer ";
-        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        ReadOnlySpan<char> secret;
+        if (header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            secret = header.AsSpan(prefix.Length).Trim();
+        }
+        else if (orApiKeyHeader && header.Length == 0 && http.Request.Headers[ApiKeyHeader].ToString() is { Length: > 0 } apiKey)
+        {
+            secret = apiKey.AsSpan().Trim();
+        }
+        else
         {
             return (null, Unauthorized(http));
         }
-        var secret = header.AsSpan(prefix.Length).Trim();
         if (!keys.TryFindCached(secret, out var caller))
         {
             caller = await keys.FindAsync(secret.ToString(), http.RequestAborted);
@@ -113,6 +130,8 @@ public static class DecisionApi
         }
         return (caller, null);
     }
+
+    public const string ApiKeyHeader = "X-API-Key";
 
     private static IResult Unauthorized(HttpContext http)
     {
