@@ -35,6 +35,8 @@ public class AppFixture : IAsyncLifetime
             ["OpsConsole__Demo__Enabled"] = "true",
             // Most journeys need no past traffic; the drift journey's fixture keeps the demo's week of history.
             ["OpsConsole__Demo__Traffic__HistoryDays"] = "0",
+            // Journeys start their own candidates; the demo canary has a journey (and a fixture) of its own.
+            ["OpsConsole__Demo__Canary"] = "false",
             // Every browser of a journey comes from 127.0.0.1, and a class's journeys sign several people in
             // within a minute; the per-address throttle itself is tested in the integration tests.
             ["OpsConsole__SignIn__AttemptsPerMinute"] = "60",

@@ -47,6 +47,8 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
         _settings["OpsConsole:Demo:Enabled"] = "true";
         // The simulator needs a real socket; tests that want traffic send it themselves.
         _settings["OpsConsole:Demo:Traffic:Enabled"] = "false";
+        // Tests start their own candidates; the demo's canary on support-reply-draft is tested on its own (DemoCanaryTests).
+        _settings["OpsConsole:Demo:Canary"] = "false";
         _settings["OpsConsole:Jobs:Enabled"] = "false";
     }
 

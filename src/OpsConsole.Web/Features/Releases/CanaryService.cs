@@ -153,7 +153,8 @@ public sealed class CanaryService(
     /// <summary>
     /// The verdict of a look: regressed as soon as any metric's test rejects (whatever the step's
     /// minimums: harm is acted on at once); invalid on a sample-ratio mismatch; passed once the step's
-    /// minimum time and decided reviews per arm are reached; inconclusive at its maximum time; else holding.
+    /// minimum time and decided reviews per arm are reached (at 100 % the candidate's, as stable has no
+    /// units left); inconclusive at its maximum time; else holding.
     /// </summary>
     public static string Verdict(CanaryTrial trial, CanaryEvidence evidence, DateTime now)
     {
@@ -167,7 +168,10 @@ public sealed class CanaryService(
         }
         var step = trial.Steps[trial.StepIndex];
         var minutes = (now - trial.StepStartedAt).TotalMinutes;
-        if (minutes >= step.MinMinutes && evidence.StepDecidedStable >= step.MinReviewsPerArm && evidence.StepDecidedCandidate >= step.MinReviewsPerArm)
+        // At 100 % no unit is left on stable: the step's minimum is the candidate's alone (the tests still
+        // compare it with the stable arm of the earlier steps, which are in the trial's window).
+        var stableEnough = step.Share >= 1000 || evidence.StepDecidedStable >= step.MinReviewsPerArm;
+        if (minutes >= step.MinMinutes && stableEnough && evidence.StepDecidedCandidate >= step.MinReviewsPerArm)
         {
             return CanaryVerdicts.Passed;
         }

@@ -84,7 +84,7 @@ public sealed class OfrepApiTests : IntegrationTest
         var stable = await releases.CreateAsync(Full, new ReleaseInput { Model = "gpt-4o-mini-2024-07-18", PromptVersion = "extract-v3" }, actor, Ct);
         var candidate = await releases.CreateAsync(Full, new ReleaseInput { Model = "gpt-4o-mini-2024-07-18", PromptVersion = "extract-v4" }, actor, Ct);
         Assert.True(stable.Succeeded && candidate.Succeeded);
-        var started = await releases.StartCandidateAsync(Full, candidate.Value!.Release.Id, await Principals.ForAsync(Factory, TestUsers.Admin), Ct);
+        var started = await releases.StartCandidateAsync(Full, new CandidateInput(candidate.Value!.Release.Id), await Principals.ForAsync(Factory, TestUsers.Admin), Ct);
         Assert.True(started.Succeeded, started.Error);
         return (stable.Value!.Release.Id, candidate.Value.Release.Id);
     }
