@@ -5,7 +5,7 @@ using OpsConsole.Client;
 
 namespace OpsConsole.E2E;
 
-/// <summary>Releases on the path page in Chromium: create (with a mistake first), start a candidate, see decisions follow, roll it back.</summary>
+/// <summary>Releases on the path page in Chromium: create (with a mistake first), start a candidate, see decisions follow, roll it back, revert stable from the release pages.</summary>
 public sealed class ReleasesJourneyTests(AppFixture app) : IClassFixture<AppFixture>
 {
     private const string Slug = "ticket-triage"; // at 50 %
@@ -69,6 +69,33 @@ public sealed class ReleasesJourneyTests(AppFixture app) : IClassFixture<AppFixt
         await Assertions.Expect(candidateRow).Not.ToContainTextAsync("candidate 1 %");
         decision = await DecideAsync(unit);
         Assert.Equal(("stable", stable), (decision.GetProperty("variant").GetString(), decision.GetProperty("release").GetString()));
+
+        // From the release pages: make triage-v2 stable (verified offline), then revert to the earlier triage-v1;
+        // each time the very next decision answers the new stable release.
+        await owner.OpenAsync($"/paths/{Slug}/releases/{candidate}");
+        await owner.ClickAsync("[data-testid=revert-stable]");
+        await owner.FillAsync("#release-page-reason", "triage-v2 verified offline");
+        await owner.ClickAsync("[data-testid=confirm-release-action]");
+        await Assertions.Expect(owner.Locator("[data-testid=release-role]")).ToHaveTextAsync("stable");
+        decision = await DecideAsync(unit);
+        Assert.Equal(("stable", candidate), (decision.GetProperty("variant").GetString(), decision.GetProperty("release").GetString()));
+
+        await owner.OpenAsync($"/paths/{Slug}/releases/{stable}");
+        // The page compares triage-v1 with the stable triage-v2: the prompt version differs, the model does not.
+        // (word diff: "triage-" is common, "v2" removed, "v1" added)
+        await Assertions.Expect(owner.Locator("[data-testid=release-config] tr[data-field='Prompt version'] ins")).ToHaveTextAsync("v1");
+        await Assertions.Expect(owner.Locator("[data-testid=release-config] tr[data-field='Prompt version'] del")).ToHaveTextAsync("v2");
+        await Assertions.Expect(owner.Locator("[data-testid=release-config] tr[data-field='Model'] ins")).ToHaveCountAsync(0);
+        await owner.ClickAsync("[data-testid=revert-stable]");
+        await owner.ClickAsync("[data-testid=confirm-release-action]");
+        await Assertions.Expect(owner.Locator(".mud-dialog")).ToContainTextAsync("Give a reason");
+        await owner.FillAsync("#release-page-reason", "triage-v2 misroutes billing tickets");
+        await owner.ScreenshotAsync("release-page-revert");
+        await owner.ClickAsync("[data-testid=confirm-release-action]");
+        await Assertions.Expect(owner.Locator("[data-testid=release-role]")).ToHaveTextAsync("stable");
+        decision = await DecideAsync(unit);
+        Assert.Equal(("stable", stable), (decision.GetProperty("variant").GetString(), decision.GetProperty("release").GetString()));
+        await Assertions.Expect(owner.Locator("[data-testid=release-timeline]")).ToContainTextAsync("Made stable again");
         await owner.Context.CloseAsync();
 
         // On a phone the releases table scrolls inside its panel, which stays within the screen.
