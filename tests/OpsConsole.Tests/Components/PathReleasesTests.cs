@@ -87,4 +87,87 @@ public sealed class PathReleasesTests : ComponentTestBase, IAsyncLifetime
         Assert.Contains("owners and admins", refused.Error);
         Assert.Equal(0, await Db.QueryAsync(_factory, db => db.Releases.CountAsync()));
     }
+
+    private ReleaseService Releases => _factory.Services.GetRequiredService<ReleaseService>();
+
+    private async Task<(string Stable, string Candidate)> TwoReleasesAsync()
+    {
+        var v1 = await Releases.CreateAsync(Slug, new ReleaseInput { Model = "gpt-4o-mini", PromptVersion = "triage-v1" }, OpsConsole.Web.Features.Audit.AuditActor.System, CancellationToken.None);
+        var v2 = await Releases.CreateAsync(Slug, new ReleaseInput { Model = "gpt-4o-mini", PromptVersion = "triage-v2", Notes = "shorter" }, OpsConsole.Web.Features.Audit.AuditActor.System, CancellationToken.None);
+        return (v1.Value!.Release.Id, v2.Value!.Release.Id);
+    }
+
+    [Fact]
+    public async Task Owner_StartsACandidate_StepsThatDoNotIncreaseNamedOnTheField_ThenTheFixedPlanRuns()
+    {
+        var (_, candidate) = await TwoReleasesAsync();
+        await SignedInAsAsync(TestUsers.Owner, AppRoles.PathOwner);
+        var dialogs = Render<MudDialogProvider>();
+        var panel = Render<PathReleases>(p => p.Add(x => x.Slug, Slug));
+        panel.WaitForAssertion(() => panel.Find($"[data-release='{candidate}'] [data-testid=start-candidate]"), Wait);
+
+        panel.Find($"[data-release='{candidate}'] [data-testid=start-candidate]").Click();
+        dialogs.WaitForDialogs(1);
+        dialogs.Find("#canary-steps").Change("5, 1, 100");
+        dialogs.Find("[data-testid=confirm-release-action]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Steps must increase", dialogs.Dialog().TextContent), Wait);
+        Assert.Equal(0, await Db.QueryAsync(_factory, db => db.CanaryTrials.CountAsync()));
+        dialogs.Find("#canary-steps").Change("five");
+        dialogs.Find("[data-testid=confirm-release-action]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("'five' is not a percentage", dialogs.Dialog().TextContent), Wait);
+
+        dialogs.Find("#canary-steps").Change("2.5, 100");
+        dialogs.Find("[data-testid=confirm-release-action]").Click();
+        dialogs.WaitForDialogs(0);
+        var trial = await Db.QueryAsync(_factory, db => db.CanaryTrials.AsNoTracking().SingleAsync());
+        Assert.Equal([25, 1000], trial.Steps.Select(x => x.Share));
+        Assert.Equal(TestUsers.Owner, trial.StartedByName);
+        panel.WaitForAssertion(() =>
+        {
+            Assert.Contains("candidate 2.5 %", panel.Find($"[data-release='{candidate}']").TextContent);
+            Assert.Contains("step 1/2", panel.Find("[data-testid=canary-state]").TextContent);
+        }, Wait);
+    }
+
+    private async Task<string> CandidateAwaitingApprovalAsync()
+    {
+        var (_, candidate) = await TwoReleasesAsync();
+        var started = await Releases.StartCandidateAsync(Slug, new CandidateInput(candidate), await Principals.ForAsync(_factory, TestUsers.Owner), CancellationToken.None);
+        Assert.True(started.Succeeded, started.Error);
+        await Db.QueryAsync(_factory, db => db.CanaryTrials.ExecuteUpdateAsync(x => x.SetProperty(t => t.State, CanaryStates.AwaitingApproval)));
+        return candidate;
+    }
+
+    [Fact]
+    public async Task ReleasePage_DiffAgainstStable_Timeline_NoApprovalForWhoStartedIt()
+    {
+        var candidate = await CandidateAwaitingApprovalAsync();
+        await SignedInAsAsync(TestUsers.Owner, AppRoles.PathOwner);
+        var page = Render<ReleasePage>(p => p.Add(x => x.Slug, Slug).Add(x => x.Id, candidate));
+        page.WaitForAssertion(() => Assert.Contains("awaiting approval", page.Find("[data-testid=canary-state]").TextContent), Wait);
+        var prompt = page.Find("[data-testid=release-config] tr[data-field='Prompt version']");
+        Assert.Equal("v2", prompt.QuerySelector("ins")!.TextContent);
+        Assert.Equal("v1", prompt.QuerySelector("del")!.TextContent);
+        Assert.Null(page.Find("[data-testid=release-config] tr[data-field='Model']").QuerySelector("ins"));
+        Assert.Contains("Started as candidate", page.Find("[data-testid=release-timeline]").TextContent);
+        Assert.Contains("Created", page.Find("[data-testid=release-timeline]").TextContent);
+        Assert.Contains("No look yet", page.Find("[data-testid=no-looks]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=approve-step]"));
+        Assert.Contains("second owner", page.Find("[data-testid=approval-needs-another]").TextContent);
+    }
+
+    [Fact]
+    public async Task ReleasePage_SecondOwnerApproves_ShareMovesToTheNextStep()
+    {
+        var candidate = await CandidateAwaitingApprovalAsync();
+        await SignedInAsAsync(TestUsers.Owner2, AppRoles.PathOwner);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<ReleasePage>(p => p.Add(x => x.Slug, Slug).Add(x => x.Id, candidate));
+        page.WaitForAssertion(() => page.Find("[data-testid=approve-step]").Click(), Wait);
+        dialogs.WaitForAssertion(() => Assert.Contains("moves to 5 %", dialogs.Dialog().TextContent), Wait);
+        dialogs.Find("[data-testid=confirm-release-action]").Click();
+        dialogs.WaitForDialogs(0);
+        Assert.Equal(50, await Db.QueryAsync(_factory, db => db.Paths.Where(p => p.Slug == Slug).Select(p => p.CandidateShare).SingleAsync()));
+        page.WaitForAssertion(() => Assert.Contains("Moved to the next step", page.Find("[data-testid=release-timeline]").TextContent), Wait);
+    }
 }

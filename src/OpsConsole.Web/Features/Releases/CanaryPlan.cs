@@ -50,6 +50,7 @@ public static class CanaryPlan
             {
                 errors["steps"] = $"Give 1 to {MaxSteps} steps.";
             }
+            int? previous = null;
             for (var i = 0; i < Math.Min(given.Count, MaxSteps); i++)
             {
                 var s = given[i];
@@ -74,9 +75,14 @@ public static class CanaryPlan
                 {
                     errors[$"steps[{i}].share"] = $"A share is 1 to 1000 per mille (0.1 % to 100 %); {step.Share} is outside it.";
                 }
-                else if (i > 0 && steps.Count == i && step.Share <= steps[i - 1].Share)
+                else if (previous is { } before && step.Share <= before)
                 {
-                    errors[$"steps[{i}].share"] = $"Steps must increase: {step.Share} ‰ does not exceed the step before ({steps[i - 1].Share} ‰).";
+                    errors[$"steps[{i}].share"] = $"Steps must increase: {step.Share} ‰ does not exceed the step before ({before} ‰).";
+                }
+                else
+                {
+                    // Only a valid share is what the next step must exceed: one wrong step is reported once, not again in the next.
+                    previous = step.Share;
                 }
                 if (step.MinMinutes is < 0 or > MaxStepMinutes)
                 {

@@ -37,8 +37,8 @@ public sealed class CanaryService(
     /// <summary>Below this many units in the step the χ² approximation is not trusted and the split is not judged.</summary>
     public const long MinUnitsForSampleRatio = 100;
     public const double SampleRatioAlpha = 0.001;
-    /// <summary>Below this many decided reviews (or events) per arm no test may reject: a handful of reviews is noise.</summary>
-    public const long MinPerArm = 20;
+    /// <summary>Below this many decided reviews (or events) per arm no test may reject: a handful of reviews is noise (the simulations in README use the same).</summary>
+    public const long MinPerArm = CanaryStatistics.DefaultMinPerArm;
 
     /// <summary>Evidence may hold an infinite interval (too little data): stored as named literals, not refused.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
@@ -133,8 +133,9 @@ public sealed class CanaryService(
 
     private static string Show(double? v) => v is { } x ? x.ToString("P1", System.Globalization.CultureInfo.InvariantCulture) : "–";
 
-    private static string Describe(MetricTest t) =>
-        $"{t.Metric} {t.Candidate:0.####} against {t.Stable:0.####} (log-LR {t.Statistic:0.00} ≥ {t.Boundary:0.00})";
+    private static string Describe(MetricTest t) => t.Metric is "quality" or "error rate"
+        ? $"{t.Metric} {Show(t.Candidate)} against {Show(t.Stable)} (log-LR {t.Statistic:0.00} ≥ {t.Boundary:0.00})"
+        : $"{t.Metric} {t.Candidate:0.####} against {t.Stable:0.####} (log-LR {t.Statistic:0.00} ≥ {t.Boundary:0.00})";
 
     private static MetricTest Proportion(string metric, long stableHits, long stableTrials, long candidateHits, long candidateTrials, bool higherIsBetter, double tolerance, double alpha)
     {
