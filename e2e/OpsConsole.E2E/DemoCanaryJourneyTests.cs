@@ -31,7 +31,7 @@ public sealed class DemoCanaryJourneyTests(DemoCanaryFixture app) : IClassFixtur
         // No one acts: the looks (every minute) compare the arms and roll the candidate back.
         await oncall.OpenAsync("/incidents");
         var link = oncall.Locator("[data-testid=incident-link]", new() { HasTextString = "rolled back on support-reply-draft" });
-        await link.WaitForAsync(new() { Timeout = 420_000 });
+        await link.WaitForAsync(new() { Timeout = 540_000 });
         await oncall.ScreenshotAsync("demo-canary-incident-list");
         await link.ClickAsync();
         await oncall.WaitForURLAsync("**/incidents/*");
