@@ -24,7 +24,7 @@ public sealed class LayerTests
         ["Features.Incidents"],
         ["Features.Drift"],
         ["Features.Dashboards"],
-        ["Features.Releases"],
+        ["Features.Releases", "Features.Evaluation"],
         ["Features.Overview", "Features.Users", "Features.Search", "Features.Reviewers", "Features.PathEditor"],
         ["Features.Demo"],
         ["Components", "Components.Layout", "Components.Pages", "Components.Account", "Host", "(root)"],
