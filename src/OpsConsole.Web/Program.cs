@@ -7,6 +7,7 @@ using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Decisions;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Drift;
+using OpsConsole.Web.Features.Evaluation;
 using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Releases;
 using OpsConsole.Web.Features.Explorer;
@@ -59,6 +60,7 @@ try
         .AddDashboards()
         .AddControls()
         .AddReleases()
+        .AddEvaluation()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()
@@ -96,6 +98,7 @@ app.UseHostPipeline()
     .MapDecisions()
     .MapOfrep()
     .MapReleases()
+    .MapEvaluation()
     .MapPages();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

@@ -69,6 +69,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["POST /api/v1/paths/{slug}/candidate/approve"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/approve", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/rollback"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/rollback", [L, R, R, R, F, F]),
         ["POST /api/v1/paths/{slug}/stable"] = ("POST", "/api/v1/paths/support-reply-draft/stable", [L, R, R, R, F, F]),
+        // Evaluation: golden sets and runs by owners and admins (or a key with evaluations:write); bodies refused (415), a version no set has: 404.
+        ["POST /api/v1/paths/{slug}/datasets/{name}/versions"] = ("POST", "/api/v1/paths/support-reply-draft/datasets/golden/versions", [L, R, R, F, F, F]),
+        ["GET /api/v1/paths/{slug}/datasets/{name}/versions/{version:int}"] = ("GET", "/api/v1/paths/support-reply-draft/datasets/golden/versions/1", [L, R, R, F, F, F]),
+        ["POST /api/v1/paths/{slug}/evaluations"] = ("POST", "/api/v1/paths/support-reply-draft/evaluations", [L, R, R, F, F, F]),
         // The hub: signed-in users only; which path groups they may join is checked inside.
         ["ANY /hubs/ops/negotiate"] = ("POST", "/hubs/ops/negotiate?negotiateVersion=1", [L, O, O, O, O, O]),
         ["ANY /hubs/ops"] = ("GET", "/hubs/ops", [L, R, R, R, R, R]),

@@ -9,8 +9,9 @@ public static class ApiScopes
     public const string DecisionsRead = "decisions:read";
     public const string LabelsRead = "labels:read";
     public const string ReleasesWrite = "releases:write";
+    public const string EvaluationsWrite = "evaluations:write";
 
-    public static readonly IReadOnlyList<string> All = [EventsWrite, DecisionsRead, LabelsRead, ReleasesWrite];
+    public static readonly IReadOnlyList<string> All = [EventsWrite, DecisionsRead, LabelsRead, ReleasesWrite, EvaluationsWrite];
 }
 
 /// <summary>A credential an AI service sends as <c>Authorization: Bearer …</c>. Only the hash of the secret is kept.</summary>

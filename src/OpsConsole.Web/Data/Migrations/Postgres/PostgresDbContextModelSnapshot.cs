@@ -492,6 +492,210 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("DriftCheckRuns", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCase", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CaseId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Critical")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Expected")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Input")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.PrimitiveCollection<List<string>>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<long>("VersionId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VersionId", "CaseId")
+                        .IsUnique();
+
+                    b.ToTable("EvalCases", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCaseResult", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CaseId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<double?>("CostUsd")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("LatencyMs")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Output")
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Pass")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "CaseId")
+                        .IsUnique();
+
+                    b.ToTable("EvalCaseResults", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDataset", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("EvalDatasets", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("CaseCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("EvalDatasetVersions", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("BaselineRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Cases")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ClientRunId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Complete")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("DatasetVersionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Passed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ReleaseId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SubmittedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "ClientRunId")
+                        .IsUnique();
+
+                    b.HasIndex("DatasetVersionId", "ReleaseId", "Id");
+
+                    b.ToTable("EvaluationRuns", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Events.InferenceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1644,6 +1848,57 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         });
 
                     b.Navigation("Statistics");
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCase", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCaseResult", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvaluationRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDataset", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Events.InferenceEvent", b =>

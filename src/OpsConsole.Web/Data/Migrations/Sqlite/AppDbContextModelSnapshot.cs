@@ -474,6 +474,200 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("DriftCheckRuns", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCase", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CaseId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Critical")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Expected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Input")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("VersionId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VersionId", "CaseId")
+                        .IsUnique();
+
+                    b.ToTable("EvalCases", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCaseResult", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CaseId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("CostUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("LatencyMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Output")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Pass")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "CaseId")
+                        .IsUnique();
+
+                    b.ToTable("EvalCaseResults", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDataset", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("EvalDatasets", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CaseCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("EvalDatasetVersions", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("BaselineRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Cases")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClientRunId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Complete")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DatasetVersionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Passed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReleaseId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubmittedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "ClientRunId")
+                        .IsUnique();
+
+                    b.HasIndex("DatasetVersionId", "ReleaseId", "Id");
+
+                    b.ToTable("EvaluationRuns", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Events.InferenceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1600,6 +1794,57 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         });
 
                     b.Navigation("Statistics");
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCase", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalCaseResult", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvaluationRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDataset", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvalDatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Events.InferenceEvent", b =>

@@ -1,0 +1,16 @@
+namespace OpsConsole.Web.Features.Evaluation;
+
+public static class EvaluationFeature
+{
+    public static WebApplicationBuilder AddEvaluation(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<EvaluationService>();
+        return builder;
+    }
+
+    public static WebApplication MapEvaluation(this WebApplication app)
+    {
+        app.MapEvaluationApi();
+        return app;
+    }
+}
