@@ -214,8 +214,12 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
 
     /// <summary>The path's trial that is not over (at most one: there is at most one candidate).</summary>
     public static Task<CanaryTrial?> ActiveTrialAsync(AppDbContext db, int pathId, CancellationToken ct) =>
-        db.CanaryTrials.Where(t => t.PathId == pathId && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
-            .OrderByDescending(t => t.Id).FirstOrDefaultAsync(ct);
+        Active(db.CanaryTrials, pathId).FirstOrDefaultAsync(ct);
+
+    /// <summary>The path's trials that are not over, newest first (one query shape for reads and for changes).</summary>
+    private static IQueryable<CanaryTrial> Active(IQueryable<CanaryTrial> trials, int pathId) =>
+        trials.Where(t => t.PathId == pathId && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
+            .OrderByDescending(t => t.Id);
 
     private void End(CanaryTrial? trial, string state, string reason)
     {
@@ -402,9 +406,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var pathId = await db.Paths.Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct);
-        return pathId is { } id ? await db.CanaryTrials.AsNoTracking()
-            .Where(t => t.PathId == id && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
-            .OrderByDescending(t => t.Id).FirstOrDefaultAsync(ct) : null;
+        return pathId is { } id ? await Active(db.CanaryTrials.AsNoTracking(), id).FirstOrDefaultAsync(ct) : null;
     }
 
     /// <summary>What the release page shows: the release, stable to compare with, its latest trial and looks, its audited history.</summary>
