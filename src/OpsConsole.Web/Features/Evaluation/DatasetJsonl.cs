@@ -202,6 +202,25 @@ public static class DatasetJsonl
 
     private static string Printable(string s) => s.Length > 40 ? s[..40] + "…" : s;
 
+    /// <summary>
+    /// Why <paramref name="item"/> could not be a line of a dataset file, or null: the case is written
+    /// and read back, so a form and an upload follow exactly the same rules.
+    /// </summary>
+    public static string? Check(DatasetCase item)
+    {
+        string line;
+        try
+        {
+            line = Write([item]);
+        }
+        catch (ArgumentException)
+        {
+            return "The case holds text that is not valid (a lone surrogate).";
+        }
+        var (_, errors) = Parse(line);
+        return errors.Count == 0 ? null : errors[0].Error;
+    }
+
     private static readonly JsonWriterOptions Compact = new() { Indented = false };
 
     /// <summary>The cases as JSON Lines, in the order given (what <see cref="Parse"/> reads back to the same cases).</summary>

@@ -81,5 +81,6 @@ public static class EvaluationTables
         public DbSet<EvalCase> EvalCases => db.Set<EvalCase>();
         public DbSet<EvaluationRun> EvaluationRuns => db.Set<EvaluationRun>();
         public DbSet<EvalCaseResult> EvalCaseResults => db.Set<EvalCaseResult>();
+        public DbSet<EvaluationPolicy> EvaluationPolicies => db.Set<EvaluationPolicy>();
     }
 }

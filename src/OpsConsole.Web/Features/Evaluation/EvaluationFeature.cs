@@ -5,6 +5,9 @@ public static class EvaluationFeature
     public static WebApplicationBuilder AddEvaluation(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<EvaluationService>();
+        builder.Services.AddSingleton<GoldenSetService>();
+        builder.Services.AddSingleton<EvaluationQueries>();
+        builder.Services.AddSingleton<Controls.IRolloutGateSource, EvaluationRolloutGate>();
         return builder;
     }
 

@@ -17,7 +17,8 @@ public sealed record EvaluationAnswer(
 
 /// <summary>
 /// Golden sets (versioned, immutable) and evaluation runs compared case by case with the baseline:
-/// the stable release's latest complete run on the same dataset version. The verdict rules are
+/// the run an owner pinned for that dataset version, else the stable release's latest complete run on
+/// it (the tolerance is the path's policy's). The verdict rules are
 /// <see cref="EvaluationStatistics.Verdict"/>'s; a candidate without a baseline run is
 /// <c>incomplete</c> (nothing shows it safe), a run of the stable release itself is the
 /// <c>baseline</c> for later ones. The caller has checked that the actor may.
@@ -25,7 +26,7 @@ public sealed record EvaluationAnswer(
 public sealed class EvaluationService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, TimeProvider time)
 {
     public const double DefaultAlpha = EvaluationStatistics.DefaultAlpha;
-    /// <summary>The pass-rate drop a significant regression must exceed (2 points) until paths carry their own.</summary>
+    /// <summary>The pass-rate drop a significant regression must exceed (2 points) unless the path's policy sets another.</summary>
     public const double DefaultTolerance = 0.02;
     public const string BaselineVerdict = "baseline";
 
@@ -177,6 +178,7 @@ public sealed class EvaluationService(IDbContextFactory<AppDbContext> dbFactory,
             Cases = accepted.Count,
             Passed = accepted.Count(a => a.Pass),
         };
+        var policy = await db.EvaluationPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.PathId == path.Id, ct);
         var critical = expected.Where(c => c.Critical).Select(c => c.CaseId).ToHashSet(StringComparer.Ordinal);
         EvaluationResult? comparison = null;
         if (release == path.StableReleaseId)
@@ -186,9 +188,13 @@ public sealed class EvaluationService(IDbContextFactory<AppDbContext> dbFactory,
         }
         else
         {
-            var baseline = await db.EvaluationRuns.AsNoTracking()
-                .Where(r => r.DatasetVersionId == versionId && r.ReleaseId == path.StableReleaseId && r.Complete)
-                .OrderByDescending(r => r.Id).FirstOrDefaultAsync(ct);
+            // An owner's pinned run is the baseline for its dataset version; otherwise stable's latest complete run.
+            var baseline = (policy?.PinnedBaselineRunId is { } pinned
+                    ? await db.EvaluationRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == pinned && r.DatasetVersionId == versionId && r.Complete, ct)
+                    : null)
+                ?? await db.EvaluationRuns.AsNoTracking()
+                    .Where(r => r.DatasetVersionId == versionId && r.ReleaseId == path.StableReleaseId && r.Complete)
+                    .OrderByDescending(r => r.Id).FirstOrDefaultAsync(ct);
             if (baseline is null)
             {
                 // Without a baseline nothing shows the candidate safe; a failed critical case still shows it unsafe.
@@ -204,7 +210,7 @@ public sealed class EvaluationService(IDbContextFactory<AppDbContext> dbFactory,
                     var b = before[a.CaseId];
                     return new EvaluationCase(a.CaseId, b.Pass, a.Pass, critical.Contains(a.CaseId), b.Score, a.Score);
                 }).ToList();
-                comparison = EvaluationStatistics.Verdict(pairs, known, DefaultAlpha, DefaultTolerance);
+                comparison = EvaluationStatistics.Verdict(pairs, known, DefaultAlpha, policy?.Tolerance ?? DefaultTolerance);
                 run.Verdict = comparison.Verdict;
                 run.ResultJson = JsonSerializer.Serialize(comparison, Json);
             }

@@ -3,10 +3,14 @@ namespace OpsConsole.Web.Features.Releases;
 /// <summary>One step as a form or an API body gives it (every field optional: the default step fills in).</summary>
 public sealed record CanaryStepInput(int? Share, int? MinMinutes, int? MinReviewsPerArm, int? MaxMinutes);
 
-/// <summary>A candidate to start and the plan it runs under; what is left out takes the defaults.</summary>
+/// <summary>
+/// A candidate to start and the plan it runs under; what is left out takes the defaults.
+/// <see cref="GateOverride"/>: an admin's written reason to start although the evaluation gate blocks.
+/// </summary>
 public sealed record CandidateInput(
     string? Release, IReadOnlyList<CanaryStepInput>? Steps = null, bool? AutoAdvance = null, double? Alpha = null,
-    double? QualityDrop = null, double? ErrorRise = null, double? LatencyRise = null, double? CostRise = null);
+    double? QualityDrop = null, double? ErrorRise = null, double? LatencyRise = null, double? CostRise = null,
+    string? GateOverride = null);
 
 /// <summary>
 /// The canary plan: steps of increasing share ending at 100 % (promotion follows the last one),

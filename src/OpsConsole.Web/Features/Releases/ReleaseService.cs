@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Evaluation;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
@@ -121,12 +122,28 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         {
             return CommandResult<CanaryTrial>.Fail("Only the path's owners and admins can start a candidate.");
         }
-        return await StartCandidateAsync(slug, input, AuditActor.From(user), ct);
+        if (input.GateOverride is not null && !Permissions.May(user, ConsoleAction.OverrideGates))
+        {
+            return CommandResult<CanaryTrial>.Fail("Only an admin may override the evaluation gate.");
+        }
+        return await StartAsync(slug, input, AuditActor.From(user), ct);
     }
 
-    /// <summary>The start itself; the caller has checked that <paramref name="actor"/> may.</summary>
-    public async Task<CommandResult<CanaryTrial>> StartCandidateAsync(string slug, CandidateInput input, AuditActor actor, CancellationToken ct)
+    /// <summary>
+    /// The start for a caller that is not a person (an API key, the demo): the caller has checked that
+    /// <paramref name="actor"/> may; an evaluation gate override is a person's (an admin's) and refused here.
+    /// </summary>
+    public Task<CommandResult<CanaryTrial>> StartCandidateAsync(string slug, CandidateInput input, AuditActor actor, CancellationToken ct) =>
+        input.GateOverride is not null
+            ? Task.FromResult(CommandResult<CanaryTrial>.Fail("Only an admin, signed in, may override the evaluation gate."))
+            : StartAsync(slug, input, actor, ct);
+
+    private async Task<CommandResult<CanaryTrial>> StartAsync(string slug, CandidateInput input, AuditActor actor, CancellationToken ct)
     {
+        if (input.GateOverride is not null && CheckReason(input.GateOverride) is { } reasonProblem)
+        {
+            return CommandResult<CanaryTrial>.Invalid("gateOverride", reasonProblem);
+        }
         var (trial, errors) = CanaryPlan.From(input);
         if (trial is null)
         {
@@ -149,6 +166,14 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             {
                 return (CommandResult.Invalid("release", "This is the stable release; a candidate must be another release."), null);
             }
+            var gate = await EvaluationGate.CheckAsync(db, path.Id, releaseId, ct);
+            if (gate.Blocks && input.GateOverride is null)
+            {
+                return (CommandResult.Fail($"The evaluation gate holds this candidate back: {gate.Summary} " +
+                    "Post a passing evaluation run, or an admin may override with a written reason."), null);
+            }
+            // An override is audited with the start (only an admin's principal gets here with one).
+            var gateOverride = gate.Blocks ? new { gate = EvaluationGate.Name, gate.Summary, reason = input.GateOverride!.Trim() } : null;
             var now = time.GetUtcNow().UtcDateTime;
             trial.PathId = path.Id;
             trial.StableReleaseId = path.StableReleaseId;
@@ -170,6 +195,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
                 trial.ErrorRise,
                 trial.LatencyRise,
                 trial.CostRise,
+                gateOverride,
             }));
         });
         return result.Succeeded ? CommandResult<CanaryTrial>.Ok(trial) : CommandResult<CanaryTrial>.From(result);

@@ -634,6 +634,43 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("EvalDatasetVersions", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationPolicy", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("GateWaived")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("GoldenDataset")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long?>("PinnedBaselineRunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("Tolerance")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("WaiverReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.HasKey("PathId");
+
+                    b.HasIndex("PinnedBaselineRunId");
+
+                    b.ToTable("EvaluationPolicies", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
                 {
                     b.Property<long>("Id")
@@ -1884,6 +1921,20 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationPolicy", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvaluationRun", null)
+                        .WithMany()
+                        .HasForeignKey("PinnedBaselineRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>

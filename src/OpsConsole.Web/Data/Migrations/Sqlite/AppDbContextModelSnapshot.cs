@@ -608,6 +608,43 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("EvalDatasetVersions", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationPolicy", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("GateWaived")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GoldenDataset")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PinnedBaselineRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Tolerance")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedByName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WaiverReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("PathId");
+
+                    b.HasIndex("PinnedBaselineRunId");
+
+                    b.ToTable("EvaluationPolicies", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
                 {
                     b.Property<long>("Id")
@@ -1830,6 +1867,20 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationPolicy", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Evaluation.EvaluationRun", null)
+                        .WithMany()
+                        .HasForeignKey("PinnedBaselineRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Evaluation.EvaluationRun", b =>
