@@ -91,6 +91,12 @@ public sealed class GoldenSetService(IDbContextFactory<AppDbContext> dbFactory, 
         return await evaluations.CreateVersionAsync(slug, name, build.Cases, "labels", AuditActor.From(user), ct);
     }
 
+    /// <summary>A new version of <paramref name="name"/> from an uploaded file's cases (parsed by <see cref="DatasetJsonl.Parse"/>).</summary>
+    public async Task<CommandResult<DatasetVersionView>> UploadAsync(string slug, string name, IReadOnlyList<DatasetCase> cases, ClaimsPrincipal user, CancellationToken ct) =>
+        !await MayAsync(user, slug, ct) ? CommandResult<DatasetVersionView>.Fail(NotAllowed)
+        : cases.Count == 0 ? CommandResult<DatasetVersionView>.Invalid("file", "The file has no cases.")
+        : await evaluations.CreateVersionAsync(slug, name, cases, "upload", AuditActor.From(user), ct);
+
     /// <summary>
     /// A new version made from version <paramref name="baseVersion"/> with the edit applied. Refused
     /// when a newer version exists (someone else saved meanwhile) or an added case is invalid or
