@@ -186,6 +186,11 @@ public static class DatasetJsonl
             value = "";
             return false;
         }
+        return !HasLoneSurrogate(value);
+    }
+
+    private static bool HasLoneSurrogate(string value)
+    {
         for (var i = 0; i < value.Length; i++)
         {
             if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
@@ -194,10 +199,10 @@ public static class DatasetJsonl
             }
             else if (char.IsSurrogate(value[i]))
             {
-                return false;
+                return true;
             }
         }
-        return true;
+        return false;
     }
 
     private static string Printable(string s) => s.Length > 40 ? s[..40] + "…" : s;
@@ -208,6 +213,11 @@ public static class DatasetJsonl
     /// </summary>
     public static string? Check(DatasetCase item)
     {
+        // The writer would quietly replace a lone surrogate; refuse it as an upload's parser does.
+        if (new[] { item.CaseId, item.Input, item.Expected ?? "" }.Concat(item.Tags).Any(HasLoneSurrogate))
+        {
+            return "The case holds text that is not valid (a lone surrogate).";
+        }
         string line;
         try
         {
