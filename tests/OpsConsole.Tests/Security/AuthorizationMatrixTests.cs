@@ -54,6 +54,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /search"] = ("GET", "/search?q=support", [L, O, O, O, O, O]),
         ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
         ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),
+        ["GET /review/pairwise"] = ("GET", "/review/pairwise", [L, O, O, F, O, F]),
         ["GET /review/stats"] = ("GET", "/review/stats", [L, O, O, F, O, F]),
         // Labels: owners of the path and admins (or a key with labels:read).
         ["GET /api/v1/paths/{slug}/labels"] = ("GET", "/api/v1/paths/support-reply-draft/labels", [L, O, O, F, F, F]),
@@ -66,6 +67,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/releases/{id}"] = ("GET", "/paths/support-reply-draft/releases/" + new string('0', 64), [L, R, R, R, R, R]),
         ["GET /api/v1/paths/{slug}/candidate"] = ("GET", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, R, R, R]),
         ["POST /api/v1/paths/{slug}/candidate"] = ("POST", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, F, F, F]),
+        // No candidate in shadow on the demo path: past authorization, 409.
+        ["POST /api/v1/paths/{slug}/candidate/start"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/start", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/approve"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/approve", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/rollback"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/rollback", [L, R, R, R, F, F]),
         ["POST /api/v1/paths/{slug}/stable"] = ("POST", "/api/v1/paths/support-reply-draft/stable", [L, R, R, R, F, F]),
