@@ -35,7 +35,7 @@ public sealed class ShadowJourneyTests(AppFixture app) : IClassFixture<AppFixtur
     };
 
     [Fact]
-    public async Task Reviewer_DecidesThreePairwiseItemsWithTheKeyboard_WinRateOnTheReleasePage()
+    public async Task Reviewer_DecidesThreePairwiseItemsWithTheKeyboard_WinRateAndGateOnTheReleasePage()
     {
         using var api = Api();
         string? candidate = null;
@@ -45,7 +45,7 @@ public sealed class ShadowJourneyTests(AppFixture app) : IClassFixture<AppFixtur
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync(Ct));
             candidate = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString();
         }
-        using (var started = await api.PostAsync($"/api/v1/paths/{Slug}/candidate", Json($$$"""{"release":"{{{candidate}}}","shadow":{"share":1}}"""), Ct))
+        using (var started = await api.PostAsync($"/api/v1/paths/{Slug}/candidate", Json($$$"""{"release":"{{{candidate}}}","shadow":{"share":1},"minWinRate":0.9}"""), Ct))
         {
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
         }
@@ -77,6 +77,7 @@ public sealed class ShadowJourneyTests(AppFixture app) : IClassFixture<AppFixtur
             await keys.FocusAsync();
             await reviewer.Keyboard.PressAsync(key);
             await Assertions.Expect(keys.Locator("[data-testid=pairwise-arm-a]")).ToBeVisibleAsync();
+            await Assertions.Expect(keys.Locator("[data-testid=pairwise-message]")).ToHaveCountAsync(0);
             var armA = await keys.Locator("[data-testid=pairwise-arm-a]").TextContentAsync();
             Assert.Equal(a!.StartsWith("candidate", StringComparison.Ordinal), armA!.StartsWith("candidate", StringComparison.Ordinal));
             candidateWins += key == "1" && armA.StartsWith("candidate", StringComparison.Ordinal) || key == "3" && !armA.StartsWith("candidate", StringComparison.Ordinal) ? 1 : 0;
@@ -92,6 +93,14 @@ public sealed class ShadowJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await owner.SignedInAsync("owner@opsconsole.local", $"/paths/{Slug}/releases/{candidate}");
         await Assertions.Expect(owner.Locator("[data-testid=canary-state]")).ToHaveTextAsync("shadow");
         await Assertions.Expect(owner.Locator("[data-testid=win-rate]")).ToContainTextAsync($"3 decided pairs: {candidateWins} wins, 1 ties, {2 - candidateWins} losses");
+        await Assertions.Expect(owner.Locator("[data-testid=canary-summary]")).ToContainTextAsync("In shadow");
+        await Assertions.Expect(owner.Locator("[data-testid=win-rate-gate]")).ToContainTextAsync("not reached");
         await owner.ScreenshotAsync("release-shadow-win-rate");
+
+        // The gate: three pairs cannot bring the lower bound to 90 %, so "Start canary" is refused with the reason.
+        await owner.ClickAsync("[data-testid=start-canary]");
+        await owner.ClickAsync("[data-testid=confirm-release-action]");
+        await Assertions.Expect(owner.Locator("[data-testid=release-action-error]")).ToContainTextAsync("win rate does not reach the plan's minimum");
+        await owner.ScreenshotViewportAsync("release-shadow-gate-refused");
     }
 }

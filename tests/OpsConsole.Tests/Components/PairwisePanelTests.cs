@@ -41,7 +41,11 @@ public sealed class PairwisePanelTests : ComponentTestBase
         var next = 0;
         var decided = Pending(candidateIsA: false) with
         {
-            Status = PairwiseStatuses.Decided, Choice = PairwiseChoices.B, Outcome = PairwiseOutcomes.Win, DecidedByName = "reviewer@opsconsole.local", DecidedAt = DateTime.UtcNow,
+            Status = PairwiseStatuses.Decided,
+            Choice = PairwiseChoices.B,
+            Outcome = PairwiseOutcomes.Win,
+            DecidedByName = "reviewer@opsconsole.local",
+            DecidedAt = DateTime.UtcNow,
         };
         var panel = Render<PairwisePanel>(p => p.Add(x => x.View, decided).Add(x => x.Decide, (string c) => chosen.Add(c)).Add(x => x.Next, () => next++));
 

@@ -241,7 +241,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
                 return (refused, null);
             }
             started = trial;
-            return (CommandResult.Ok(), ("canary.start", trial.ReleaseId, (object)before, (object)new { state = trial.State, step = 1, candidateShare = path.CandidateShare, shadowShare = 0 }));
+            return (CommandResult.Ok(), ("canary.start", trial.ReleaseId, (object)before, (object)new { state = trial.State, step = trial.StepIndex, candidateShare = path.CandidateShare, shadowShare = 0 }));
         });
         return result.Succeeded ? CommandResult<CanaryTrial>.Ok(started!) : CommandResult<CanaryTrial>.From(result);
     }
