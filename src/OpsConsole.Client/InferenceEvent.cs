@@ -43,6 +43,12 @@ public sealed record InferenceEvent
     /// <summary>The id of the release that produced the output (<see cref="Decision.Release"/>); without it the console counts the event for its unit's arm.</summary>
     public string? Release { get; init; }
 
+    /// <summary>
+    /// For an output of the candidate run in shadow (<see cref="Decision.Shadow"/>): the id of the primary
+    /// event, the output the user got. Shadow events count in no metric; paired with their primary they become pairwise review items.
+    /// </summary>
+    public string? ShadowOf { get; init; }
+
     /// <summary>Documents the answer was grounded on (at most 20).</summary>
     public IReadOnlyList<EventSource>? Sources { get; init; }
 

@@ -22,15 +22,26 @@ public static class Rollout
     /// </summary>
     public static int VariantBucket(string groupId, string unit) => (int)(Hash(groupId, unit, VariantSeed) % 1000) + 1;
 
-    private static uint Hash(string groupId, string unit, uint seed)
+    /// <summary>The salt of the shadow sample, put before the group id so the sample is independent of the rollout and variant buckets.</summary>
+    public static ReadOnlySpan<byte> ShadowSalt => "shadow:"u8;
+
+    /// <summary>
+    /// The unit's shadow bucket, 1–1000: <c>murmur3_x86_32(utf8("shadow:" + groupId + ":" + unit), seed 0) % 1000 + 1</c>.
+    /// A unit on stable is also run on the candidate in shadow iff this is at most the shadow share (per mille).
+    /// </summary>
+    public static int ShadowBucket(string groupId, string unit) => (int)(Hash(groupId, unit, 0, ShadowSalt) % 1000) + 1;
+
+    private static uint Hash(string groupId, string unit, uint seed, ReadOnlySpan<byte> salt = default)
     {
-        // groupId + ":" + unit as UTF-8, on the stack for ordinary lengths: no allocation per decision.
-        var length = Encoding.UTF8.GetMaxByteCount(groupId.Length + 1 + unit.Length);
+        // salt + groupId + ":" + unit as UTF-8, on the stack for ordinary lengths: no allocation per decision.
+        var length = salt.Length + Encoding.UTF8.GetMaxByteCount(groupId.Length + 1 + unit.Length);
         byte[]? rented = null;
         var buffer = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
         try
         {
-            var n = Encoding.UTF8.GetBytes(groupId, buffer);
+            salt.CopyTo(buffer);
+            var n = salt.Length;
+            n += Encoding.UTF8.GetBytes(groupId, buffer[n..]);
             buffer[n++] = (byte)':';
             n += Encoding.UTF8.GetBytes(unit, buffer[n..]);
             return Murmur3.Hash32(buffer[..n], seed);
@@ -65,8 +76,20 @@ public static class Rollout
         {
             return Off(path, path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout, bucket);
         }
-        return On(path, DecisionReasons.InRollout, bucket, IsCandidate(path, unit));
+        var candidate = IsCandidate(path, unit);
+        var decision = On(path, DecisionReasons.InRollout, bucket, candidate);
+        return !candidate && IsShadowed(path, unit)
+            ? decision with { Shadow = true, ShadowRelease = path.Candidate!.Id, ShadowConfiguration = path.Candidate }
+            : decision;
     }
+
+    /// <summary>
+    /// Whether a unit on the stable release is also run on the candidate in shadow (its output is sent
+    /// as an event with <c>shadowOf</c> and never reaches the user): the candidate is in shadow
+    /// (<see cref="PathConfig.ShadowShare"/> above 0) and the unit's salted shadow bucket is within the share.
+    /// </summary>
+    public static bool IsShadowed(PathConfig path, string unit) =>
+        path.Candidate is not null && path.ShadowShare > 0 && ShadowBucket(path.Slug, unit) <= path.ShadowShare;
 
     /// <summary>
     /// Whether a unit the path is on for gets the candidate release (DESIGN.md "Variants"): there is
@@ -143,6 +166,10 @@ public sealed record PathConfig(string Slug, bool KillSwitch, int RolloutPercent
 
     /// <summary>Per mille (0–1000) of the units the path is on for that get <see cref="Candidate"/>.</summary>
     public int CandidateShare { get; init; }
+
+    /// <summary>While the candidate is in shadow: per mille (0–1000) of the stable units also run on the candidate, its output kept from users.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int ShadowShare { get; init; }
 }
 
 /// <summary>
@@ -166,6 +193,21 @@ public readonly record struct Decision(string Path, bool Enabled, string Reason,
 
     /// <summary>The configuration of <see cref="Release"/>.</summary>
     public ReleaseConfig? Configuration { get; init; }
+
+    /// <summary>
+    /// True when the unit's input should also be run on the candidate in shadow (<see cref="ShadowRelease"/>):
+    /// send that output as an event with <c>shadowOf</c> = the primary event's id, and never show it to the user.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Shadow { get; init; }
+
+    /// <summary>The candidate release to run in shadow; null unless <see cref="Shadow"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ShadowRelease { get; init; }
+
+    /// <summary>The configuration of <see cref="ShadowRelease"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ReleaseConfig? ShadowConfiguration { get; init; }
 }
 
 /// <summary>The config API's document: every path the key may see.</summary>

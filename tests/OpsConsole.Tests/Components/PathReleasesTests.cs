@@ -19,7 +19,7 @@ public sealed class PathReleasesTests : ComponentTestBase, IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        foreach (var type in new[] { typeof(ReleaseService), typeof(PathAccess), typeof(Permissions), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(ReleaseService), typeof(PathAccess), typeof(Permissions), typeof(TimeProvider), typeof(OpsConsole.Web.Features.Evaluation.EvaluationQueries) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }

@@ -22,7 +22,7 @@ public sealed class ReviewQueuePageTests : ComponentTestBase, IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         _factory.CreateClient().Dispose();
-        foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(ReviewNotifier), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(PairwiseService), typeof(ReviewNotifier), typeof(TimeProvider) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }

@@ -46,6 +46,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         // Ids that no row has: past authorization, the page answers 404 (a real not-found page).
         ["GET /paths/{slug}/events/{id:long}"] = ("GET", "/paths/support-reply-draft/events/999999999", [L, R, R, R, R, R]),
         ["GET /paths/{slug}/drift/{id:long}"] = ("GET", "/paths/support-reply-draft/drift/999999999", [L, R, R, R, R, R]),
+        // Golden sets and evaluation runs hold real inputs: the path's owners and admins (an unknown set or run says so, 200).
+        ["GET /paths/{slug}/datasets"] = ("GET", "/paths/support-reply-draft/datasets", [L, O, O, F, F, F]),
+        ["GET /paths/{slug}/datasets/{name}"] = ("GET", "/paths/support-reply-draft/datasets/none", [L, O, O, F, F, F]),
+        ["GET /paths/{slug}/evaluations/{id:long}"] = ("GET", "/paths/support-reply-draft/evaluations/999999999", [L, O, O, F, F, F]),
         ["GET /paths/{slug}/quarantine"] = ("GET", "/paths/support-reply-draft/quarantine", [L, O, O, F, F, F]),
         ["GET /incidents"] = ("GET", "/incidents", [L, O, O, O, O, O]),
         ["GET /incidents/{id:long}"] = ("GET", "/incidents/1", [L, O, O, O, O, O]),
@@ -54,6 +58,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /search"] = ("GET", "/search?q=support", [L, O, O, O, O, O]),
         ["GET /review"] = ("GET", "/review", [L, O, O, F, O, F]),
         ["GET /review/{id:long}"] = ("GET", "/review/1", [L, O, O, F, O, F]),
+        ["GET /review/pairwise"] = ("GET", "/review/pairwise", [L, O, O, F, O, F]),
         ["GET /review/stats"] = ("GET", "/review/stats", [L, O, O, F, O, F]),
         // Labels: owners of the path and admins (or a key with labels:read).
         ["GET /api/v1/paths/{slug}/labels"] = ("GET", "/api/v1/paths/support-reply-draft/labels", [L, O, O, F, F, F]),
@@ -66,6 +71,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /paths/{slug}/releases/{id}"] = ("GET", "/paths/support-reply-draft/releases/" + new string('0', 64), [L, R, R, R, R, R]),
         ["GET /api/v1/paths/{slug}/candidate"] = ("GET", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, R, R, R]),
         ["POST /api/v1/paths/{slug}/candidate"] = ("POST", "/api/v1/paths/support-reply-draft/candidate", [L, R, R, F, F, F]),
+        // No candidate in shadow on the demo path: past authorization, 409.
+        ["POST /api/v1/paths/{slug}/candidate/start"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/start", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/approve"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/approve", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/rollback"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/rollback", [L, R, R, R, F, F]),
         ["POST /api/v1/paths/{slug}/stable"] = ("POST", "/api/v1/paths/support-reply-draft/stable", [L, R, R, R, F, F]),

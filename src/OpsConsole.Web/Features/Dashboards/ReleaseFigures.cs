@@ -38,7 +38,8 @@ public sealed class ReleaseFiguresQuery(IDbContextFactory<AppDbContext> dbFactor
     public async Task<IReadOnlyList<ReleaseFigure>> ByReleaseAsync(int pathId, DateTime from, DateTime to, IReadOnlyCollection<string>? releaseIds, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var events = db.InferenceEvents.AsNoTracking().Where(e => e.PathId == pathId && e.OccurredAt >= from && e.OccurredAt < to);
+        // Shadow outputs reached no user: they are judged in pairs, never counted for their release's arm.
+        var events = db.InferenceEvents.AsNoTracking().Where(e => e.PathId == pathId && e.OccurredAt >= from && e.OccurredAt < to && e.ShadowOf == null);
         if (releaseIds is not null)
         {
             var ids = releaseIds.ToList();

@@ -23,7 +23,7 @@ public static class RollupRebuild
         var breakdown = await db.Paths.Where(p => p.Id == pathId).Select(p => p.BreakdownAttribute).FirstOrDefaultAsync(ct);
         var byAttribute = !string.IsNullOrEmpty(breakdown);
         var deltas = new Dictionary<RollupKey, RollupDelta>();
-        await foreach (var e in db.InferenceEvents.AsNoTracking().Where(e => e.PathId == pathId)
+        await foreach (var e in db.InferenceEvents.AsNoTracking().Where(e => e.PathId == pathId && e.ShadowOf == null)
             .Select(e => new { e.ModelVersion, e.OccurredAt, e.Outcome, e.CostUsd, e.InputTokens, e.OutputTokens, e.LatencyMs, e.Confidence, e.ReviewReason, Attributes = byAttribute ? e.AttributesJson : null })
             .AsAsyncEnumerable().WithCancellation(ct))
         {

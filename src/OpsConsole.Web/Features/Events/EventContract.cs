@@ -32,6 +32,8 @@ public sealed class EventFields
     public string? AttributesJson { get; set; }
     /// <summary>The id of the release that produced the output, as sent; checked against the path's releases at ingestion.</summary>
     public string? Release { get; set; }
+    /// <summary>The primary event's id when this is a candidate's output run in shadow (same rules as an event id).</summary>
+    public string? ShadowOf { get; set; }
 }
 
 /// <summary>Why an item was refused: a machine-readable code and a sentence for the person reading it.</summary>
@@ -95,7 +97,7 @@ public static partial class EventContract
     private enum Field
     {
         EventId, Path, OccurredAt, ModelVersion, PromptVersion, Unit, TraceId, ErrorCode, ErrorMessage,
-        Input, Output, Confidence, LatencyMs, CostUsd, InputTokens, OutputTokens, Outcome, Sources, Attributes, Release,
+        Input, Output, Confidence, LatencyMs, CostUsd, InputTokens, OutputTokens, Outcome, Sources, Attributes, Release, ShadowOf,
     }
 
     private static readonly (byte[] Name, Field Field)[] Fields =
@@ -107,6 +109,7 @@ public static partial class EventContract
         ("latencyMs"u8.ToArray(), Field.LatencyMs), ("costUsd"u8.ToArray(), Field.CostUsd), ("inputTokens"u8.ToArray(), Field.InputTokens),
         ("outputTokens"u8.ToArray(), Field.OutputTokens), ("outcome"u8.ToArray(), Field.Outcome), ("sources"u8.ToArray(), Field.Sources),
         ("attributes"u8.ToArray(), Field.Attributes), ("release"u8.ToArray(), Field.Release),
+        ("shadowOf"u8.ToArray(), Field.ShadowOf),
     ];
 
     /// <summary>
@@ -266,6 +269,10 @@ public static partial class EventContract
             {
                 item.Rejection = Rejection.Field("occurredAt", "occurredAt is required (RFC 3339, e.g. 2026-11-23T10:15:00Z).");
             }
+            else if (f.ShadowOf is { } primary && primary == f.EventId)
+            {
+                item.Rejection = Rejection.Field("shadowOf", "shadowOf names the primary event: another event than this one.");
+            }
         }
         return item;
     }
@@ -331,6 +338,17 @@ public static partial class EventContract
                 return OptionalString(ref reader, "traceId", MaxShortText, v => f.TraceId = v);
             case Field.Release:
                 return OptionalString(ref reader, "release", MaxShortText, v => f.Release = v);
+            case Field.ShadowOf:
+                {
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        return null;
+                    }
+                    // The primary's id, so the same rule as an event id: 1–128 characters, not only white space.
+                    var problem = RequiredString(ref reader, "shadowOf", MaxEventIdLength, out var value);
+                    f.ShadowOf = problem is null ? value : null;
+                    return problem;
+                }
             case Field.ErrorCode:
                 return OptionalString(ref reader, "errorCode", MaxShortText, v => f.ErrorCode = v);
             case Field.ErrorMessage:

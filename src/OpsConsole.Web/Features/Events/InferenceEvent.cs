@@ -50,6 +50,11 @@ public sealed class InferenceEvent
     public int? ApiKeyId { get; set; }
     /// <summary>The release that produced the output: as the event named it, else the arm the decision gave its unit, else the path's stable release then.</summary>
     public string? ReleaseId { get; set; }
+    /// <summary>
+    /// For a candidate's output run in shadow: the event id of the primary event (the output the user got).
+    /// Shadow events are stored but count in no metric and are not routed to review; with their primary they make a pairwise review item.
+    /// </summary>
+    public string? ShadowOf { get; set; }
 }
 
 public sealed class InferenceEventConfiguration : IEntityTypeConfiguration<InferenceEvent>
@@ -63,6 +68,9 @@ public sealed class InferenceEventConfiguration : IEntityTypeConfiguration<Infer
         b.Property(e => e.Outcome).HasMaxLength(10);
         b.Property(e => e.ReviewReason).HasMaxLength(20);
         b.Property(e => e.ReleaseId).HasMaxLength(64);
+        b.Property(e => e.ShadowOf).HasMaxLength(128);
+        // Pairing finds a primary's shadow events by the primary's id.
+        b.HasIndex(e => new { e.PathId, e.ShadowOf }).HasFilter("\"ShadowOf\" IS NOT NULL");
         // Idempotency: (path, eventId) is stored once, whatever the order or number of deliveries.
         b.HasIndex(e => new { e.PathId, e.EventId }).IsUnique();
         // The explorer pages newest first within a path (keyset on OccurredAt, Id).

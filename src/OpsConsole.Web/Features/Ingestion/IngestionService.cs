@@ -22,7 +22,7 @@ public sealed record Submitter(int? ApiKeyId, string? ApiKeyName, Func<string, b
 /// Turns a batch of raw items into stored events, review items and quarantined rejects:
 /// validate → resolve path → check the key's paths → redact → route → one commit.
 /// </summary>
-public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer, TimeProvider time)
+public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer, PairwiseService pairwise, TimeProvider time)
 {
     public const int MaxEvents = 1000;
 
@@ -78,17 +78,24 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
             fields.Input = path!.Redactor.Apply(fields.Input, ref redacted);
             fields.Output = path.Redactor.Apply(fields.Output, ref redacted);
             // A killed path's events are captured and routed like any other: that is how its fallback is judged.
-            var route = ReviewRouting.Decide(path, fields);
+            // A shadow output never reaches users, so it is no one's review: it is judged in a pairwise item beside its primary.
+            var route = fields.ShadowOf is null ? ReviewRouting.Decide(path, fields) : null;
             rows.Add(new EventRow(path.Id, fields, now, redacted, route, now.AddMinutes(path.ReviewSlaMinutes), submitter.ApiKeyId)
             {
                 ReplayOf = quarantineId,
                 Segment = EventJson.Attribute(fields.AttributesJson, path.BreakdownAttribute),
-                ReleaseId = fields.Release ?? path.ReleaseFor(fields.Unit),
+                ReleaseId = fields.Release ?? (fields.ShadowOf is null ? path.ReleaseFor(fields.Unit) : path.Candidate?.Id ?? path.Stable?.Id),
             });
             rowIndexes.Add(i);
         }
 
         var written = await writer.WriteAsync(rows, quarantine, ct);
+        // After the commit, also for duplicates: a retried post heals a pairing a crash interrupted, and of
+        // a primary and its shadow committed at once, the later commit's pairing sees both.
+        if (Pairable(rows, paths) is { Count: > 0 } candidates)
+        {
+            await pairwise.PairAsync(candidates, ct);
+        }
         for (var j = 0; j < rows.Count; j++)
         {
             var i = rowIndexes[j];
@@ -96,5 +103,20 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
                 written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
         }
         return results;
+    }
+
+    /// <summary>Shadow events, and primaries of paths whose candidate is in shadow now (their shadow may have come first).</summary>
+    private static List<PairCandidate> Pairable(List<EventRow> rows, IReadOnlyDictionary<string, PathRouting> paths)
+    {
+        var list = new List<PairCandidate>();
+        foreach (var row in rows)
+        {
+            var f = row.Fields;
+            if (f.ShadowOf is not null || paths.TryGetValue(f.Path, out var p) && p.ShadowShare > 0)
+            {
+                list.Add(new PairCandidate(row.PathId, f.EventId, f.ShadowOf));
+            }
+        }
+        return list;
     }
 }

@@ -323,6 +323,11 @@ public sealed partial class IngestionWriter : BackgroundService
             Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta> failures, EventRow row)
         {
             var f = row.Fields;
+            if (f.ShadowOf is not null)
+            {
+                // Shadow outputs reached no user: they count in no metric, dashboard, drift check or budget.
+                return;
+            }
             var key = Metrics.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);
             Metrics.RollupCounting.AddEvent(Metrics.RollupCounting.At(rollups, key), f.Outcome, f.CostUsd, f.InputTokens, f.OutputTokens, f.LatencyMs, f.Confidence, row.Route?.Reason);
             if (row.Segment is { } segment)
@@ -405,8 +410,8 @@ public static class EventSql
     public const string Insert =
         "INSERT INTO InferenceEvents (PathId, EventId, OccurredAt, ReceivedAt, ModelVersion, PromptVersion, Unit, Input, Output, " +
         "Confidence, LatencyMs, InputTokens, OutputTokens, CostUsd, Outcome, ErrorCode, ErrorMessage, TraceId, SourcesJson, " +
-        "AttributesJson, RedactedCount, ReviewReason, ApiKeyId, ReleaseId) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " +
-        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (PathId, EventId) DO NOTHING";
+        "AttributesJson, RedactedCount, ReviewReason, ApiKeyId, ReleaseId, ShadowOf) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " +
+        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) ON CONFLICT (PathId, EventId) DO NOTHING";
 
     /// <summary>Binds and runs the insert; returns the number of rows written (0 for a duplicate).</summary>
     public static int Execute(RawStatement s, EventRow row)
@@ -436,6 +441,7 @@ public static class EventSql
         s.Bind(22, row.Route?.Reason);
         s.Bind(23, row.ApiKeyId);
         s.Bind(24, row.ReleaseId);
+        s.Bind(25, f.ShadowOf);
         return s.Execute();
     }
 }

@@ -10,7 +10,7 @@ public sealed partial class IngestionWriter
     private const string EventColumns =
         "\"PathId\", \"EventId\", \"OccurredAt\", \"ReceivedAt\", \"ModelVersion\", \"PromptVersion\", \"Unit\", \"Input\", \"Output\", " +
         "\"Confidence\", \"LatencyMs\", \"InputTokens\", \"OutputTokens\", \"CostUsd\", \"Outcome\", \"ErrorCode\", \"ErrorMessage\", \"TraceId\", \"SourcesJson\", " +
-        "\"AttributesJson\", \"RedactedCount\", \"ReviewReason\", \"ApiKeyId\", \"ReleaseId\"";
+        "\"AttributesJson\", \"RedactedCount\", \"ReviewReason\", \"ApiKeyId\", \"ReleaseId\", \"ShadowOf\"";
 
     /// <summary>
     /// The events of a group commit in one statement, one array per column (the columns of
@@ -23,8 +23,8 @@ public sealed partial class IngestionWriter
     /// </summary>
     internal const string PostgresInsertEventsSql =
         "INSERT INTO \"InferenceEvents\" (" + EventColumns + ") " +
-        "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) " +
-        "AS u(p, eid, occ, rec, mv, pv, unit, inp, outp, conf, lat, itok, otok, cost, outc, ecode, emsg, trace, src, attrs, red, reason, kid, rel) " +
+        "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) " +
+        "AS u(p, eid, occ, rec, mv, pv, unit, inp, outp, conf, lat, itok, otok, cost, outc, ecode, emsg, trace, src, attrs, red, reason, kid, rel, shadow) " +
         "ON CONFLICT (\"PathId\", \"EventId\") DO NOTHING RETURNING \"Id\", \"PathId\", \"EventId\"";
 
     /// <summary>
@@ -294,6 +294,7 @@ public sealed partial class IngestionWriter
                 Text(copy, row.Route?.Reason);
                 Nullable(copy, row.ApiKeyId, NpgsqlDbType.Integer);
                 Text(copy, row.ReleaseId);
+                Text(copy, f.ShadowOf);
             }
             copy.Complete();
         }
@@ -349,6 +350,7 @@ public sealed partial class IngestionWriter
             var reason = new string?[n];
             var apiKey = new int?[n];
             var release = new string?[n];
+            var shadowOf = new string?[n];
             for (var j = 0; j < n; j++)
             {
                 var (pending, i, id) = sent[j];
@@ -378,6 +380,7 @@ public sealed partial class IngestionWriter
                 reason[j] = row.Route?.Reason;
                 apiKey[j] = row.ApiKeyId;
                 release[j] = row.ReleaseId;
+                shadowOf[j] = PostgresValues.Text(f.ShadowOf);
             }
             var command = new NpgsqlBatchCommand(PostgresInsertEventsSql);
             var p = command.Parameters;
@@ -405,6 +408,7 @@ public sealed partial class IngestionWriter
             p.Add(PostgresValues.Array(reason, NpgsqlDbType.Text));
             p.Add(PostgresValues.Array(apiKey, NpgsqlDbType.Integer));
             p.Add(PostgresValues.Array(release, NpgsqlDbType.Text));
+            p.Add(PostgresValues.Array(shadowOf, NpgsqlDbType.Text));
             return command;
         }
 

@@ -68,6 +68,8 @@ public sealed class OperatingPath
     public string? CandidateReleaseId { get; set; }
     /// <summary>Per mille (0–1000) of the units the path is on for that run the candidate.</summary>
     public int CandidateShare { get; set; }
+    /// <summary>While the candidate is in shadow: per mille (0–1000) of the stable units also run on the candidate, its output kept from users.</summary>
+    public int ShadowShare { get; set; }
 
     /// <summary>Bumps on every change that can alter a decision (kill switch, rollout, releases).</summary>
     public long ConfigVersion { get; set; } = 1;

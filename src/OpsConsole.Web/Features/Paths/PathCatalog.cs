@@ -15,6 +15,8 @@ public sealed record PathRouting(
     public OpsConsole.Client.ReleaseConfig? Stable { get; init; }
     public OpsConsole.Client.ReleaseConfig? Candidate { get; init; }
     public int CandidateShare { get; init; }
+    /// <summary>Per mille of stable units also run on the candidate in shadow (0 unless the candidate is in shadow).</summary>
+    public int ShadowShare { get; init; }
 
     /// <summary>What decides the path, built once per snapshot: the decision API allocates nothing for it per request.</summary>
     public OpsConsole.Client.PathConfig Decision => _decision ??= new(Slug, KillSwitchOn, RolloutPercent, ConfigVersion, FallbackModes.Name(FallbackMode))
@@ -22,6 +24,7 @@ public sealed record PathRouting(
         Stable = Stable,
         Candidate = Candidate,
         CandidateShare = Candidate is null ? 0 : CandidateShare,
+        ShadowShare = Candidate is null ? 0 : ShadowShare,
     };
 
     private OpsConsole.Client.PathConfig? _decision;
@@ -96,6 +99,7 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
                     Stable = ConfigOf(own, p.StableReleaseId),
                     Candidate = ConfigOf(own, p.CandidateReleaseId),
                     CandidateShare = Math.Clamp(p.CandidateShare, 0, 1000),
+                    ShadowShare = Math.Clamp(p.ShadowShare, 0, 1000),
                     Releases = own.Keys.ToHashSet(StringComparer.Ordinal),
                 };
             }, StringComparer.Ordinal);

@@ -21,7 +21,8 @@ public static class CanaryApi
 
     public sealed record TrialResponse(
         long Id, string Path, string Release, string? Stable, string State, int Step, int Steps, int Share, string? LastVerdict, DateTime? LastLookAt,
-        DateTime StartedAt, DateTime StepStartedAt, bool AutoAdvance, double Alpha, IReadOnlyList<CanaryStep> Plan, string? EndReason, long? IncidentId);
+        DateTime StartedAt, DateTime StepStartedAt, bool AutoAdvance, double Alpha, IReadOnlyList<CanaryStep> Plan, string? EndReason, long? IncidentId,
+        double? ShadowShare = null, double? MinWinRate = null);
 
     public sealed record ApproveBody(int? Step);
 
@@ -34,6 +35,8 @@ public static class CanaryApi
         var api = app.MapGroup("/api/v1/paths/{slug}").RequireAuthorization(p => p.AddAuthenticationSchemes(ApiKeysFeature.KeyOrCookieScheme).RequireAuthenticatedUser());
         api.MapPost("/candidate", StartAsync).WithName("StartCandidate").WithSummary("Makes a release the candidate at the first step of its canary plan.")
             .Produces<TrialResponse>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPost("/candidate/start", StartFromShadowAsync).WithName("StartCandidateFromShadow").WithSummary("Moves a candidate in shadow to the first step of its canary plan (refused while its minimum win rate is not reached).")
+            .Produces<TrialResponse>().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/candidate", GetAsync).WithName("Candidate").WithSummary("The path's latest canary trial.")
             .Produces<TrialResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/candidate/approve", ApproveAsync).WithName("ApproveCanaryStep").WithSummary("Approves the next step of a passed canary step (a second owner or an admin).")
@@ -131,6 +134,17 @@ public static class CanaryApi
             return Refused(result, "Candidate not started");
         }
         return Results.Created($"/api/v1/paths/{slug}/candidate", Response(slug, result.Value!));
+    }
+
+    private static async Task<IResult> StartFromShadowAsync(HttpContext http, string slug, ReleaseService releases, CancellationToken ct)
+    {
+        var (actor, isKey, refusal) = await CallerAsync(http, slug, PathAction.Edit);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var result = isKey ? await releases.StartFromShadowAsync(slug, actor!, ct) : await releases.StartFromShadowAsync(slug, http.User, ct);
+        return result.Succeeded ? Results.Ok(Response(slug, result.Value!)) : Refused(result, "Canary not started");
     }
 
     private static async Task<IResult> GetAsync(HttpContext http, string slug, IDbContextFactory<AppDbContext> dbFactory, Permissions permissions, CancellationToken ct)
@@ -239,6 +253,7 @@ public static class CanaryApi
     }
 
     public static TrialResponse Response(string slug, CanaryTrial t) => new(
-        t.Id, slug, t.ReleaseId, t.StableReleaseId, t.State, t.StepIndex + 1, t.Steps.Count, t.Steps[t.StepIndex].Share, t.LastVerdict, t.LastLookAt,
-        t.StartedAt, t.StepStartedAt, t.AutoAdvance, t.Alpha, t.Steps, t.EndReason, t.IncidentId);
+        t.Id, slug, t.ReleaseId, t.StableReleaseId, t.State, t.StepIndex + 1, t.Steps.Count, t.State == CanaryStates.Shadow ? 0 : t.Steps[t.StepIndex].Share, t.LastVerdict, t.LastLookAt,
+        t.StartedAt, t.StepStartedAt, t.AutoAdvance, t.Alpha, t.Steps, t.EndReason, t.IncidentId,
+        t.ShadowShare > 0 ? t.ShadowShare / 1000.0 : null, t.MinWinRate);
 }

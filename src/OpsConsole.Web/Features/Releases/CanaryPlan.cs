@@ -3,6 +3,9 @@ namespace OpsConsole.Web.Features.Releases;
 /// <summary>One step as a form or an API body gives it (every field optional: the default step fills in).</summary>
 public sealed record CanaryStepInput(int? Share, int? MinMinutes, int? MinReviewsPerArm, int? MaxMinutes);
 
+/// <summary>Shadow mode before the first step: the share (0..1) of the stable units also run on the candidate.</summary>
+public sealed record ShadowInput(double? Share);
+
 /// <summary>
 /// A candidate to start and the plan it runs under; what is left out takes the defaults.
 /// <see cref="GateOverride"/>: an admin's written reason to start although the evaluation gate blocks.
@@ -10,7 +13,7 @@ public sealed record CanaryStepInput(int? Share, int? MinMinutes, int? MinReview
 public sealed record CandidateInput(
     string? Release, IReadOnlyList<CanaryStepInput>? Steps = null, bool? AutoAdvance = null, double? Alpha = null,
     double? QualityDrop = null, double? ErrorRise = null, double? LatencyRise = null, double? CostRise = null,
-    string? GateOverride = null);
+    ShadowInput? Shadow = null, double? MinWinRate = null, string? GateOverride = null);
 
 /// <summary>
 /// The canary plan: steps of increasing share ending at 100 % (promotion follows the last one),
@@ -116,6 +119,31 @@ public static class CanaryPlan
         var errorRise = Check(errors, "errorRise", input.ErrorRise, DefaultErrorRise, 0, 0.5, "The tolerated error-rate rise is 0 to 0.5 (proportion points).");
         var latencyRise = Check(errors, "latencyRise", input.LatencyRise, DefaultLatencyRise, 0, 10, "The tolerated latency rise is 0 to 10 (relative: 0.25 = 25 %).");
         var costRise = Check(errors, "costRise", input.CostRise, DefaultCostRise, 0, 10, "The tolerated cost rise is 0 to 10 (relative: 0.25 = 25 %).");
+        var shadowShare = 0;
+        if (input.Shadow is { } shadow)
+        {
+            // Per mille like every share of units: 0.001 is the smallest sample the shadow bucket can draw.
+            if (shadow.Share is not { } share || !double.IsFinite(share) || share < 0.001 || share > 1)
+            {
+                errors["shadow.share"] = "The shadow share is the part of stable units also run on the candidate: more than 0 (at least 0.001) and at most 1.";
+            }
+            else
+            {
+                shadowShare = Math.Clamp((int)Math.Round(share * 1000), 1, 1000);
+            }
+        }
+        var minWinRate = input.MinWinRate;
+        if (minWinRate is { } m)
+        {
+            if (!double.IsFinite(m) || m < 0 || m > 1)
+            {
+                errors["minWinRate"] = "The minimum win rate is 0 to 1 (the lower bound of the candidate's pairwise win rate).";
+            }
+            else if (input.Shadow is null)
+            {
+                errors["minWinRate"] = "A minimum win rate gates leaving shadow: start the candidate in shadow to use it.";
+            }
+        }
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -130,6 +158,9 @@ public static class CanaryPlan
             ErrorRise = errorRise,
             LatencyRise = latencyRise,
             CostRise = costRise,
+            ShadowShare = shadowShare,
+            MinWinRate = minWinRate,
+            State = shadowShare > 0 ? CanaryStates.Shadow : CanaryStates.Running,
         }, errors);
     }
 

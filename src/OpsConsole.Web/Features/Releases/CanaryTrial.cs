@@ -6,6 +6,8 @@ namespace OpsConsole.Web.Features.Releases;
 
 public static class CanaryStates
 {
+    /// <summary>Before the first step: no unit gets the candidate; a sample of stable units also runs it in shadow for pairwise review.</summary>
+    public const string Shadow = "shadow";
     /// <summary>Looks run; the step advances when it passes (by itself or on approval).</summary>
     public const string Running = "running";
     /// <summary>The step passed; an owner other than the one who started the trial must approve the next step.</summary>
@@ -15,7 +17,7 @@ public static class CanaryStates
     public const string RolledBack = "rolled-back";
     public const string Promoted = "promoted";
 
-    public static bool IsActive(string state) => state is Running or AwaitingApproval or Paused;
+    public static bool IsActive(string state) => state is Shadow or Running or AwaitingApproval or Paused;
 }
 
 public static class CanaryVerdicts
@@ -73,6 +75,13 @@ public sealed class CanaryTrial
     public DateTime? EndedAt { get; set; }
     public string? EndReason { get; set; }
     public long? IncidentId { get; set; }
+    /// <summary>Per mille of stable units run on the candidate in shadow while the trial is in <see cref="CanaryStates.Shadow"/>; 0 when it started at its first step.</summary>
+    public int ShadowShare { get; set; }
+    /// <summary>
+    /// When set, the candidate leaves shadow for its first step only once the lower bound of its
+    /// pairwise win rate (<see cref="WinRate"/>, Wilson 95 %) reaches this.
+    /// </summary>
+    public double? MinWinRate { get; set; }
 }
 
 /// <summary>One look at a trial: the verdict and the evidence, kept for the release page's timeline and chart.</summary>

@@ -4,6 +4,7 @@ using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.Evaluation;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 
@@ -15,7 +16,7 @@ public sealed record ReleaseView(PathRelease Release, bool IsStable, bool IsCand
 /// <summary>The release page's data (see <see cref="ReleaseService.PageAsync"/>).</summary>
 public sealed record ReleasePageData(
     PathRelease Release, PathRelease? Stable, bool IsStable, bool IsCandidate, int CandidateShare, CanaryTrial? Trial,
-    IReadOnlyList<CanaryLook> Looks, IReadOnlyList<AuditEntry> History);
+    IReadOnlyList<CanaryLook> Looks, IReadOnlyList<AuditEntry> History, WinRate? WinRate = null);
 
 /// <summary>A created (or already existing) release, whether this call made it, and its place on the path now.</summary>
 public sealed record ReleaseCreated(PathRelease Release, bool Created, bool BecameStable, bool IsStable, bool IsCandidate);
@@ -27,7 +28,7 @@ public sealed record ReleaseCreated(PathRelease Release, bool Created, bool Beca
 /// clients are told); later ones wait to be made candidate. Every new release is audited.
 /// </summary>
 public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, Permissions permissions,
-    IPathConfigPublisher publisher, TimeProvider time)
+    IPathConfigPublisher publisher, PairwiseService pairwise, TimeProvider time)
 {
     /// <summary>From the path page: owners of the path and admins.</summary>
     public async Task<CommandResult<ReleaseCreated>> CreateAsync(string slug, ReleaseInput input, ClaimsPrincipal user, CancellationToken ct)
@@ -166,28 +167,38 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             {
                 return (CommandResult.Invalid("release", "This is the stable release; a candidate must be another release."), null);
             }
-            var gate = await EvaluationGate.CheckAsync(db, path.Id, releaseId, ct);
-            if (gate.Blocks && input.GateOverride is null)
-            {
-                return (CommandResult.Fail($"The evaluation gate holds this candidate back: {gate.Summary} " +
-                    "Post a passing evaluation run, or an admin may override with a written reason."), null);
-            }
-            // An override is audited with the start (only an admin's principal gets here with one).
-            var gateOverride = gate.Blocks ? new { gate = EvaluationGate.Name, gate.Summary, reason = input.GateOverride!.Trim() } : null;
+            object? gateOverride = null;
             var now = time.GetUtcNow().UtcDateTime;
             trial.PathId = path.Id;
             trial.StableReleaseId = path.StableReleaseId;
             trial.StartedAt = trial.StepStartedAt = now;
             trial.StartedById = actor.UserId;
             trial.StartedByName = actor.Name;
-            db.CanaryTrials.Add(trial);
             var before = new { candidate = (string?)null, candidateShare = path.CandidateShare };
+            if (trial.State == CanaryStates.Shadow)
+            {
+                // No unit gets the candidate yet: a sample of stable units also runs it, kept from users.
+                path.CandidateShare = 0;
+                path.ShadowShare = trial.ShadowShare;
+            }
+            else
+            {
+                var (refused, overridden) = await EnterFirstStepAsync(db, path, trial, input.GateOverride, ct);
+                if (refused is not null)
+                {
+                    return (refused, null);
+                }
+                gateOverride = overridden;
+            }
+            db.CanaryTrials.Add(trial);
             path.CandidateReleaseId = releaseId;
-            path.CandidateShare = trial.Steps[0].Share;
             return (CommandResult.Ok(), ("release.candidate", releaseId, (object)before, (object)new
             {
                 candidate = releaseId,
                 candidateShare = path.CandidateShare,
+                state = trial.State,
+                shadowShare = path.ShadowShare,
+                trial.MinWinRate,
                 steps = trial.Steps.Select(s => new { s.Share, s.MinMinutes, s.MinReviewsPerArm, s.MaxMinutes }),
                 trial.AutoAdvance,
                 trial.Alpha,
@@ -199,6 +210,86 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             }));
         });
         return result.Succeeded ? CommandResult<CanaryTrial>.Ok(trial) : CommandResult<CanaryTrial>.From(result);
+    }
+
+    /// <summary>
+    /// Where a candidate enters the first step of its canary plan: the direct start and the move out of
+    /// shadow both come here, so whatever must hold before units get the candidate is checked in one
+    /// place: the evaluation gate (<see cref="EvaluationGate"/>; an admin's written override lets a
+    /// blocked candidate through and is returned for the audit entry) and the plan's minimum pairwise
+    /// win rate. Returns the refusal, or null when the trial and the path now stand at the first step.
+    /// </summary>
+    private async Task<(CommandResult? Refused, object? Override)> EnterFirstStepAsync(AppDbContext db, OperatingPath path, CanaryTrial trial, string? gateOverride, CancellationToken ct)
+    {
+        var gate = await EvaluationGate.CheckAsync(db, path.Id, trial.ReleaseId, ct);
+        if (gate.Blocks && gateOverride is null)
+        {
+            return (CommandResult.Fail($"The evaluation gate holds this candidate back: {gate.Summary} " +
+                "Post a passing evaluation run, or an admin may override with a written reason."), null);
+        }
+        // Only an admin's principal gets here with an override (the public overloads check).
+        var overridden = gate.Blocks ? new { gate = EvaluationGate.Name, gate.Summary, reason = gateOverride!.Trim() } : null;
+        if (trial.MinWinRate is { } min)
+        {
+            var rate = WinRate.Of(await pairwise.CountsAsync(db, path.Id, trial.ReleaseId, ct));
+            if (rate.Decisive == 0 || rate.Low < min)
+            {
+                return (CommandResult.Fail($"The candidate's pairwise win rate does not reach the plan's minimum yet: its lower 95 % bound is {rate.Low:P0} against a minimum of {min:P0} ({rate.Describe()})."), null);
+            }
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        // The canary compares arms from here: time in shadow gave the candidate no units.
+        trial.StartedAt = trial.StepStartedAt = now;
+        trial.StepIndex = 0;
+        trial.State = CanaryStates.Running;
+        trial.LastVerdict = null;
+        path.CandidateShare = trial.Steps[0].Share;
+        path.ShadowShare = 0;
+        return (null, overridden);
+    }
+
+    /// <summary>Moves a candidate in shadow to the first step of its plan: owners and admins (or a key with releases:write).</summary>
+    public async Task<CommandResult<CanaryTrial>> StartFromShadowAsync(string slug, ClaimsPrincipal user, CancellationToken ct, string? gateOverride = null)
+    {
+        if (!await permissions.MayAsync(user, PathAction.Edit, slug, ct))
+        {
+            return CommandResult<CanaryTrial>.Fail("Only the path's owners and admins can start a candidate's canary.");
+        }
+        if (gateOverride is not null && !Permissions.May(user, ConsoleAction.OverrideGates))
+        {
+            return CommandResult<CanaryTrial>.Fail("Only an admin may override the evaluation gate.");
+        }
+        if (gateOverride is not null && CheckReason(gateOverride) is { } reasonProblem)
+        {
+            return CommandResult<CanaryTrial>.Invalid("gateOverride", reasonProblem);
+        }
+        return await StartFromShadowAsync(slug, AuditActor.From(user), gateOverride, ct);
+    }
+
+    /// <summary>The move itself; the caller has checked that <paramref name="actor"/> may. Refused (409) while the evaluation gate blocks or the plan's minimum win rate is not reached.</summary>
+    public Task<CommandResult<CanaryTrial>> StartFromShadowAsync(string slug, AuditActor actor, CancellationToken ct) => StartFromShadowAsync(slug, actor, null, ct);
+
+    private async Task<CommandResult<CanaryTrial>> StartFromShadowAsync(string slug, AuditActor actor, string? gateOverride, CancellationToken ct)
+    {
+        CanaryTrial? started = null;
+        var result = await ChangeAsync(slug, actor, ct, async (db, path) =>
+        {
+            var trial = await ActiveTrialAsync(db, path.Id, ct);
+            if (trial is not { State: CanaryStates.Shadow })
+            {
+                return (CommandResult.Outdated(trial is null ? "There is no candidate in shadow." : $"The candidate is not in shadow (it is {trial.State} at step {trial.StepIndex + 1})."), null);
+            }
+            var before = new { state = trial.State, shadowShare = path.ShadowShare, candidateShare = path.CandidateShare };
+            var (refused, overridden) = await EnterFirstStepAsync(db, path, trial, gateOverride, ct);
+            if (refused is not null)
+            {
+                return (refused, null);
+            }
+            started = trial;
+            return (CommandResult.Ok(), ("canary.start", trial.ReleaseId, (object)before,
+                (object)new { state = trial.State, step = trial.StepIndex, candidateShare = path.CandidateShare, shadowShare = 0, gateOverride = overridden }));
+        });
+        return result.Succeeded ? CommandResult<CanaryTrial>.Ok(started!) : CommandResult<CanaryTrial>.From(result);
     }
 
     /// <summary>
@@ -231,9 +322,10 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
             {
                 return (CommandResult.Fail("There is no candidate to roll back."), null);
             }
-            var before = new { candidate, candidateShare = path.CandidateShare, step = trial?.StepIndex };
+            var before = new { candidate, candidateShare = path.CandidateShare, step = trial?.StepIndex, state = trial?.State, shadowShare = path.ShadowShare };
             path.CandidateReleaseId = null;
             path.CandidateShare = 0;
+            path.ShadowShare = 0;
             End(trial, CanaryStates.RolledBack, reason);
             return (CommandResult.Ok(), ("release.rollback", candidate, (object)before, (object)new { candidate = (string?)null, candidateShare = 0, reason, trial = trial?.Id }));
         });
@@ -244,7 +336,7 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
 
     /// <summary>The path's trials that are not over, newest first (one query shape for reads and for changes).</summary>
     private static IQueryable<CanaryTrial> Active(IQueryable<CanaryTrial> trials, int pathId) =>
-        trials.Where(t => t.PathId == pathId && (t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
+        trials.Where(t => t.PathId == pathId && (t.State == CanaryStates.Shadow || t.State == CanaryStates.Running || t.State == CanaryStates.AwaitingApproval || t.State == CanaryStates.Paused))
             .OrderByDescending(t => t.Id);
 
     private void End(CanaryTrial? trial, string state, string reason)
@@ -451,7 +543,10 @@ public sealed class ReleaseService(IDbContextFactory<AppDbContext> dbFactory, Au
         var looks = trial is null ? [] : await db.CanaryLooks.AsNoTracking().Where(l => l.TrialId == trial.Id).OrderBy(l => l.At).ThenBy(l => l.Id).ToListAsync(ct);
         var history = await db.AuditEntries.AsNoTracking().Where(a => a.PathSlug == slug && a.TargetType == "release" && a.TargetId == releaseId)
             .OrderBy(a => a.Id).Take(500).ToListAsync(ct);
-        return new ReleasePageData(release, stable, path.StableReleaseId == releaseId, path.CandidateReleaseId == releaseId, path.CandidateShare, trial, looks, history);
+        // Pairs exist only for a release that ran in shadow; the query is cheap either way (one index range).
+        var winRate = WinRate.Of(await pairwise.CountsAsync(db, path.Id, releaseId, ct));
+        return new ReleasePageData(release, stable, path.StableReleaseId == releaseId, path.CandidateReleaseId == releaseId, path.CandidateShare, trial, looks, history,
+            winRate.Decided > 0 || trial?.ShadowShare > 0 ? winRate : null);
     }
 
     /// <summary>The candidate's share of the path, per mille (0 without a candidate).</summary>

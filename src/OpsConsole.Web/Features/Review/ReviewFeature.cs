@@ -10,6 +10,7 @@ public static class ReviewFeature
         builder.Services.AddRecurringJobs(jobs => jobs.AddOrUpdate<ReviewSlaJob>(ReviewSlaJob.Id, j => j.RunAsync(CancellationToken.None), Cron.Minutely()));
         builder.Services.AddSingleton<ReviewQueueService>();
         builder.Services.AddSingleton<ReviewQueries>();
+        builder.Services.AddSingleton<PairwiseService>();
         builder.Services.AddTransient<ReviewSlaJob>();
         builder.Services.AddNotifier<ReviewNotifier>();
         builder.AddClusterHub<OpsHub>();

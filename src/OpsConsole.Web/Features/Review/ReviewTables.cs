@@ -13,5 +13,6 @@ public static class ReviewTables
     {
         public DbSet<ReviewItem> ReviewItems => db.Set<ReviewItem>();
         public DbSet<ReviewLabel> Labels => db.Set<ReviewLabel>();
+        public DbSet<PairwiseItem> PairwiseItems => db.Set<PairwiseItem>();
     }
 }

@@ -96,6 +96,18 @@ public sealed class GoldenSetTests : IntegrationTest
         Assert.Equal(HttpStatusCode.Conflict, none.Status);
         Assert.Contains("No evaluation run of this release", none.Body);
 
+        // Shadow exposes no user: allowed without a run; leaving it for the first step meets the same gate.
+        using (var shadow = await ci.PostAsJsonAsync($"/api/v1/paths/{Slug}/candidate", new { release = candidate, shadow = new { share = 0.1 } }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, shadow.StatusCode);
+        }
+        using (var leave = await ci.PostAsync($"/api/v1/paths/{Slug}/candidate/start", null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, leave.StatusCode);
+            Assert.Contains("evaluation gate", await leave.Content.ReadAsStringAsync(Ct));
+        }
+        Assert.True((await Factory.Services.GetRequiredService<ReleaseService>().RollBackCandidateAsync(Slug, "gate test", AuditActor.System, Ct)).Succeeded);
+
         await PostRunAsync(ci, Run("base", stable, i => i < 57));
         // One critical case failing: regressed, and the candidate stays away from users.
         var critical = await PostRunAsync(ci, Run("critical", candidate, i => i != 0 && i < 57));

@@ -810,6 +810,10 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("ShadowOf")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("SourcesJson")
                         .HasColumnType("text");
 
@@ -829,6 +833,9 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
 
                     b.HasIndex("PathId", "EventId")
                         .IsUnique();
+
+                    b.HasIndex("PathId", "ShadowOf")
+                        .HasFilter("\"ShadowOf\" IS NOT NULL");
 
                     b.HasIndex("PathId", "OccurredAt", "Id");
 
@@ -1260,6 +1267,9 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.Property<int>("RolloutPercent")
                         .HasColumnType("integer");
 
+                    b.Property<int>("ShadowShare")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -1445,6 +1455,9 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.Property<double>("LatencyRise")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("MinWinRate")
+                        .HasColumnType("double precision");
+
                     b.Property<int>("PathId")
                         .HasColumnType("integer");
 
@@ -1455,6 +1468,9 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ShadowShare")
+                        .HasColumnType("integer");
 
                     b.Property<string>("StableReleaseId")
                         .HasMaxLength(64)
@@ -1490,6 +1506,75 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.HasIndex("PathId", "State");
 
                     b.ToTable("CanaryTrials", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.PairwiseItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("CandidateIsA")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("CandidateReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Choice")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DecidedById")
+                        .HasColumnType("text");
+
+                    b.Property<string>("DecidedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("PrimaryEventRowId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ShadowEventRowId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PrimaryEventRowId")
+                        .IsUnique();
+
+                    b.HasIndex("ShadowEventRowId")
+                        .IsUnique();
+
+                    b.HasIndex("PathId", "CandidateReleaseId", "Outcome");
+
+                    b.HasIndex("PathId", "Status", "Id");
+
+                    b.ToTable("PairwiseItems", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
@@ -2273,6 +2358,27 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         });
 
                     b.Navigation("Steps");
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.PairwiseItem", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Events.InferenceEvent", null)
+                        .WithMany()
+                        .HasForeignKey("PrimaryEventRowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Events.InferenceEvent", null)
+                        .WithMany()
+                        .HasForeignKey("ShadowEventRowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>

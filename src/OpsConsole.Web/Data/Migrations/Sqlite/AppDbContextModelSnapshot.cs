@@ -780,6 +780,10 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ShadowOf")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SourcesJson")
                         .HasColumnType("TEXT");
 
@@ -799,6 +803,9 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("PathId", "EventId")
                         .IsUnique();
+
+                    b.HasIndex("PathId", "ShadowOf")
+                        .HasFilter("\"ShadowOf\" IS NOT NULL");
 
                     b.HasIndex("PathId", "OccurredAt", "Id");
 
@@ -1216,6 +1223,9 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.Property<int>("RolloutPercent")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ShadowShare")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -1397,6 +1407,9 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.Property<double>("LatencyRise")
                         .HasColumnType("REAL");
 
+                    b.Property<double?>("MinWinRate")
+                        .HasColumnType("REAL");
+
                     b.Property<int>("PathId")
                         .HasColumnType("INTEGER");
 
@@ -1407,6 +1420,9 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ShadowShare")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("StableReleaseId")
                         .HasMaxLength(64)
@@ -1442,6 +1458,73 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.HasIndex("PathId", "State");
 
                     b.ToTable("CanaryTrials", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.PairwiseItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CandidateIsA")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CandidateReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Choice")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PrimaryEventRowId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ShadowEventRowId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StableReleaseId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PrimaryEventRowId")
+                        .IsUnique();
+
+                    b.HasIndex("ShadowEventRowId")
+                        .IsUnique();
+
+                    b.HasIndex("PathId", "CandidateReleaseId", "Outcome");
+
+                    b.HasIndex("PathId", "Status", "Id");
+
+                    b.ToTable("PairwiseItems", (string)null);
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
@@ -2219,6 +2302,27 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         });
 
                     b.Navigation("Steps");
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Review.PairwiseItem", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Events.InferenceEvent", null)
+                        .WithMany()
+                        .HasForeignKey("PrimaryEventRowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("OpsConsole.Web.Features.Events.InferenceEvent", null)
+                        .WithMany()
+                        .HasForeignKey("ShadowEventRowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Review.ReviewItem", b =>
