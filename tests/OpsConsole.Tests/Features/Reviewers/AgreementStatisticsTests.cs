@@ -39,7 +39,7 @@ public sealed class AgreementStatisticsTests
     [Fact]
     public void CohensKappa_WikipediaSameAgreementDifferentMarginals_Are01304And02593()
     {
-        // Wikipedia, "Cohen's kappa", section "Same percentages but different numbers": both tables have p₀ = 0.60.
+        // Wikipedia, "Cohen's kappa", the two tables with the same agreement (60 of 100) but different marginals: p₀ = 0.60.
         // First: 45 / 15 / 25 / 15 (n = 100). A yes 60, B yes 70: pₑ = 0.6·0.7 + 0.4·0.3 = 0.54;
         //   κ = (0.60 − 0.54)/0.46 = 0.06/0.46 = 3/23 = 0.1304.
         // Second: 25 / 35 / 5 / 35. A yes 60, B yes 30: pₑ = 0.6·0.3 + 0.4·0.7 = 0.46;
