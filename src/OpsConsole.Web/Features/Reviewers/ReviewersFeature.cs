@@ -5,6 +5,7 @@ public static class ReviewersFeature
     public static WebApplicationBuilder AddReviewers(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReviewerStats>();
+        builder.Services.AddSingleton<AgreementQuery>();
         return builder;
     }
 }
