@@ -12,6 +12,9 @@ internal sealed record IngestItemResult(int Index, string? EventId, string? Stat
 /// <summary>The parts of an RFC 9457 problem the client reports.</summary>
 internal sealed record ProblemBody(string? Title, string? Detail);
 
+/// <summary>A problem with field errors (a validation problem).</summary>
+internal sealed record ValidationBody(string? Title, string? Detail, Dictionary<string, string[]>? Errors);
+
 /// <summary>
 /// Source-generated JSON for everything the client reads and writes: web defaults (camelCase) like
 /// the console, nulls left out so events stay small, and no reflection at run time.
@@ -21,4 +24,7 @@ internal sealed record ProblemBody(string? Title, string? Detail);
 [JsonSerializable(typeof(InferenceEvent))]
 [JsonSerializable(typeof(IngestResponse))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(ValidationBody))]
+[JsonSerializable(typeof(EvaluationRunRequest))]
+[JsonSerializable(typeof(EvaluationResult))]
 internal sealed partial class ClientJson : JsonSerializerContext;

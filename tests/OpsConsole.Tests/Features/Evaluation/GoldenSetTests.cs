@@ -219,6 +219,38 @@ public sealed class GoldenSetTests : IntegrationTest
         Assert.Null(await Factory.Services.GetRequiredService<EvaluationQueries>().CompareAsync("ticket-triage", run.GetProperty("id").GetInt64(), Ct));
     }
 
+    [Fact]
+    public async Task Client_SubmitEvaluationAsync_ReturnsTheVerdictAndFailCi_RefusalNamesTheField()
+    {
+        var (stable, candidate) = await ReleasesAsync();
+        await GoldenAsync();
+        var created = await Factory.Services.GetRequiredService<ApiKeyService>().CreateAsync(
+            new ApiKeyInput { Name = "ci-client", Scopes = [ApiScopes.EvaluationsWrite, ApiScopes.DecisionsRead], PathSlugs = [Slug] }, await Principals.ForAsync(Factory, TestUsers.Admin), Ct);
+        await using var client = await OpsConsole.Client.OpsConsoleClient.StartAsync(new OpsConsole.Client.OpsConsoleClientOptions
+        {
+            BaseUrl = Factory.Server.BaseAddress,
+            ApiKey = created.Value!.Secret,
+            UsePush = false,
+            HttpMessageHandler = Factory.Server.CreateHandler(),
+        }, Ct);
+        OpsConsole.Client.EvaluationRunRequest Request(string id, string release, Func<int, bool> pass) =>
+            new(id, release, "golden", 1, [.. Enumerable.Range(0, Cases).Select(i => new OpsConsole.Client.EvaluationCaseResult($"c-{i}", pass(i), Output: $"o{i}"))]);
+
+        var baseline = await client.SubmitEvaluationAsync(Slug, Request("b", stable, _ => true), Ct);
+        Assert.Equal(("baseline", false, true), (baseline.Verdict, baseline.FailCi, baseline.Created));
+        var worse = await client.SubmitEvaluationAsync(Slug, Request("w", candidate, i => i != 0), Ct);
+        Assert.Equal(("regressed", true), (worse.Verdict, worse.FailCi));
+        Assert.Equal(["c-0"], worse.Comparison!.FailingCriticalCaseIds!);
+        var again = await client.SubmitEvaluationAsync(Slug, Request("w", candidate, _ => true), Ct);
+        Assert.Equal((worse.Id, false), (again.Id, again.Created));
+
+        var refused = await Assert.ThrowsAsync<OpsConsole.Client.EvaluationRefusedException>(() => client.SubmitEvaluationAsync(Slug, Request("x", new string('f', 64), _ => true), Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.True(refused.Errors.ContainsKey("release"));
+        var forbidden = await Assert.ThrowsAsync<OpsConsole.Client.EvaluationRefusedException>(() => client.SubmitEvaluationAsync("ticket-triage", Request("y", candidate, _ => true), Ct));
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.Status);
+    }
+
     private async Task LabelAsync(long id, string eventId, string input, string output, string decision, DateTime at, string? corrected = null, string[]? tags = null, string? release = null)
     {
         var pathId = await Db.QueryAsync(Factory, db => db.Paths.Where(p => p.Slug == Slug).Select(p => p.Id).SingleAsync(Ct));
