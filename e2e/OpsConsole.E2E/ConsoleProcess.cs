@@ -55,7 +55,9 @@ public sealed class ConsoleProcess : IAsyncDisposable
         console._process.BeginErrorReadLine();
         try
         {
-            await console.WaitReadyAsync(readyWithin ?? TimeSpan.FromSeconds(60));
+            // 120 s: on this 2-core machine a console once needed more than 60 s to start while the
+            // load average stood near 10 (the fresh-clone run of 2026-12-03; alone it starts in a few seconds).
+            await console.WaitReadyAsync(readyWithin ?? TimeSpan.FromSeconds(120));
         }
         catch
         {
