@@ -485,7 +485,8 @@ public sealed class ControlsService(
         return await db.SaveChangesAsync(ct);
     }
 
-    private static string? CheckReason(string? text, string what) =>
+    /// <summary>Why an audited text (a reason, a justification) is refused, or null: required, at most <see cref="MaxReasonLength"/> characters.</summary>
+    public static string? CheckReason(string? text, string what) =>
         string.IsNullOrWhiteSpace(text) ? $"Write {what}: it goes into the audit log and tells the next person what happened."
         : text.Trim().Length > MaxReasonLength ? $"Keep {what} under {MaxReasonLength:N0} characters." : null;
 }

@@ -168,9 +168,9 @@ public sealed class GoldenSetService(IDbContextFactory<AppDbContext> dbFactory, 
             errors["tolerance"] = "The tolerance is a pass-rate drop between 0 and 0.5 (0.02 = two points).";
         }
         var golden = string.IsNullOrWhiteSpace(input.GoldenDataset) ? null : input.GoldenDataset.Trim();
-        if (input.GateWaived && CheckReason(input.WaiverReason) is { } reasonProblem)
+        if (input.GateWaived && Controls.ControlsService.CheckReason(input.WaiverReason, "why the gate is waived") is { } reasonProblem)
         {
-            errors["waiverReason"] = "Waiving the gate: " + reasonProblem;
+            errors["waiverReason"] = reasonProblem;
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var path = await db.Paths.AsNoTracking().FirstOrDefaultAsync(p => p.Slug == slug, ct);
@@ -205,10 +205,6 @@ public sealed class GoldenSetService(IDbContextFactory<AppDbContext> dbFactory, 
         await write.CommitAsync(ct);
         return CommandResult.Ok();
     }
-
-    private static string? CheckReason(string? reason) =>
-        string.IsNullOrWhiteSpace(reason) ? "give a reason: it goes into the audit log."
-        : reason.Trim().Length > 1000 ? "the reason is at most 1,000 characters." : null;
 
     /// <summary>Pins a complete run of this path as the baseline for later runs on its dataset version; null unpins.</summary>
     public async Task<CommandResult> PinBaselineAsync(string slug, long? runId, ClaimsPrincipal user, CancellationToken ct)
