@@ -94,6 +94,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /error"] = ("GET", "/error", [O, O, O, O, O, O]),
         ["GET /not-found"] = ("GET", "/not-found", [O, O, O, O, O, O]),
         ["POST /api/v1/events"] = ("POST", "/api/v1/events", [L, L, L, L, L, L]), // a key, never a session
+        ["POST /v1/traces"] = ("POST", "/v1/traces", [L, L, L, L, L, L]), // OTLP/HTTP: a key, never a session
         ["GET /api/v1/paths/{slug}/decision"] = ("GET", "/api/v1/paths/support-reply-draft/decision?unit=u", [L, L, L, L, L, L]), // a key, never a session
         ["GET /api/v1/config"] = ("GET", "/api/v1/config", [L, L, L, L, L, L]),
         // OFREP: a key, never a session (the empty form post is refused at the key check).
@@ -161,12 +162,13 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
     [InlineData("/api/v1/paths/support-reply-draft/labels")]
     [InlineData("/api/v1/audit/verify")]
     [InlineData("/api/v1/events")]
+    [InlineData("/v1/traces")]
     [InlineData("/api/v1/config")]
     [InlineData("/api/v1/no-such-route")]
     public async Task ApiRoute_Anonymous_401WithBearerChallenge(string url)
     {
         var client = await fx.ClientAsync("anonymous");
-        using var request = new HttpRequestMessage(url.EndsWith("/events") ? HttpMethod.Post : HttpMethod.Get, url);
+        using var request = new HttpRequestMessage(url.EndsWith("/events") || url.EndsWith("/traces") ? HttpMethod.Post : HttpMethod.Get, url);
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
