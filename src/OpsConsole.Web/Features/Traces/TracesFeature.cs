@@ -5,6 +5,7 @@ public static class TracesFeature
     public static WebApplicationBuilder AddTraces(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TraceIngestion>();
+        builder.Services.AddSingleton<TraceSettingsService>();
         return builder;
     }
 
