@@ -21,6 +21,7 @@ using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Reviewers;
 using OpsConsole.Web.Features.Search;
+using OpsConsole.Web.Features.Traces;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Host;
@@ -61,6 +62,7 @@ try
         .AddControls()
         .AddReleases()
         .AddEvaluation()
+        .AddTraceReads()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()
