@@ -19,7 +19,7 @@ public sealed class EventDetailPageTests : ComponentTestBase, IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        foreach (var type in new[] { typeof(PathCatalog), typeof(EventExplorerService) })
+        foreach (var type in new[] { typeof(PathCatalog), typeof(EventExplorerService), typeof(OpsConsole.Web.Features.Traces.TraceQueries) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }
