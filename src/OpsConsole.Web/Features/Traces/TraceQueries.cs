@@ -99,6 +99,17 @@ public sealed class TraceQueries(IDbContextFactory<AppDbContext> dbFactory)
             .ToList();
     }
 
+    /// <summary>Example traces of the path with this slug; empty for an unknown path.</summary>
+    public async Task<IReadOnlyList<ExampleTrace>> ExampleTracesAsync(string slug, DateTime from, DateTime to, int max, CancellationToken ct)
+    {
+        int? pathId;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            pathId = await db.Paths.AsNoTracking().Where(p => p.Slug == slug).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct);
+        }
+        return pathId is { } id ? await ExampleTracesAsync(id, from, to, max, ct) : [];
+    }
+
     /// <summary>The evaluation scores of an event, by name.</summary>
     public async Task<IReadOnlyList<EventScore>> ScoresAsync(int pathId, string eventId, CancellationToken ct)
     {
