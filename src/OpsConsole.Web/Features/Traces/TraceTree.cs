@@ -63,13 +63,13 @@ public static class TraceTree
         var order = Order(spans);
         var start = spans.Min(s => s.StartUnixNano);
         var end = spans.Max(s => Math.Max(s.StartUnixNano, s.EndUnixNano));
-        var total = Math.Max(1.0, (double)end - start);
+        var total = Math.Max(1.0, (double)(end - start));
         var rows = new List<SpanNode>(order.Count);
         foreach (var (index, depth, hasChildren) in order)
         {
             var span = spans[index];
             var offset = Math.Clamp((span.StartUnixNano - start) / total, 0, 1);
-            var width = Math.Clamp(Math.Max(0, (double)span.EndUnixNano - span.StartUnixNano) / total, 0, 1 - offset);
+            var width = Math.Clamp(Math.Max(0, (double)(span.EndUnixNano - span.StartUnixNano)) / total, 0, 1 - offset);
             rows.Add(Describe(span, depth, hasChildren, offset, width));
         }
         return rows;
