@@ -22,6 +22,7 @@ using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Reviewers;
 using OpsConsole.Web.Features.Search;
+using OpsConsole.Web.Features.Traces;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Host;
@@ -63,6 +64,7 @@ try
         .AddReleases()
         .AddEvaluation()
         .AddTraces()
+        .AddTraceReads()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()

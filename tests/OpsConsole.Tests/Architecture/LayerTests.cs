@@ -17,6 +17,7 @@ public sealed class LayerTests
         ["Features.Decisions", "Features.Ofrep"],
         ["Features.Events"],
         ["Features.Metrics"],
+        ["Features.Traces"],
         ["Features.Review"],
         ["Features.Ingestion"],
         ["Features.Explorer", "Features.Quarantine"],

@@ -36,7 +36,7 @@ public sealed class IncidentPageTests : ComponentTestBase, IAsyncLifetime
             .RaiseAsync(pathId, "error-spike", "Error spike on ticket-triage", "SEV2", "error-spike", "50 % errors", contain: false, _run, CancellationToken.None);
         _incident = raised.IncidentId;
         _triggeredAt = await Db.QueryAsync(_factory, db => db.Incidents.Where(i => i.Id == raised.IncidentId).Select(i => i.TriggeredAt).SingleAsync());
-        foreach (var type in new[] { typeof(IncidentQueries), typeof(IncidentService), typeof(IncidentNotifier), typeof(PathAccess), typeof(Permissions), typeof(PathService), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(IncidentQueries), typeof(IncidentService), typeof(IncidentNotifier), typeof(PathAccess), typeof(Permissions), typeof(PathService), typeof(TimeProvider), typeof(OpsConsole.Web.Features.Traces.TraceQueries) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }

@@ -22,7 +22,7 @@ public sealed class ReviewItemPageTests : ComponentTestBase, IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _item = await NewItemAsync();
-        foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(ReviewNotifier), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(ReviewQueries), typeof(ReviewQueueService), typeof(ReviewNotifier), typeof(TimeProvider), typeof(OpsConsole.Web.Features.Traces.TraceQueries) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }
