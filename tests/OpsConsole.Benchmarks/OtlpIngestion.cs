@@ -9,7 +9,7 @@ namespace OpsConsole.Benchmarks;
 
 /// <summary>
 /// The benchmark's inference events as OTLP exports: each event is one <c>chat</c> span carrying the
-/// same values the events API gets, optionally inside an agent trace of four spans.
+/// same values the events API gets, alone or inside a trace of four spans (request, retrieval, chat, tool).
 /// </summary>
 public static class OtlpBodies
 {
@@ -70,18 +70,20 @@ public static class OtlpBodies
             return;
         }
 
-        // An agent run around the model call: the root, a retrieval before it and a tool call after it.
+        // The request that ran the model: a server span as root (not invoke_agent, which would be an
+        // inference event of its own), a retrieval before the model call and a tool call after it.
         var agent = new Span
         {
             TraceId = traceId,
             SpanId = SpanId(random),
-            Name = "invoke_agent extractor",
-            Kind = Span.Types.SpanKind.Internal,
+            Name = "POST /invoices/extract",
+            Kind = Span.Types.SpanKind.Server,
             StartTimeUnixNano = start - 60_000_000,
             EndTimeUnixNano = end + 40_000_000,
         };
-        agent.Attributes.Add(Attr("gen_ai.operation.name", "invoke_agent"));
-        agent.Attributes.Add(Attr("gen_ai.agent.name", "invoice-extractor"));
+        agent.Attributes.Add(Attr("http.request.method", "POST"));
+        agent.Attributes.Add(Attr("http.route", "/invoices/extract"));
+        agent.Attributes.Add(Attr("http.response.status_code", 200L));
         var retrieval = new Span
         {
             TraceId = traceId,

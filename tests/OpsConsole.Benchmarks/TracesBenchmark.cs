@@ -6,7 +6,7 @@ namespace OpsConsole.Benchmarks;
 /// <summary>
 /// The same inference events three ways, each on a fresh app and database: through the events API
 /// (JSON, batches of 500), as OTLP protobuf at <c>/v1/traces</c> with one chat span per trace, and
-/// as agent traces of four spans of which one is the chat span (batches of 500 spans).
+/// as traces of four spans of which one is the chat span (batches of 500 spans).
 /// </summary>
 internal sealed class TracesBenchmark(BenchOptions options, string work)
 {
@@ -67,7 +67,7 @@ internal sealed class TracesBenchmark(BenchOptions options, string work)
         o.WriteLine($"Traces benchmark — {n:N0} inference events per phase, {options.Clients} clients, {Environment.ProcessorCount} cores, " +
             $"{RuntimeInformation.FrameworkDescription}; app: {build.Configuration} build, its own process, SQLite, fresh database per phase");
         o.WriteLine($"bodies: events API {jsonBodies.Average(b => b.Length) / 1024:N0} KB per batch of {Batch} events (JSON); " +
-            $"OTLP {oneSpan.Average(b => b.Length) / 1024:N0} KB per {Batch} chat spans, {fourSpans.Average(b => b.Length) / 1024:N0} KB per {Batch} spans of agent traces (protobuf)");
+            $"OTLP {oneSpan.Average(b => b.Length) / 1024:N0} KB per {Batch} chat spans, {fourSpans.Average(b => b.Length) / 1024:N0} KB per {Batch} spans of 4-span traces (protobuf)");
         o.WriteLine($"events API  /api/v1/events:          {api.EventsPerSecond,8:N0} events/s                      ({api.Elapsed.TotalSeconds:N2} s, {jsonBodies.Length} requests)" +
             $"  p50 {api.P50Ms:N1} ms  p99 {api.P99Ms:N1} ms  retries {api.Retries}  app CPU {api.Cpu?.AppCores:N2} cores");
         Line(o, "OTLP /v1/traces, 1 span per trace: ", single, n, singleCpu, api.EventsPerSecond);
@@ -99,7 +99,7 @@ internal sealed class TracesBenchmark(BenchOptions options, string work)
         using (var app = await StartAppAsync(build, db, label, ct))
         using (var client = HttpIngestion.CreateClient(app.BaseAddress, options.Clients))
         {
-            Progress($"{label}: warm-up, {WarmupEvents:N0} agent traces to '{WarmupPath}'");
+            Progress($"{label}: warm-up, {WarmupEvents:N0} traces of 4 spans to '{WarmupPath}'");
             await OtlpIngestion.RunAsync(client, warmup, WarmupEvents * 4, options.Clients, ct);
             Progress($"{label}: {spans:N0} spans in {bodies.Length} requests");
             var cpu = CpuMeter.Start(app);

@@ -69,8 +69,14 @@ public sealed class OtlpSdkTests : IntegrationTest
         Assert.Equal(traceId, stored.TraceId);
         Assert.Contains("Where is my refund for order 55120?", stored.Input);
         Assert.Contains("Your refund was issued on Monday.", stored.Output);
-        // Only the chat span is an inference event: the agent span carries no model answer of its own here.
-        Assert.Equal(1, await Db.QueryAsync(Factory, db => db.InferenceEvents.CountAsync(e => e.TraceId == traceId, Ct)));
+        // invoke_agent is a GenAI operation of the path too, so the agent's turn is an event of its own;
+        // retrieval and tool spans are kept only as spans.
+        var agentEventId = $"{traceId}-{agent.SpanId}";
+        Assert.Equal(agentEventId, agent.EventId);
+        Assert.Null(retrieval.EventId);
+        Assert.Null(tool.EventId);
+        var eventIds = await Db.QueryAsync(Factory, db => db.InferenceEvents.Where(e => e.EventId.StartsWith(traceId)).Select(e => e.EventId).ToListAsync(Ct));
+        Assert.Equal(new[] { agentEventId, eventId }.Order(StringComparer.Ordinal), eventIds.Order(StringComparer.Ordinal));
 
         // Low confidence routes it to review exactly as the events API would.
         var review = await Db.QueryAsync(Factory, db => db.ReviewItems
