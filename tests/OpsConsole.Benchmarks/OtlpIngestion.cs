@@ -182,10 +182,11 @@ public static class OtlpIngestion
                         await Task.Delay(wait, ct);
                         continue;
                     }
-                    if (response.StatusCode != HttpStatusCode.OK)
+                    if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentType?.MediaType != "application/x-protobuf")
                     {
                         var text = System.Text.Encoding.UTF8.GetString(body);
-                        throw new BenchmarkFailedException($"OTLP request {b} answered {(int)response.StatusCode} {response.ReasonPhrase}: {(text.Length > 400 ? text[..400] : text)}");
+                        throw new BenchmarkFailedException($"OTLP request {b} answered {(int)response.StatusCode} {response.ReasonPhrase} " +
+                            $"({response.Content.Headers.ContentType}): {(text.Length > 400 ? text[..400] : text)}");
                     }
                     latencies[b] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     var answer = ExportTraceServiceResponse.Parser.ParseFrom(body);
