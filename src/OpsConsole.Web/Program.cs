@@ -8,6 +8,7 @@ using OpsConsole.Web.Features.Decisions;
 using OpsConsole.Web.Features.Demo;
 using OpsConsole.Web.Features.Drift;
 using OpsConsole.Web.Features.Evaluation;
+using OpsConsole.Web.Features.Traces;
 using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Releases;
 using OpsConsole.Web.Features.Explorer;
@@ -61,6 +62,7 @@ try
         .AddControls()
         .AddReleases()
         .AddEvaluation()
+        .AddTraces()
         .AddDrift()
         .AddIncidents()
         .AddWebhooks()
@@ -99,6 +101,7 @@ app.UseHostPipeline()
     .MapOfrep()
     .MapReleases()
     .MapEvaluation()
+    .MapTraces()
     .MapPages();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

@@ -146,24 +146,7 @@ public static class EventsApi
     /// <summary>Reads what is left of a too-large body (up to <see cref="DrainBytes"/>), then answers 413.</summary>
     private static async Task<IResult> TooLargeAsync(HttpContext http, CancellationToken ct)
     {
-        if (http.Request.ContentLength is not > DrainBytes)
-        {
-            var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
-            {
-                while (await http.Request.Body.ReadAsync(scratch, ct) > 0)
-                {
-                }
-            }
-            catch (BadHttpRequestException)
-            {
-                // Over the drain limit too: the answer still goes out, then Kestrel closes the connection.
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-        }
+        await Infrastructure.RequestBody.DrainAsync(http, DrainBytes, ct);
         return TooLarge();
     }
 

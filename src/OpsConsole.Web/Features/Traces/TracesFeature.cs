@@ -1,0 +1,16 @@
+namespace OpsConsole.Web.Features.Traces;
+
+public static class TracesFeature
+{
+    public static WebApplicationBuilder AddTraces(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<TraceIngestion>();
+        return builder;
+    }
+
+    public static WebApplication MapTraces(this WebApplication app)
+    {
+        app.MapTracesApi();
+        return app;
+    }
+}
