@@ -7,12 +7,19 @@ using OpsConsole.Client.Sample;
 //
 //   dotnet run --project src/OpsConsole.Client.Sample -- --url http://127.0.0.1:5080 \
 //       --key ocs_demo_4f9c2a7e1b8d4c6a9e3f5b7d1c2a4e6f [--path support-reply-draft] [--seconds 30] [--rate 20]
+//
+// With --otlp it is instead an agent instrumented with OpenTelemetry that exports its traces to the
+// console's /v1/traces (see OtlpAgent).
 
 if (!SampleArgs.TryParse(args, out var settings, out var problem))
 {
     Console.Error.WriteLine(problem);
     Console.Error.WriteLine(SampleArgs.Usage);
     return problem is null ? 0 : 2;
+}
+if (settings.Otlp)
+{
+    return OtlpAgent.Run(settings);
 }
 
 using var stop = new CancellationTokenSource();

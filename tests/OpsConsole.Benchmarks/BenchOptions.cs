@@ -44,17 +44,29 @@ public sealed class BenchOptions
     /// <summary>Of the scale-out part, only (1): the COPY baseline and one instance (<c>--scaleout-ingestion</c>), to iterate on the writer.</summary>
     public bool ScaleOutIngestionOnly { get; private set; }
 
-    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly;
+    /// <summary>
+    /// Run only the traces benchmark (<c>--traces</c>): the same inference events through the events API
+    /// and as OTLP spans through <c>/v1/traces</c>.
+    /// </summary>
+    public bool TracesOnly { get; private set; }
+
+    /// <summary>Inference events per phase of the traces benchmark: <c>--events</c> when given, else 20,000.</summary>
+    public int TraceEvents => _eventsGiven ? Events : 20_000;
+
+    private bool _eventsGiven;
+
+    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly || TracesOnly;
     public bool RunIngestion => !Only;
     public bool RunPush => PushOnly || (!SkipPush && !Only);
     public bool RunDashboard => DashboardOnly || (!SkipDashboard && !Only);
     public bool RunDecision => DecisionOnly || (!SkipDecision && !Only);
     public bool RunScaleOut => ScaleOutOnly;
+    public bool RunTraces => TracesOnly;
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion] [--traces]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -66,6 +78,7 @@ public sealed class BenchOptions
             {
                 case "--events":
                     o.Events = Count(args, ref i, min: BatchSize);
+                    o._eventsGiven = true;
                     break;
                 case "--clients":
                     o.Clients = Count(args, ref i, min: 1);
@@ -111,6 +124,9 @@ public sealed class BenchOptions
                     o.ScaleOutOnly = true;
                     o.ScaleOutIngestionOnly = true;
                     break;
+                case "--traces":
+                    o.TracesOnly = true;
+                    break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);
                     break;
@@ -127,9 +143,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
         }
-        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly, o.ScaleOutOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
+        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly, o.ScaleOutOnly, o.TracesOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
         {
-            throw new ArgumentException($"--push, --dashboard, --decision and --scaleout each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
+            throw new ArgumentException($"--push, --dashboard, --decision, --scaleout and --traces each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

@@ -5,7 +5,8 @@ using OpsConsole.Benchmarks;
 // Ingestion benchmark: a raw SQLite baseline, the app end to end over HTTP, the config-watcher
 // check and explorer query latency on a large path; then the SignalR push benchmark (review
 // items reaching connected reviewers); then the dashboard benchmark (a month of one path, from
-// rollups and from raw rows). --scaleout runs only the PostgreSQL + Redis scale-out part.
+// rollups and from raw rows). --scaleout runs only the PostgreSQL + Redis scale-out part;
+// --traces only the comparison of the events API with OTLP spans at /v1/traces.
 // Figures go to stdout, progress to stderr.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -45,7 +46,7 @@ using var cts = new CancellationTokenSource();
 // ingestion part as before, plus the push part's own budget when it runs.
 var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
     + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero)
-    + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero);
+    + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero) + (options.RunTraces ? TimeSpan.FromMinutes(20) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -80,6 +81,10 @@ try
         await new DecisionBenchmark(options, work).RunAsync(cts.Token);
         await new KillSwitchPropagationBenchmark(work).RunAsync(cts.Token);
         IsEnabledBenchmark.Run();
+    }
+    if (options.RunTraces)
+    {
+        await new TracesBenchmark(options, work).RunAsync(cts.Token);
     }
     if (servers is { } s)
     {
