@@ -20,6 +20,7 @@ public sealed class LayerTests
         ["Features.Traces"],
         ["Features.Review"],
         ["Features.Ingestion"],
+        ["Features.Otlp"],
         ["Features.Explorer", "Features.Quarantine"],
         ["Features.Controls"],
         ["Features.Incidents"],

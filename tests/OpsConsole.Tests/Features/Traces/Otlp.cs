@@ -6,7 +6,7 @@ using OpsConsole.Tests.Features.Ingestion;
 using OpsConsole.Tests.Infrastructure;
 using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Traces;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
 namespace OpsConsole.Tests.Features.Traces;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Google.Protobuf;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
 namespace OpsConsole.Tests.Features.Traces;
 
@@ -28,7 +28,7 @@ public static class OtlpBuilder
             TraceId = traceId,
             SpanId = Id(8),
             Name = name,
-            Kind = Web.Features.Traces.Otlp.Span.Types.SpanKind.Internal,
+            Kind = Web.Features.Otlp.Proto.Span.Types.SpanKind.Internal,
             StartTimeUnixNano = startNanos,
             EndTimeUnixNano = startNanos + (ulong)(ms * 1_000_000),
         };

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
 namespace OpsConsole.Tests.Features.Traces;
 

@@ -11,7 +11,8 @@ using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Traces;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 using static OpsConsole.Tests.Features.Traces.OtlpBuilder;
 
 namespace OpsConsole.Tests.Features.Traces;

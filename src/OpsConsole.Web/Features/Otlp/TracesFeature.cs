@@ -1,4 +1,6 @@
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 public static class TracesFeature
 {

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OpsConsole.Web.Features.Events;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>One span as read from a request: what is stored, and what the mapping to an inference event reads.</summary>
 public sealed class ReadSpan

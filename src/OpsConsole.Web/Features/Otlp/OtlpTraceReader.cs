@@ -2,9 +2,11 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>The body is not an OTLP trace export in the encoding it claims: the whole request is refused (400).</summary>
 public sealed class OtlpFormatException(string message) : Exception(message);

@@ -6,7 +6,9 @@ using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>One row of a path's price table as edited.</summary>
 public sealed class ModelPriceInput

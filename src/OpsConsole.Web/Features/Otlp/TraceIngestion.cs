@@ -9,9 +9,11 @@ using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Events;
 using OpsConsole.Web.Features.Ingestion;
 using OpsConsole.Web.Features.Paths;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>What became of one export request.</summary>
 public sealed record TraceIngestResult(int Spans, int StoredSpans, int Events, int Unrouted, int Rejected, IReadOnlyList<string> Problems)

@@ -5,9 +5,11 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>What converting one span's values found: anything cut to fit, or text that is not Unicode.</summary>
 public sealed class SpanCut

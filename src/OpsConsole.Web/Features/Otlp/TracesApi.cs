@@ -3,10 +3,12 @@ using Google.Protobuf;
 using Microsoft.AspNetCore.Http.Features;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Ingestion;
-using OpsConsole.Web.Features.Traces.Otlp;
+using OpsConsole.Web.Features.Otlp.Proto;
 using OpsConsole.Web.Infrastructure;
 
-namespace OpsConsole.Web.Features.Traces;
+namespace OpsConsole.Web.Features.Otlp;
+
+using OpsConsole.Web.Features.Traces;
 
 /// <summary>
 /// <c>POST /v1/traces</c>: OTLP/HTTP trace export (binary protobuf or JSON, gzip accepted), with an
