@@ -14,6 +14,7 @@ public sealed class PathEditPageTests : FactoryComponentTest
     protected override async Task ArrangeAsync()
     {
         Use<PathService>();
+        Use<OpsConsole.Web.Features.Otlp.TraceSettingsService>();
         await SignInAsync(TestUsers.Owner, AppRoles.PathOwner);
     }
 
