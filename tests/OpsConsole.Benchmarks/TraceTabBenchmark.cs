@@ -28,7 +28,7 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
 
     private static readonly MediaTypeHeaderValue _protobuf = new("application/x-protobuf");
 
-    private sealed record PageResult(string Label, double MedianMs, double P95Ms, int HtmlBytes, int TreeItems);
+    private sealed record PageResult(string Label, double MedianMs, double P95Ms, int HtmlBytes, int TreeItems, int ErrorRows);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -39,7 +39,7 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
         using var app = await AppProcess.StartAsync(build, db, "trace tab", ct);
 
         var random = new Random(20261203);
-        var (bigBody, bigEvent, bigSpans) = BigTrace(random);
+        var (bigBody, bigEvent, bigSpans, bigErrors) = BigTrace(random);
         var (smallBody, smallEvent, smallSpans) = SmallTrace(random);
         if (bigSpans != BigTraceSpans)
         {
@@ -68,9 +68,9 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
         using var http = new HttpClient(handler) { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Add("Cookie", cookie);
 
-        var trace = await MeasureAsync(http, $"trace tab, {bigSpans:N0} spans", $"paths/{PathSlug}/events/{bigId}?tab=trace", bigSpans, ct);
-        var eventTab = await MeasureAsync(http, $"event tab, same event", $"paths/{PathSlug}/events/{bigId}?tab=event", 0, ct);
-        var small = await MeasureAsync(http, $"trace tab, {smallSpans} spans", $"paths/{PathSlug}/events/{smallId}?tab=trace", smallSpans, ct);
+        var trace = await MeasureAsync(http, $"trace tab, {bigSpans:N0} spans", $"paths/{PathSlug}/events/{bigId}?tab=trace", bigSpans, bigErrors, ct);
+        var eventTab = await MeasureAsync(http, $"event tab, same event", $"paths/{PathSlug}/events/{bigId}?tab=event", 0, 0, ct);
+        var small = await MeasureAsync(http, $"trace tab, {smallSpans} spans", $"paths/{PathSlug}/events/{smallId}?tab=trace", smallSpans, 0, ct);
 
         var o = Console.Out;
         o.WriteLine();
@@ -79,14 +79,14 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
             $"app: {build.Configuration} build, its own process, SQLite, demo data");
         foreach (var r in new[] { trace, eventTab, small })
         {
-            o.WriteLine($"{r.Label,-28} median {r.MedianMs,8:N1} ms  p95 {r.P95Ms,8:N1} ms  HTML {r.HtmlBytes / 1024.0,8:N1} KB  treeitems {r.TreeItems,5}");
+            o.WriteLine($"{r.Label,-28} median {r.MedianMs,8:N1} ms  p95 {r.P95Ms,8:N1} ms  HTML {r.HtmlBytes / 1024.0,8:N1} KB  treeitems {r.TreeItems,5} (error rows {r.ErrorRows})");
         }
         o.WriteLine($"ratio trace tab ({bigSpans:N0} spans) / event tab: median {trace.MedianMs / eventTab.MedianMs:N2}  p95 {trace.P95Ms / eventTab.P95Ms:N2}");
         o.WriteLine($"ratio trace tab ({bigSpans:N0} spans) / trace tab ({smallSpans} spans): median {trace.MedianMs / small.MedianMs:N2}  p95 {trace.P95Ms / small.P95Ms:N2}");
         IngestionBenchmark.ReportAppLog(o, [("trace tab", app)]);
     }
 
-    private static async Task<PageResult> MeasureAsync(HttpClient http, string label, string url, int expectedRows, CancellationToken ct)
+    private static async Task<PageResult> MeasureAsync(HttpClient http, string label, string url, int expectedRows, int expectedErrors, CancellationToken ct)
     {
         Progress($"{label}: {Warmup} warm-up + {Measured} requests of /{url}");
         var times = new double[Measured];
@@ -114,10 +114,15 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
                     (expectedRows == 0 ? "what the Event tab should" : "the trace's span tree") + $". HTML {html.Length:N0} chars; " +
                     $"tabs seen: {string.Join(", ", TabTestId().Matches(html).Select(m => m.Value).Distinct())}");
             }
+            var errors = ErrorRow().Count(html);
+            if (errors != expectedErrors)
+            {
+                throw new BenchmarkFailedException($"GET /{url} returned {errors} error rows in the span tree, expected {expectedErrors}.");
+            }
         }
         Array.Sort(times);
         return new PageResult(label, HttpIngestion.Percentile(times, 0.50), HttpIngestion.Percentile(times, 0.95),
-            System.Text.Encoding.UTF8.GetByteCount(html), TreeItem().Count(html));
+            System.Text.Encoding.UTF8.GetByteCount(html), TreeItem().Count(html), ErrorRow().Count(html));
     }
 
     private static async Task PostAsync(HttpClient client, byte[] body, CancellationToken ct)
@@ -179,7 +184,7 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
     /// result, the tool's HTTP call), of which a few tool calls fail with an <c>exception</c> event; then the
     /// <c>chat</c> span that names the path (the inference event) and two closing tool calls.
     /// </summary>
-    private static (byte[] Body, string EventId, int Spans) BigTrace(Random random)
+    private static (byte[] Body, string EventId, int Spans, int ErrorSpans) BigTrace(Random random)
     {
         var traceId = Id(random, 16);
         var spans = new List<Span>();
@@ -245,7 +250,7 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
             t += 31_000_000;
         }
         root.EndTimeUnixNano = t + 1_000_000;
-        return (Request(spans), EventIdOf(chat), spans.Count);
+        return (Request(spans), EventIdOf(chat), spans.Count, spans.Count(s => s.Status?.Code == Status.Types.StatusCode.Error));
     }
 
     /// <summary>The baseline trace: <c>invoke_agent</c> root, a retrieval, the <c>chat</c> span with the path, a tool call.</summary>
@@ -338,6 +343,9 @@ internal sealed partial class TraceTabBenchmark(BenchOptions options, string wor
 
     [GeneratedRegex(@"role=""treeitem""")]
     private static partial Regex TreeItem();
+
+    [GeneratedRegex(@"class=""ops-trace-row ops-trace-error""")]
+    private static partial Regex ErrorRow();
 
     [GeneratedRegex(@"data-testid=""tab-[a-z]+""")]
     private static partial Regex TabTestId();
