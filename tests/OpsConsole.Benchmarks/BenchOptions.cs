@@ -50,23 +50,30 @@ public sealed class BenchOptions
     /// </summary>
     public bool TracesOnly { get; private set; }
 
+    /// <summary>
+    /// Run only the trace-tab benchmark (<c>--trace-tab</c>): the event page's trace tab for a trace of
+    /// 1,000 spans against the same page without the trace and against a 4-span trace.
+    /// </summary>
+    public bool TraceTabOnly { get; private set; }
+
     /// <summary>Inference events per phase of the traces benchmark: <c>--events</c> when given, else 20,000.</summary>
     public int TraceEvents => _eventsGiven ? Events : 20_000;
 
     private bool _eventsGiven;
 
-    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly || TracesOnly;
+    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly || TracesOnly || TraceTabOnly;
     public bool RunIngestion => !Only;
     public bool RunPush => PushOnly || (!SkipPush && !Only);
     public bool RunDashboard => DashboardOnly || (!SkipDashboard && !Only);
     public bool RunDecision => DecisionOnly || (!SkipDecision && !Only);
     public bool RunScaleOut => ScaleOutOnly;
     public bool RunTraces => TracesOnly;
+    public bool RunTraceTab => TraceTabOnly;
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion] [--traces]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion] [--traces] [--trace-tab]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -127,6 +134,9 @@ public sealed class BenchOptions
                 case "--traces":
                     o.TracesOnly = true;
                     break;
+                case "--trace-tab":
+                    o.TraceTabOnly = true;
+                    break;
                 case "--push-seconds":
                     o.PushSeconds = Count(args, ref i, min: 1);
                     break;
@@ -143,9 +153,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException($"--push and --skip-push exclude each other.\n{Usage}");
         }
-        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly, o.ScaleOutOnly, o.TracesOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
+        if (new[] { o.PushOnly, o.DashboardOnly, o.DecisionOnly, o.ScaleOutOnly, o.TracesOnly, o.TraceTabOnly }.Count(x => x) > 1 || (o.DashboardOnly && o.SkipDashboard) || (o.DecisionOnly && o.SkipDecision))
         {
-            throw new ArgumentException($"--push, --dashboard, --decision, --scaleout and --traces each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
+            throw new ArgumentException($"--push, --dashboard, --decision, --scaleout, --traces and --trace-tab each run only that benchmark: pick one, and not with its --skip-.\n{Usage}");
         }
         if (o.Events > ExplorerTargetRows)
         {

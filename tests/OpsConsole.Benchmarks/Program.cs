@@ -6,7 +6,8 @@ using OpsConsole.Benchmarks;
 // check and explorer query latency on a large path; then the SignalR push benchmark (review
 // items reaching connected reviewers); then the dashboard benchmark (a month of one path, from
 // rollups and from raw rows). --scaleout runs only the PostgreSQL + Redis scale-out part;
-// --traces only the comparison of the events API with OTLP spans at /v1/traces.
+// --traces only the comparison of the events API with OTLP spans at /v1/traces; --trace-tab only the
+// event page's trace tab for a 1,000-span trace against the page without it.
 // Figures go to stdout, progress to stderr.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -46,7 +47,8 @@ using var cts = new CancellationTokenSource();
 // ingestion part as before, plus the push part's own budget when it runs.
 var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
     + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero)
-    + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero) + (options.RunTraces ? TimeSpan.FromMinutes(20) : TimeSpan.Zero);
+    + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero) + (options.RunTraces ? TimeSpan.FromMinutes(20) : TimeSpan.Zero)
+    + (options.RunTraceTab ? TimeSpan.FromMinutes(10) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -85,6 +87,10 @@ try
     if (options.RunTraces)
     {
         await new TracesBenchmark(options, work).RunAsync(cts.Token);
+    }
+    if (options.RunTraceTab)
+    {
+        await new TraceTabBenchmark(options, work).RunAsync(cts.Token);
     }
     if (servers is { } s)
     {
