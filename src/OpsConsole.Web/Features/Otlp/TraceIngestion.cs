@@ -34,8 +34,27 @@ public sealed class TraceStorageBusyException(string message, Exception inner) :
 /// stored already, so a retried request is idempotent by trace and span id.
 /// </summary>
 public sealed class TraceIngestion(
-    IDbContextFactory<AppDbContext> dbFactory, PathCatalog catalog, IngestionService ingestion, TimeProvider time, ILogger<TraceIngestion> log)
+    IDbContextFactory<AppDbContext> dbFactory, PathCatalog catalog, IngestionService ingestion, TimeProvider time, ILogger<TraceIngestion> log,
+    Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
 {
+    /// <summary>
+    /// A context whose statements wait for a lock held elsewhere no longer than a request may wait
+    /// for its events (<see cref="IngestionOptions.MaxWaitMs"/>), so a locked database answers 503
+    /// in bounded time instead of holding the request for the providers' 30-second default.
+    /// </summary>
+    private async Task<AppDbContext> WriterContextAsync(CancellationToken ct)
+    {
+        var db = await dbFactory.CreateDbContextAsync(ct);
+        var seconds = Math.Max(1, (int)Math.Ceiling(options.Value.MaxWaitMs / 1000.0));
+        db.Database.SetCommandTimeout(seconds);
+        if (db.Database.GetDbConnection() is SqliteConnection sqlite)
+        {
+            // BEGIN IMMEDIATE waits for the write lock under the connection's own default timeout.
+            sqlite.DefaultTimeout = seconds;
+        }
+        return db;
+    }
+
     private const int InsertChunk = 100;
 
     /// <param name="refusedWhileReading">Spans the reader of the body refused already (counted as rejected).</param>
@@ -300,7 +319,7 @@ public sealed class TraceIngestion(
         {
             return;
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await WriterContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var chunk in rows.Chunk(InsertChunk))
         {
@@ -430,7 +449,7 @@ public sealed class TraceIngestion(
         {
             return;
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await WriterContextAsync(ct);
         foreach (var s in scores)
         {
             await ExecuteAsync(db,
@@ -451,6 +470,7 @@ public sealed class TraceIngestion(
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandTimeout = db.Database.GetCommandTimeout() ?? command.CommandTimeout;
         for (var i = 0; i < args.Count; i++)
         {
             var p = command.CreateParameter();
