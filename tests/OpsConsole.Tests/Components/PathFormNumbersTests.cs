@@ -26,6 +26,7 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
     {
         _factory = factory;
         Services.AddSingleton(factory.Services.GetRequiredService<PathService>());
+        Services.AddSingleton(factory.Services.GetRequiredService<OpsConsole.Web.Features.Otlp.TraceSettingsService>());
         SignedInAs(AppRoles.Admin);
     }
 
