@@ -418,7 +418,9 @@ public static class SpanMapper
         w.WriteEndObject();
     }
 
-    private static string? Clip(string? s, int max)
+    /// <summary>Text cut to <paramref name="max"/> UTF-16 characters without splitting a surrogate pair.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(s))]
+    public static string? Clip(string? s, int max)
     {
         if (s is null || s.Length <= max)
         {

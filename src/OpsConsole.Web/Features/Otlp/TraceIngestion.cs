@@ -96,7 +96,7 @@ public sealed class TraceIngestion(
             if (slug is null || !paths.TryGetValue(slug, out var path))
             {
                 var reason = slug is null ? "no opsconsole.path attribute on any span of the trace or its resource"
-                    : $"opsconsole.path names '{Clip(slug, 100)}', which is no operating path";
+                    : $"opsconsole.path names '{SpanMapper.Clip(slug, 100)}', which is no operating path";
                 foreach (var s in trace)
                 {
                     var key = (s.Row.ServiceName, reason);
@@ -254,7 +254,7 @@ public sealed class TraceIngestion(
                 Status.Types.StatusCode.Error => SpanStatus.Error,
                 _ => SpanStatus.Unset,
             },
-            Operation = operation is null ? null : Clip(SpanValues.Text(operation, 64, new SpanCut(), "operation"), 64),
+            Operation = operation is null ? null : SpanMapper.Clip(SpanValues.Text(operation, 64, new SpanCut(), "operation"), 64),
             AttributesJson = SpanValues.AttributesJson(span.Attributes, span.DroppedAttributesCount, cut, "the span's"),
             ReceivedAt = now,
         };
@@ -278,7 +278,7 @@ public sealed class TraceIngestion(
                     w.WriteString("name", SpanValues.Name(e.Name, cut, "an event name"));
                     w.WriteNumber("timeUnixNano", (long)Math.Min(e.TimeUnixNano, long.MaxValue));
                     w.WritePropertyName("attributes");
-                    SpanValues.WriteAttributes(w, e.Attributes, e.DroppedAttributesCount, cut, $"event '{Clip(e.Name, 40)}'");
+                    SpanValues.WriteAttributes(w, e.Attributes, e.DroppedAttributesCount, cut, $"event '{SpanMapper.Clip(e.Name, 40)}'");
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -288,8 +288,6 @@ public sealed class TraceIngestion(
         row.Truncated = cut.Truncated || span.DroppedAttributesCount > 0 || span.DroppedEventsCount > 0;
         return row;
     }
-
-    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(char.IsHighSurrogate(s[max - 1]) ? max - 1 : max)];
 
     /// <summary>For each trace of the request already stored: its path, span count and span ids.</summary>
     private async Task<Dictionary<string, (int PathId, int Count, HashSet<string> SpanIds)>> ExistingAsync(IEnumerable<string> traceIds, CancellationToken ct)
