@@ -62,19 +62,23 @@ public static class Rollout
     /// </summary>
     public static Decision Decide(PathConfig path, string? unit)
     {
+        // A path contained because its budget ran out says so in place of the switch or the rollout
+        // reason: the caller learns that calling again before the budget resets only costs money.
+        var budget = path.ContainedBy == Containments.Budget;
         if (path.KillSwitch)
         {
-            return Off(path, DecisionReasons.KillSwitch, null);
+            return Off(path, budget ? DecisionReasons.BudgetExhausted : DecisionReasons.KillSwitch, null);
         }
         if (string.IsNullOrEmpty(unit))
         {
             // No unit: on only at 100 %, and then on the stable release (a split needs a unit to stick to).
-            return path.RolloutPercent >= 100 ? On(path, DecisionReasons.FullRollout, null, candidate: false) : Off(path, DecisionReasons.NoUnit, null);
+            return path.RolloutPercent >= 100 ? On(path, DecisionReasons.FullRollout, null, candidate: false)
+                : Off(path, budget ? DecisionReasons.BudgetExhausted : DecisionReasons.NoUnit, null);
         }
         var bucket = Bucket(path.Slug, unit);
         if (path.RolloutPercent <= 0 || bucket > path.RolloutPercent)
         {
-            return Off(path, path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout, bucket);
+            return Off(path, budget ? DecisionReasons.BudgetExhausted : path.RolloutPercent <= 0 ? DecisionReasons.RolloutOff : DecisionReasons.OutsideRollout, bucket);
         }
         var candidate = IsCandidate(path, unit);
         var decision = On(path, DecisionReasons.InRollout, bucket, candidate);
@@ -141,6 +145,8 @@ public static class DecisionReasons
     public const string OutsideRollout = "outside_rollout";
     public const string NoUnit = "no_unit";
     public const string FullRollout = "full_rollout";
+    /// <summary>The path's cost or token budget for the period is spent and its budget action turned the path (or this unit) off.</summary>
+    public const string BudgetExhausted = "budget_exhausted";
     /// <summary>Client only: no configuration has ever been loaded, so the caller's fallback runs.</summary>
     public const string NoConfig = "no_config";
     /// <summary>Client only: the snapshot does not know the path (or the key may not read it).</summary>
@@ -170,6 +176,17 @@ public sealed record PathConfig(string Slug, bool KillSwitch, int RolloutPercent
     /// <summary>While the candidate is in shadow: per mille (0–1000) of the stable units also run on the candidate, its output kept from users.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int ShadowShare { get; init; }
+
+    /// <summary>What contained the path automatically, while it stays so (<see cref="Containments"/>); null otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContainedBy { get; init; }
+}
+
+/// <summary>What turned a path off or down by itself, as <see cref="PathConfig.ContainedBy"/> names it.</summary>
+public static class Containments
+{
+    /// <summary>The path's budget action at 100 % of a day's or month's budget.</summary>
+    public const string Budget = "budget";
 }
 
 /// <summary>

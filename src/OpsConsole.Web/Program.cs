@@ -2,6 +2,7 @@ using OpsConsole.Web.Components.Account;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Budgets;
 using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Decisions;
@@ -67,6 +68,7 @@ try
         .AddTraceReads()
         .AddDrift()
         .AddIncidents()
+        .AddBudgets()
         .AddWebhooks()
         .AddNotifications()
         .AddSearch()
@@ -104,6 +106,7 @@ app.UseHostPipeline()
     .MapReleases()
     .MapEvaluation()
     .MapTraces()
+    .MapBudgets()
     .MapPages();
 
 app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Print(app));

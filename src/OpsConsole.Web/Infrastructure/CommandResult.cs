@@ -110,3 +110,24 @@ public sealed class CommandResult<T> : CommandResult
             ? throw new ArgumentException("Only a refusal passes on; a success needs its value.", nameof(refusal))
             : new(refusal.Error, refusal.FieldErrors, refusal.ChangedMeanwhile, default);
 }
+
+/// <summary>How an API answers a refused <see cref="CommandResult"/>.</summary>
+public static class CommandResultProblems
+{
+    /// <summary>
+    /// Field errors → 400 validation problem details; changed meanwhile → 409; a refusal of rights
+    /// ("Only …") → 403; a path that no longer exists → 404; any other refusal → 409.
+    /// </summary>
+    public static IResult ToProblem(this CommandResult result, string title) =>
+        result.FieldErrors.Count > 0
+            ? Results.ValidationProblem(result.FieldErrors.ToDictionary(kv => kv.Key, kv => new[] { kv.Value }), title: title, detail: result.Error)
+            : result.ChangedMeanwhile
+                ? Problem(StatusCodes.Status409Conflict, title, result.Error!)
+                : result.Error!.StartsWith("Only ", StringComparison.Ordinal)
+                    ? Problem(StatusCodes.Status403Forbidden, "Not allowed", result.Error)
+                    : result.Error.Contains("no longer exists", StringComparison.Ordinal)
+                        ? Problem(StatusCodes.Status404NotFound, "Unknown path", result.Error)
+                        : Problem(StatusCodes.Status409Conflict, title, result.Error);
+
+    private static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
+}

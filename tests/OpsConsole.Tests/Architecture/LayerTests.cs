@@ -27,6 +27,7 @@ public sealed class LayerTests
         ["Features.Drift"],
         ["Features.Dashboards"],
         ["Features.Releases", "Features.Evaluation"],
+        ["Features.Budgets"],
         ["Features.Overview", "Features.Users", "Features.Search", "Features.Reviewers", "Features.PathEditor"],
         ["Features.Demo"],
         ["Components", "Components.Layout", "Components.Pages", "Components.Account", "Host", "(root)"],

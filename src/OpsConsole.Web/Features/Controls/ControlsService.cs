@@ -133,10 +133,12 @@ public sealed class ControlsService(
     /// the switch as they saw it; automatic containment in <see cref="IncidentService"/> acts on the
     /// current state) and the switch is not already so: the new config version, or null.
     /// </summary>
-    internal static async Task<long?> FlipKillSwitchAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, bool on, string reason, string by, DateTime now, CancellationToken ct)
+    /// <param name="containedBy">What contains the path by this change (<see cref="OpsConsole.Client.Containments"/>); any other change clears it.</param>
+    internal static async Task<long?> FlipKillSwitchAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, bool on, string reason, string by, DateTime now, CancellationToken ct, string? containedBy = null)
     {
         var changed = await db.Paths.Where(p => p.Id == pathId).Where(onlyIf).Where(p => p.KillSwitchOn != on).ExecuteUpdateAsync(s => s
             .SetProperty(p => p.KillSwitchOn, on)
+            .SetProperty(p => p.ContainedBy, containedBy)
             .SetProperty(p => p.KillSwitchReason, reason)
             .SetProperty(p => p.KillSwitchBy, by)
             .SetProperty(p => p.KillSwitchAt, now)
@@ -150,10 +152,11 @@ public sealed class ControlsService(
     /// <paramref name="onlyIf"/> holds (the percentage the caller saw, or "above the containment
     /// target"): the new config version, or null when it did not.
     /// </summary>
-    internal static async Task<long?> SetRolloutAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, int to, DateTime now, CancellationToken ct)
+    internal static async Task<long?> SetRolloutAsync(AppDbContext db, int pathId, Expression<Func<OperatingPath, bool>> onlyIf, int to, DateTime now, CancellationToken ct, string? containedBy = null)
     {
         var changed = await db.Paths.Where(p => p.Id == pathId).Where(onlyIf).ExecuteUpdateAsync(s => s
             .SetProperty(p => p.RolloutPercent, to)
+            .SetProperty(p => p.ContainedBy, containedBy)
             .SetProperty(p => p.RolloutChangedAt, now)
             .SetProperty(p => p.ConfigVersion, p => p.ConfigVersion + 1)
             .SetProperty(p => p.UpdatedAt, now), ct);

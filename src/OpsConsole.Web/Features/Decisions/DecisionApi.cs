@@ -88,7 +88,7 @@ public static class DecisionApi
         foreach (var p in paths)
         {
             text.Append(p.Slug).Append('|').Append(p.KillSwitch).Append('|').Append(p.RolloutPercent).Append('|').Append(p.ConfigVersion).Append('|').Append(p.Fallback)
-                .Append('|').Append(p.Stable?.Id).Append('|').Append(p.Candidate?.Id).Append('|').Append(p.CandidateShare).Append('\n');
+                .Append('|').Append(p.Stable?.Id).Append('|').Append(p.Candidate?.Id).Append('|').Append(p.CandidateShare).Append('|').Append(p.ContainedBy).Append('\n');
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 12));
     }

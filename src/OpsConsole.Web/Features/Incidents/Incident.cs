@@ -30,6 +30,8 @@ public static class IncidentSources
     public const string ErrorSpike = "error-spike";
     /// <summary>The guarded canary rolled a candidate release back.</summary>
     public const string Canary = "canary";
+    /// <summary>A path spent 100 % of its day's or month's budget.</summary>
+    public const string Budget = "budget";
 }
 
 /// <summary>

@@ -34,7 +34,12 @@ public sealed class IncidentService(
         RaiseAsync(pathId, cause, title, severity, source, detail, contain, null, ct);
 
     /// <param name="driftRunId">The drift check run that found it, kept on the timeline entry as evidence.</param>
-    public async Task<RaisedIncident> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail, bool contain, long? driftRunId, CancellationToken ct)
+    public Task<RaisedIncident> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail, bool contain, long? driftRunId, CancellationToken ct) =>
+        RaiseAsync(pathId, cause, title, severity, source, detail, contain ? (path => Controls.Containment.PolicyOf(path)) : null, driftRunId, ct);
+
+    /// <param name="containment">How to contain the path (from its current row), or null to only raise the incident.</param>
+    public async Task<RaisedIncident> RaiseAsync(int pathId, string cause, string title, string severity, string source, string detail,
+        Func<OperatingPath, Controls.Containment.Plan?>? containment, long? driftRunId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var write = await audit.BeginAsync(db, ct);
@@ -63,14 +68,15 @@ public sealed class IncidentService(
         db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = opened ? IncidentEntryKinds.Opened : IncidentEntryKinds.Alert, Text = detail, DriftRunId = driftRunId });
 
         // Containment is a Controls operation: the same conditional update, audit and webhook as a person's change.
-        var containment = contain
-            ? await Controls.Containment.ApplyAsync(db, write, path, $"Automatic containment: {title}", SystemActor, incident.Id, now, ct)
+        var plan = containment?.Invoke(path);
+        var applied = plan is not null
+            ? await Controls.Containment.ApplyAsync(db, write, path, plan, $"Automatic containment: {title}", SystemActor, incident.Id, now, ct)
             : null;
-        var contained = containment is not null;
-        long? version = containment?.Version;
-        if (containment is { } c)
+        var contained = applied is not null;
+        long? version = applied?.Version;
+        if (applied is { } c)
         {
-            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = IncidentEntryKinds.Contained, Text = $"Automatic containment: {c.Action} (the path's policy)." });
+            db.IncidentEntries.Add(new IncidentEntry { IncidentId = incident.Id, At = now, Actor = SystemActor, Kind = IncidentEntryKinds.Contained, Text = $"Automatic containment: {c.Action} ({(plan!.By == OpsConsole.Client.Containments.Budget ? "the path's budget action" : "the path's policy")})." });
         }
         var notify = new List<string>();
         if (contained)

@@ -15,6 +15,13 @@ public static class ItemStatus
 /// <summary>The answer for one item, in the order the items were sent.</summary>
 public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null);
 
+/// <summary>A feature above ingestion that acts on newly stored events (budgets), called after each commit.</summary>
+public interface IIngestionObserver
+{
+    /// <summary>Events of <paramref name="pathIds"/> were just committed (duplicates excluded).</summary>
+    Task EventsStoredAsync(IReadOnlySet<int> pathIds, CancellationToken ct);
+}
+
 /// <summary>Who is submitting: a key (checked against its paths) or a person replaying quarantine (checked by the caller).</summary>
 public sealed record Submitter(int? ApiKeyId, string? ApiKeyName, Func<string, bool> MayUsePath);
 
@@ -22,7 +29,8 @@ public sealed record Submitter(int? ApiKeyId, string? ApiKeyName, Func<string, b
 /// Turns a batch of raw items into stored events, review items and quarantined rejects:
 /// validate → resolve path → check the key's paths → redact → route → one commit.
 /// </summary>
-public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer, PairwiseService pairwise, TimeProvider time)
+public sealed class IngestionService(
+    PathCatalog catalog, IngestionWriter writer, PairwiseService pairwise, IEnumerable<IIngestionObserver> observers, ILogger<IngestionService> log, TimeProvider time)
 {
     public const int MaxEvents = 1000;
 
@@ -96,6 +104,7 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
         {
             await pairwise.PairAsync(candidates, ct);
         }
+        await TellObserversAsync(rows, written, ct);
         for (var j = 0; j < rows.Count; j++)
         {
             var i = rowIndexes[j];
@@ -103,6 +112,38 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
                 written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
         }
         return results;
+    }
+
+    /// <summary>
+    /// Tells the features above (budgets) which paths got new events, before the caller hears its
+    /// answer: a budget that this batch spent acts before the client's next request. The events are
+    /// already durable, so an observer's failure is logged, not answered (its own sweep catches up).
+    /// </summary>
+    private async Task TellObserversAsync(List<EventRow> rows, WriteStatus[] written, CancellationToken ct)
+    {
+        HashSet<int>? paths = null;
+        for (var j = 0; j < rows.Count; j++)
+        {
+            if (written[j] == WriteStatus.Inserted)
+            {
+                (paths ??= []).Add(rows[j].PathId);
+            }
+        }
+        if (paths is null)
+        {
+            return;
+        }
+        foreach (var observer in observers)
+        {
+            try
+            {
+                await observer.EventsStoredAsync(paths, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "{Observer} failed after events were stored for paths {Paths}", observer.GetType().Name, string.Join(",", paths));
+            }
+        }
     }
 
     /// <summary>Shadow events, and primaries of paths whose candidate is in shadow now (their shadow may have come first).</summary>

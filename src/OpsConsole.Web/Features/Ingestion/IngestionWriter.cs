@@ -290,6 +290,7 @@ public sealed partial class IngestionWriter : BackgroundService
             var added = new List<Review.ReviewChange>();
             var rollups = new Dictionary<Metrics.RollupKey, Metrics.RollupDelta>();
             var failures = new Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta>();
+            var spends = new Metrics.SpendDeltas();
             using var tx = _connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             foreach (var cmd in new[] { _insertQuarantine, _updateQuarantine, _deleteQuarantine })
             {
@@ -302,7 +303,9 @@ public sealed partial class IngestionWriter : BackgroundService
                     pending.Results[i] = Insert(pending.Events[i], added);
                     if (pending.Results[i] == WriteStatus.Inserted)
                     {
-                        Count(rollups, failures, pending.Events[i]);
+                        var row = pending.Events[i];
+                        Count(rollups, failures, row);
+                        spends.Add(row.PathId, row.ReceivedAt, row.Fields.CostUsd, row.Fields.InputTokens, row.Fields.OutputTokens);
                     }
                 }
                 foreach (var q in pending.Quarantine)
@@ -313,6 +316,7 @@ public sealed partial class IngestionWriter : BackgroundService
             // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
             Metrics.RollupStore.Apply(_connection, tx, rollups);
             Metrics.FailurePatternStore.Apply(_connection, tx, failures);
+            Metrics.SpendStore.Apply(_connection, tx, spends);
             tx.Commit();
             // Every new event is counted in a bucket of its path, so the buckets name the paths.
             return (added, rollups.Keys.Select(k => k.PathId).ToHashSet());
@@ -325,7 +329,8 @@ public sealed partial class IngestionWriter : BackgroundService
             var f = row.Fields;
             if (f.ShadowOf is not null)
             {
-                // Shadow outputs reached no user: they count in no metric, dashboard, drift check or budget.
+                // Shadow outputs reached no user: they count in no metric, dashboard or drift check (their cost
+                // does count toward the budget, in SpendDeltas: the money was spent all the same).
                 return;
             }
             var key = Metrics.RollupKey.For(row.PathId, f.ModelVersion, f.OccurredAt);

@@ -140,6 +140,7 @@ public sealed partial class IngestionWriter
         {
             var rollups = new Dictionary<Metrics.RollupKey, Metrics.RollupDelta>();
             var failures = new Dictionary<Metrics.FailurePatternStore.Key, Metrics.FailurePatternStore.Delta>();
+            var spends = new Metrics.SpendDeltas();
 
             // The first write of a key in the group is sent; later ones are duplicates whatever the
             // first one's fate (stored now, or already stored). Keys as PostgreSQL will hold them.
@@ -213,6 +214,7 @@ public sealed partial class IngestionWriter
                 }
                 pending.Results[i] = WriteStatus.Inserted;
                 Statements.Count(rollups, failures, row);
+                spends.Add(row.PathId, row.ReceivedAt, row.Fields.CostUsd, row.Fields.InputTokens, row.Fields.OutputTokens);
                 if (row.Route is not null)
                 {
                     routed.Add((row, id));
@@ -229,6 +231,11 @@ public sealed partial class IngestionWriter
             if (Metrics.PostgresFailurePatternStore.Command(failures) is { } upsert)
             {
                 before.Add(upsert);
+            }
+            // Spend after failure patterns and before rollups: only this writer touches it, in key order.
+            if (Metrics.SpendStore.PostgresCommand(spends) is { } spend)
+            {
+                before.Add(spend);
             }
             // The buckets change in the transaction that stores the events they count: a crash keeps both or neither.
             // The review items and failure patterns go in the rollups' first round trip.

@@ -42,6 +42,8 @@ public static class NotificationKinds
     public const string ReviewSla = "review-sla";
     /// <summary>A release's canary step waits for approval, or paused.</summary>
     public const string Canary = "canary";
+    /// <summary>A path's spend crossed a warning level of its budget, or is forecast to reach the limit.</summary>
+    public const string Budget = "budget";
 
     public static readonly string[] Reminders = [ReviewSla];
 
@@ -54,6 +56,7 @@ public static class NotificationKinds
         AutomaticAction => "Automatic action",
         ReviewSla => "Review reminder",
         Canary => "Canary",
+        Budget => "Budget",
         _ => kind,
     };
 
@@ -63,11 +66,12 @@ public static class NotificationKinds
         Escalation => MudBlazor.Icons.Material.Filled.NotificationImportant,
         AutomaticAction => MudBlazor.Icons.Material.Filled.PowerSettingsNew,
         Canary => MudBlazor.Icons.Material.Filled.Science,
+        Budget => MudBlazor.Icons.Material.Filled.Savings,
         _ => MudBlazor.Icons.Material.Filled.Schedule,
     };
 
     /// <summary>What the notifications page filters by, in the order it lists them.</summary>
-    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, Canary, ReviewSla];
+    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, Canary, Budget, ReviewSla];
 }
 
 internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>

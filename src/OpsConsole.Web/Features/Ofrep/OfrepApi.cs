@@ -247,14 +247,15 @@ public static class OfrepReasons
     public const string Unknown = "UNKNOWN";
 
     /// <summary>
-    /// <c>kill_switch</c> and <c>rollout_off</c> (0 %) → DISABLED: the path is off for everyone.
+    /// <c>kill_switch</c>, <c>rollout_off</c> (0 %) and <c>budget_exhausted</c> → DISABLED: the path is off for everyone (or, for a
+    /// budget that lowered the rollout, for this unit until the budget resets).
     /// <c>in_rollout</c> and <c>outside_rollout</c> → SPLIT when the unit's hash buckets decided it
     /// (a partial rollout, or a candidate sharing the units with stable), else STATIC (100 % and one
     /// release: every unit gets the same answer). <c>full_rollout</c> (100 % without a unit) → STATIC.
     /// </summary>
     public static string Of(PathConfig path, Decision decision) => decision.Reason switch
     {
-        DecisionReasons.KillSwitch or DecisionReasons.RolloutOff => Disabled,
+        DecisionReasons.KillSwitch or DecisionReasons.RolloutOff or DecisionReasons.BudgetExhausted => Disabled,
         DecisionReasons.InRollout or DecisionReasons.OutsideRollout => DependsOnUnit(path) ? Split : Static,
         DecisionReasons.FullRollout => Static,
         _ => Unknown,

@@ -71,6 +71,12 @@ public sealed class OperatingPath
     /// <summary>While the candidate is in shadow: per mille (0–1000) of the stable units also run on the candidate, its output kept from users.</summary>
     public int ShadowShare { get; set; }
 
+    /// <summary>
+    /// What contained the path by itself and still holds it (<c>budget</c>), so decisions can give the
+    /// reason; cleared by the next change of the switch or the rollout by anyone else.
+    /// </summary>
+    public string? ContainedBy { get; set; }
+
     /// <summary>Bumps on every change that can alter a decision (kill switch, rollout, releases).</summary>
     public long ConfigVersion { get; set; } = 1;
 

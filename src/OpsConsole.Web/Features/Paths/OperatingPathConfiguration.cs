@@ -12,6 +12,7 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.HasIndex(p => p.Slug).IsUnique();
         b.Property(p => p.Slug).HasMaxLength(63);
         b.Property(p => p.Name).HasMaxLength(200);
+        b.Property(p => p.ContainedBy).HasMaxLength(32);
         b.Property(p => p.Description).HasMaxLength(4000);
         b.Property(p => p.ReviewGuidance).HasMaxLength(8000);
         b.Property(p => p.FallbackMode).HasConversion<string>().HasMaxLength(20);

@@ -12,6 +12,9 @@ public sealed record PathRouting(
 {
     public string? BreakdownAttribute { get; init; }
 
+    /// <summary>What contained the path automatically and still holds it (<see cref="OperatingPath.ContainedBy"/>).</summary>
+    public string? ContainedBy { get; init; }
+
     public OpsConsole.Client.ReleaseConfig? Stable { get; init; }
     public OpsConsole.Client.ReleaseConfig? Candidate { get; init; }
     public int CandidateShare { get; init; }
@@ -25,6 +28,7 @@ public sealed record PathRouting(
         Candidate = Candidate,
         CandidateShare = Candidate is null ? 0 : CandidateShare,
         ShadowShare = Candidate is null ? 0 : ShadowShare,
+        ContainedBy = ContainedBy,
     };
 
     private OpsConsole.Client.PathConfig? _decision;
@@ -96,6 +100,7 @@ public sealed class PathCatalog(IDbContextFactory<AppDbContext> dbFactory, TimeP
                     p.ConfigVersion, p.FallbackMode, ReuseOrBuild(previous, p))
                 {
                     BreakdownAttribute = p.BreakdownAttribute,
+                    ContainedBy = p.ContainedBy,
                     Stable = ConfigOf(own, p.StableReleaseId),
                     Candidate = ConfigOf(own, p.CandidateReleaseId),
                     CandidateShare = Math.Clamp(p.CandidateShare, 0, 1000),

@@ -75,46 +75,10 @@ public static class CanaryApi
             : (null, true, Problem(StatusCodes.Status403Forbidden, "Not allowed", $"Moving releases needs an API key with {ApiScopes.ReleasesWrite} for path '{slug}'."));
     }
 
-    private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpContext http, CancellationToken ct) where T : class
-    {
-        if (!http.Request.HasJsonContentType())
-        {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type", "Send 'Content-Type: application/json'."));
-        }
-        if (http.Request.ContentLength > MaxBodyBytes)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body is at most {MaxBodyBytes / 1024} KB."));
-        }
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, Json, ct);
-            return body is null ? (null, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body is null; send an object.")) : (body, null);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body is at most {MaxBodyBytes / 1024} KB."));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            // InvalidOperationException: valid JSON whose text is not valid UTF-16 (an escaped lone surrogate).
-            return (null, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body is not valid: " + ex.Message));
-        }
-    }
+    private static Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpContext http, CancellationToken ct) where T : class =>
+        RequestBody.ReadJsonAsync<T>(http, MaxBodyBytes, Json, ct);
 
-    private static IResult Refused(CommandResult result, string title) =>
-        result.FieldErrors.Count > 0
-            ? Results.ValidationProblem(result.FieldErrors.ToDictionary(kv => kv.Key, kv => new[] { kv.Value }), title: title, detail: result.Error)
-            : result.ChangedMeanwhile
-                ? Problem(StatusCodes.Status409Conflict, title, result.Error!)
-                : result.Error!.StartsWith("Only ", StringComparison.Ordinal)
-                    ? Problem(StatusCodes.Status403Forbidden, "Not allowed", result.Error)
-                    : result.Error.Contains("no longer exists", StringComparison.Ordinal)
-                        ? Problem(StatusCodes.Status404NotFound, "Unknown path", result.Error)
-                        : Problem(StatusCodes.Status409Conflict, title, result.Error);
+    private static IResult Refused(CommandResult result, string title) => result.ToProblem(title);
 
     private static async Task<IResult> StartAsync(HttpContext http, string slug, ReleaseService releases, CancellationToken ct)
     {

@@ -11,6 +11,10 @@ public static class WebhookEvents
     public const string IncidentAcknowledged = "incident.acknowledged";
     public const string IncidentResolved = "incident.resolved";
     public const string KillSwitchChanged = "killswitch.changed";
+    /// <summary>A path's spend crossed a warning level of its budget (85 % and 95 % by default).</summary>
+    public const string BudgetWarning = "budget.warning";
+    /// <summary>A path spent 100 % of a budget; the budget's action follows.</summary>
+    public const string BudgetExhausted = "budget.exhausted";
 }
 
 /// <summary>

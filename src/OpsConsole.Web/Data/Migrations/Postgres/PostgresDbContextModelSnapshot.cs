@@ -380,6 +380,110 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.BudgetCrossing", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ActionTaken")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Limit")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<DateTime>("PeriodStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("RestoredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("RolloutBefore")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Spent")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "Period", "PeriodStart", "Level")
+                        .IsUnique();
+
+                    b.ToTable("BudgetCrossings", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.PathBudget", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<long?>("DailyTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("DailyUsd")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("LowerToPercent")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("MonthlyTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("MonthlyUsd")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("RestoreAtReset")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("SecondWarnPercent")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("WarnPercent")
+                        .HasColumnType("integer");
+
+                    b.HasKey("PathId");
+
+                    b.ToTable("PathBudgets", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
                 {
                     b.Property<long>("Id")
@@ -1130,6 +1234,32 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.ToTable("PathRollups", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathSpend", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Period")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<DateTime>("PeriodStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("CostUsd")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("Events")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("PathId", "Period", "PeriodStart");
+
+                    b.ToTable("PathSpends", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Notifications.Notification", b =>
                 {
                     b.Property<long>("Id")
@@ -1208,6 +1338,10 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.Property<long>("ConfigVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
+
+                    b.Property<string>("ContainedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -2049,6 +2183,24 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.BudgetCrossing", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.PathBudget", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithOne()
+                        .HasForeignKey("OpsConsole.Web.Features.Budgets.PathBudget", "PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
@@ -2280,6 +2432,15 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathRollup", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathSpend", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()

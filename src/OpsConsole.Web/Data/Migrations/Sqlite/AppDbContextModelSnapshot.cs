@@ -366,6 +366,108 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.BudgetCrossing", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ActionTaken")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Limit")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("PeriodStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RestoredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("RolloutBefore")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Spent")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PathId", "Period", "PeriodStart", "Level")
+                        .IsUnique();
+
+                    b.ToTable("BudgetCrossings", (string)null);
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.PathBudget", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DailyTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("DailyUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<int?>("LowerToPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MonthlyTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("MonthlyUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<bool>("RestoreAtReset")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SecondWarnPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WarnPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("PathId");
+
+                    b.ToTable("PathBudgets", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
                 {
                     b.Property<long>("Id")
@@ -1090,6 +1192,32 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.ToTable("PathRollups", (string)null);
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathSpend", b =>
+                {
+                    b.Property<int>("PathId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Period")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("PeriodStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("CostUsd")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("Events")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("PathId", "Period", "PeriodStart");
+
+                    b.ToTable("PathSpends", (string)null);
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Notifications.Notification", b =>
                 {
                     b.Property<long>("Id")
@@ -1164,6 +1292,10 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.Property<long>("ConfigVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContainedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -1985,6 +2117,24 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.BudgetCrossing", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Budgets.PathBudget", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithOne()
+                        .HasForeignKey("OpsConsole.Web.Features.Budgets.PathBudget", "PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpsConsole.Web.Features.Controls.RolloutRequest", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
@@ -2216,6 +2366,15 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathRollup", b =>
+                {
+                    b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
+                        .WithMany()
+                        .HasForeignKey("PathId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpsConsole.Web.Features.Metrics.PathSpend", b =>
                 {
                     b.HasOne("OpsConsole.Web.Features.Paths.OperatingPath", null)
                         .WithMany()
