@@ -83,8 +83,29 @@ public sealed class BudgetGuard(
         return acted + await RestoreAtResetAsync(ct);
     }
 
-    /// <summary>Records and acts on every level the path's spend has newly reached; returns how many.</summary>
+    /// <summary>One check at a time per path in this instance.</summary>
+    private readonly ConcurrentDictionary<int, SemaphoreSlim> _checking = new();
+
+    /// <summary>
+    /// Records and acts on every level the path's spend has newly reached; returns how many. Checks of
+    /// one path take turns: a request whose batch came in while another's crossing is being acted on
+    /// waits for the action, so its client's next decision already sees the path contained.
+    /// </summary>
     public async Task<int> CheckAsync(PathBudget budget, CancellationToken ct)
+    {
+        var gate = _checking.GetOrAdd(budget.PathId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await CheckOnceAsync(budget, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<int> CheckOnceAsync(PathBudget budget, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var acted = 0;
