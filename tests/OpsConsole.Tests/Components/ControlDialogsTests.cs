@@ -36,7 +36,7 @@ public sealed class ControlDialogsTests : ComponentTestBase, IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        foreach (var type in new[] { typeof(ControlsService), typeof(ConfigChangeNotifier), typeof(ReviewNotifier), typeof(IncidentNotifier), typeof(DashboardService), typeof(OpsConsole.Web.Features.Metrics.MetricsQueries), typeof(PathService), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(ControlsService), typeof(ConfigChangeNotifier), typeof(ReviewNotifier), typeof(IncidentNotifier), typeof(DashboardService), typeof(OpsConsole.Web.Features.Metrics.MetricsQueries), typeof(PathService), typeof(TimeProvider), typeof(OpsConsole.Web.Features.Budgets.BudgetService) })
         {
             Services.AddSingleton(type, _factory.Services.GetRequiredService(type));
         }

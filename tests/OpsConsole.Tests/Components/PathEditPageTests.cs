@@ -15,6 +15,7 @@ public sealed class PathEditPageTests : FactoryComponentTest
     {
         Use<PathService>();
         Use<OpsConsole.Web.Features.Otlp.TraceSettingsService>();
+        Use<OpsConsole.Web.Features.Budgets.BudgetService>();
         await SignInAsync(TestUsers.Owner, AppRoles.PathOwner);
     }
 
