@@ -134,6 +134,23 @@ public sealed class ApiKeyDialogsTests : ComponentTestBase
     }
 
     [Fact]
+    public void CreateKey_BudgetCorrectedAfterRefusal_ProblemGoneAndCreated()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        ApiKeyInput? created = null;
+        RenderCreate(i => created = i);
+        dialogs.Find("#key-budget").Change("0");
+        dialogs.Find("[data-testid=create-key]").Click();
+        Assert.Contains(ApiKeyService.BudgetRule, dialogs.Dialog().TextContent);
+
+        dialogs.Find("#key-budget").Change("120");
+
+        Assert.DoesNotContain(ApiKeyService.BudgetRule, dialogs.Dialog().TextContent);
+        dialogs.Find("[data-testid=create-key]").Click();
+        Assert.Equal(120, created?.DecisionRequestsPerMinute);
+    }
+
+    [Fact]
     public void CreateKey_BudgetRefusedBySave_ShownAtTheField()
     {
         var dialogs = Render<MudDialogProvider>();
