@@ -27,6 +27,8 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
     private static readonly TimeSpan CatchUpFirst = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan CatchUpCap = TimeSpan.FromSeconds(2);
     private const int CatchUpAttempts = 6;
+    // A Retry-After beyond this is taken as a mistake (clock skew, a typo), not as a reason to stop refreshing for hours.
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(10);
 
     // Copied from the options at start, so changing the options object later has no effect.
     private readonly string _apiKey;
@@ -54,6 +56,8 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
     private Task _refreshLoop = Task.CompletedTask;
     private volatile Task _connectLoop = Task.CompletedTask;
     private int _disposed;
+    // The timestamp before which the background refresh sends nothing: the console said 429/503 with Retry-After.
+    private long _holdUntil;
 
     private OpsConsoleClient(OpsConsoleClientOptions options)
     {
@@ -213,6 +217,11 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
                 MarkRefreshed();
                 return (previous, null);
             }
+            if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && RetryAfter(response) is { } wait)
+            {
+                // Over the key's decision budget (or the console is busy): the next tries, pushes included, wait this long.
+                Interlocked.Exchange(ref _holdUntil, _time.GetTimestamp() + (long)(wait.TotalSeconds * _time.TimestampFrequency));
+            }
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 throw new HttpRequestException(Explain(response.StatusCode), null, response.StatusCode);
@@ -283,8 +292,23 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
         HttpStatusCode.Unauthorized => "The console refused the API key (401): it is unknown, revoked or expired.",
         HttpStatusCode.Forbidden => "The API key lacks the decisions:read scope (403).",
         HttpStatusCode.NotFound => "The console has no config API at this address (404): check BaseUrl.",
+        HttpStatusCode.TooManyRequests => "The console refused the config request (429): this key is over its request budget; retrying after the console's Retry-After.",
         _ => $"The config request failed with {(int)status} {status}.",
     };
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return wait is null ? null : TimeSpan.FromTicks(Math.Clamp(wait.Value.Ticks, 0, MaxRetryAfter.Ticks));
+    }
+
+    /// <summary>How long the console asked this client to wait still (zero when it did not, or the time is up).</summary>
+    private TimeSpan HoldOff()
+    {
+        var left = Interlocked.Read(ref _holdUntil) - _time.GetTimestamp();
+        return left > 0 ? TimeSpan.FromSeconds(left / (double)_time.TimestampFrequency) : TimeSpan.Zero;
+    }
 
     private void RaiseSnapshotChanged()
     {
@@ -338,9 +362,18 @@ public sealed partial class OpsConsoleClient : IAsyncDisposable
             {
                 wait = Backoff.Ceiling(catchUp - 1, CatchUpFirst, CatchUpCap);
             }
+            if (HoldOff() is var hold && hold > wait)
+            {
+                wait = hold;
+            }
             try
             {
                 await _refreshNow.WaitAsync(wait, _time, ct).ConfigureAwait(false);
+                // A push during the hold-off is answered when it ends, not at once: asking again early would only be refused again.
+                if (HoldOff() is var left && left > TimeSpan.Zero)
+                {
+                    await Task.Delay(left, _time, ct).ConfigureAwait(false);
+                }
                 failures = await TryRefreshAsync(ct).ConfigureAwait(false) ? 0 : failures + 1;
                 if (!BehindAnnouncement())
                 {

@@ -92,6 +92,74 @@ public sealed class ApiKeyDialogsTests : ComponentTestBase
         Assert.Contains("Choose at least one path.", dialogs.Find("[data-testid=dialog-errors]").TextContent);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("1000001")]
+    [InlineData("99999999999999999999999")]
+    [InlineData("2.5")]
+    [InlineData("lots")]
+    public void CreateKey_BudgetNotAWholeNumberFromOneToAMillion_RuleShownAndNothingCreated(string typed)
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var created = false;
+        RenderCreate(_ => created = true);
+
+        dialogs.Find("#key-name").Change("support-bot");
+        dialogs.Find("#key-budget").Change(typed);
+        dialogs.Find("[data-testid=create-key]").Click();
+
+        Assert.False(created);
+        Assert.Contains(ApiKeyService.BudgetRule, dialogs.Dialog().TextContent);
+        Assert.Contains("1 to 1,000,000", ApiKeyService.BudgetRule);
+        Assert.Equal("true", dialogs.Find("#key-budget").GetAttribute("aria-invalid"));
+    }
+
+    [Theory]
+    [InlineData("", null)]
+    [InlineData(" 600 ", 600)]
+    [InlineData("1", 1)]
+    [InlineData("1,000,000", 1_000_000)]
+    public void CreateKey_BudgetEmptyOrInRange_PassedToThePage(string typed, int? expected)
+    {
+        var dialogs = Render<MudDialogProvider>();
+        ApiKeyInput? created = null;
+        RenderCreate(i => created = i);
+
+        dialogs.Find("#key-budget").Change(typed);
+        dialogs.Find("[data-testid=create-key]").Click();
+
+        Assert.NotNull(created);
+        Assert.Equal(expected, created.DecisionRequestsPerMinute);
+    }
+
+    [Fact]
+    public void CreateKey_BudgetCorrectedAfterRefusal_ProblemGoneAndCreated()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        ApiKeyInput? created = null;
+        RenderCreate(i => created = i);
+        dialogs.Find("#key-budget").Change("0");
+        dialogs.Find("[data-testid=create-key]").Click();
+        Assert.Contains(ApiKeyService.BudgetRule, dialogs.Dialog().TextContent);
+
+        dialogs.Find("#key-budget").Change("120");
+
+        Assert.DoesNotContain(ApiKeyService.BudgetRule, dialogs.Dialog().TextContent);
+        dialogs.Find("[data-testid=create-key]").Click();
+        Assert.Equal(120, created?.DecisionRequestsPerMinute);
+    }
+
+    [Fact]
+    public void CreateKey_BudgetRefusedBySave_ShownAtTheField()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        RenderCreate(_ => { }, errors: new Dictionary<string, string> { [nameof(ApiKeyInput.DecisionRequestsPerMinute)] = ApiKeyService.BudgetRule });
+
+        Assert.Equal("true", dialogs.Find("#key-budget").GetAttribute("aria-invalid"));
+        Assert.Contains(ApiKeyService.BudgetRule, dialogs.Find("[data-testid=dialog-errors]").TextContent);
+    }
+
     [Fact]
     public void CreateKey_OpenedAgain_StartsANewKey()
     {

@@ -78,6 +78,28 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeysPage_CreateWithBudget_StoredAndShownOnTheKey()
+    {
+        await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<KeysPage>();
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=new-key]").HasAttribute("disabled")), Wait);
+        var name = "bunit-" + Guid.NewGuid().ToString("N")[..8];
+
+        page.Find("[data-testid=new-key]").Click();
+        dialogs.WaitForElement("#key-name", Wait).Change(name);
+        dialogs.WaitForElement("input[data-testid=key-path-ticket-triage]", Wait).Change(true);
+        dialogs.WaitForElement("#key-budget", Wait).Change("1200");
+        dialogs.WaitForElement("[data-testid=create-key]", Wait).Click();
+        dialogs.WaitForElement("[data-testid=secret-done]", Wait).Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+
+        page.WaitForAssertion(() => Assert.Contains("1,200 decision requests/min",
+            page.FindAll("[data-testid=keys-table] tr").Single(r => r.TextContent.Contains(name)).TextContent), Wait);
+        Assert.Equal(1200, await Db.QueryAsync(_factory, db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.DecisionRequestsPerMinute).SingleAsync()));
+    }
+
+    [Fact]
     public async Task UsersPage_CreateThenChangeRoles_SavedAndDialogsClose()
     {
         await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);

@@ -36,6 +36,14 @@ public sealed class ApiKey
     public string? RevokedByName { get; set; }
     /// <summary>Keys created from configuration (the demo key) are re-hashed at start rather than edited.</summary>
     public bool IsSystem { get; set; }
+    /// <summary>
+    /// Decision API requests (decision, config, OFREP) the key may make per minute on each instance;
+    /// null for no budget. One noisy service then cannot crowd out the others' decisions.
+    /// </summary>
+    public int? DecisionRequestsPerMinute { get; set; }
+
+    /// <summary>The largest budget accepted: above it a budget limits nothing an instance could serve anyway.</summary>
+    public const int MaxDecisionRequestsPerMinute = 1_000_000;
 }
 
 internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>

@@ -15,11 +15,14 @@ public sealed class ApiKeyInput
     public HashSet<string> Scopes { get; set; } = [ApiScopes.EventsWrite];
     public HashSet<string> PathSlugs { get; set; } = [];
     public bool AllPaths { get; set; }
+    /// <summary>Decision API requests per minute; null for no budget.</summary>
+    public int? DecisionRequestsPerMinute { get; set; }
 }
 
 public sealed record ApiKeyView(
     int Id, string Name, string Prefix, IReadOnlyList<string> Scopes, IReadOnlyList<string> PathSlugs, bool AllPaths,
-    string CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt, string? RevokedBy, bool IsSystem, bool CanRevoke);
+    string CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt, string? RevokedBy, bool IsSystem, bool CanRevoke,
+    int? DecisionRequestsPerMinute = null);
 
 /// <summary>A key just created: the secret exists only here, once.</summary>
 public sealed record ApiKeyCreated(string Secret, ApiKeyView Key);
@@ -85,6 +88,10 @@ public sealed class ApiKeyService(
         {
             errors[nameof(ApiKeyInput.PathSlugs)] = $"You cannot put path '{refused}' on a key: it does not exist or you do not own it.";
         }
+        if (BudgetProblem(input.DecisionRequestsPerMinute) is { } budgetProblem)
+        {
+            errors[nameof(ApiKeyInput.DecisionRequestsPerMinute)] = budgetProblem;
+        }
         if (errors.Count > 0)
         {
             return CommandResult<ApiKeyCreated>.Invalid(errors);
@@ -99,6 +106,7 @@ public sealed class ApiKeyService(
             Scopes = ApiScopes.All.Where(input.Scopes.Contains).ToList(),
             PathSlugs = input.AllPaths ? [] : input.PathSlugs.Order(StringComparer.Ordinal).ToList(),
             AllPaths = input.AllPaths,
+            DecisionRequestsPerMinute = input.DecisionRequestsPerMinute,
             CreatedById = actor.UserId(),
             CreatedByName = actor.Identity?.Name ?? "",
             CreatedAt = time.GetUtcNow().UtcDateTime,
@@ -183,6 +191,13 @@ public sealed class ApiKeyService(
         }
     }
 
+    public static readonly string BudgetRule = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Decision requests per minute must be a whole number from 1 to {ApiKey.MaxDecisionRequestsPerMinute:N0}, or empty for no budget.");
+
+    /// <summary>Why a budget cannot be stored, or null when it can (no budget is fine).</summary>
+    public static string? BudgetProblem(long? perMinute) =>
+        perMinute is null or (>= 1 and <= ApiKey.MaxDecisionRequestsPerMinute) ? null : BudgetRule;
+
     private sealed record KeyScope(bool IsAdmin, HashSet<string> Owned)
     {
         public bool May(ApiKey k) => IsAdmin || (!k.AllPaths && k.PathSlugs.Count > 0 && k.PathSlugs.All(Owned.Contains));
@@ -204,12 +219,14 @@ public sealed class ApiKeyService(
         k.Scopes,
         k.PathSlugs,
         k.AllPaths,
+        k.DecisionRequestsPerMinute,
         k.RevokedAt,
         revokedBy = k.RevokedByName,
     };
 
     private static ApiKeyView View(ApiKey k, bool canRevoke) => new(
-        k.Id, k.Name, k.Prefix, k.Scopes, k.PathSlugs, k.AllPaths, k.CreatedByName, k.CreatedAt, k.LastUsedAt, k.RevokedAt, k.RevokedByName, k.IsSystem, canRevoke);
+        k.Id, k.Name, k.Prefix, k.Scopes, k.PathSlugs, k.AllPaths, k.CreatedByName, k.CreatedAt, k.LastUsedAt, k.RevokedAt, k.RevokedByName, k.IsSystem, canRevoke,
+        k.DecisionRequestsPerMinute);
 
     private static string Base62(byte[] bytes)
     {

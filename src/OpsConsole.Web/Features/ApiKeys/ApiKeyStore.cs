@@ -8,7 +8,8 @@ using OpsConsole.Web.Realtime;
 namespace OpsConsole.Web.Features.ApiKeys;
 
 /// <summary>What a request authenticated by a key may do.</summary>
-public sealed record ApiCaller(int KeyId, string Name, IReadOnlySet<string> Scopes, IReadOnlySet<string> PathSlugs, bool AllPaths)
+public sealed record ApiCaller(int KeyId, string Name, IReadOnlySet<string> Scopes, IReadOnlySet<string> PathSlugs, bool AllPaths,
+    int? DecisionRequestsPerMinute = null)
 {
     public bool Has(string scope) => Scopes.Contains(scope);
     public bool MayUse(string pathSlug) => AllPaths || PathSlugs.Contains(pathSlug);
@@ -83,7 +84,8 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, ct);
         var caller = key is null || key.RevokedAt is not null
             ? null
-            : new ApiCaller(key.Id, key.Name, key.Scopes.ToHashSet(), key.PathSlugs.ToHashSet(StringComparer.Ordinal), key.AllPaths);
+            : new ApiCaller(key.Id, key.Name, key.Scopes.ToHashSet(), key.PathSlugs.ToHashSet(StringComparer.Ordinal), key.AllPaths,
+                key.DecisionRequestsPerMinute);
         // Unknown secrets are remembered too, so a client with a wrong key cannot cost a query per request.
         var cacheKey = HashKey(Convert.FromHexString(hash));
         _byHash[cacheKey] = new Entry(caller, stamp);

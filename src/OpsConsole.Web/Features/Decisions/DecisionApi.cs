@@ -21,9 +21,11 @@ public static class DecisionApi
     {
         var api = app.MapGroup("/api/v1").AllowAnonymous();
         api.MapGet("/paths/{slug}/decision", DecideAsync).WithName("Decision")
-            .Produces<Decision>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Decision>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/config", ConfigAsync).WithName("Config")
-            .Produces<ConfigDocument>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .Produces<ConfigDocument>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         // A constant answer through the same pipeline: the decision benchmark's baseline, and a cheap liveness probe for clients.
         api.MapGet("/ping", () => TypedResults.Json(Pong, DecisionJson.Default.PingResponse)).WithName("Ping");
         return app;
@@ -33,9 +35,9 @@ public static class DecisionApi
 
     public sealed record PingResponse(string Status);
 
-    private static async Task<IResult> DecideAsync(HttpContext http, string slug, string? unit, ApiKeyStore keys, PathCatalog catalog)
+    private static async Task<IResult> DecideAsync(HttpContext http, string slug, string? unit, ApiKeyStore keys, DecisionBudget budget, PathCatalog catalog)
     {
-        var (caller, problem) = await AuthenticateAsync(http, keys);
+        var (caller, problem) = await AuthenticateAsync(http, keys, budget);
         if (problem is not null)
         {
             return problem;
@@ -54,9 +56,9 @@ public static class DecisionApi
         return TypedResults.Json(Rollout.Decide(path.Decision, unit), DecisionJson.Default.Decision);
     }
 
-    private static async Task<IResult> ConfigAsync(HttpContext http, ApiKeyStore keys, PathCatalog catalog)
+    private static async Task<IResult> ConfigAsync(HttpContext http, ApiKeyStore keys, DecisionBudget budget, PathCatalog catalog)
     {
-        var (caller, problem) = await AuthenticateAsync(http, keys);
+        var (caller, problem) = await AuthenticateAsync(http, keys, budget);
         if (problem is not null)
         {
             return problem;
@@ -94,11 +96,12 @@ public static class DecisionApi
     }
 
     /// <summary>
-    /// The caller's key with <c>decisions:read</c>, or the 401/403 to answer. The key comes as
+    /// The caller's key with <c>decisions:read</c> and budget left, or the 401/403/429 to answer. The key comes as
     /// <c>Authorization: Bearer</c>; with <paramref name="orApiKeyHeader"/> also as <c>X-API-Key</c>
     /// (OFREP names both ways, and its providers send whichever header they are given).
     /// </summary>
-    internal static async ValueTask<(ApiCaller? Caller, IResult? Problem)> AuthenticateAsync(HttpContext http, ApiKeyStore keys, bool orApiKeyHeader = false)
+    internal static async ValueTask<(ApiCaller? Caller, IResult? Problem)> AuthenticateAsync(
+        HttpContext http, ApiKeyStore keys, DecisionBudget budget, bool orApiKeyHeader = false)
     {
         var header = http.Request.Headers.Authorization.ToString();
         var prefix = "Bearer ";
@@ -127,6 +130,10 @@ public static class DecisionApi
         {
             return (null, Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Scope missing",
                 detail: $"This API key does not have the '{ApiScopes.DecisionsRead}' scope."));
+        }
+        if (!budget.TryTake(caller, out var retryAfter))
+        {
+            return (null, DecisionBudget.Exceeded(http, caller, retryAfter));
         }
         return (caller, null);
     }

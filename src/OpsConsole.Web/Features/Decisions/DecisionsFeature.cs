@@ -14,6 +14,7 @@ public static class DecisionsFeature
 
     public static WebApplicationBuilder AddDecisions(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<DecisionBudget>();
         builder.Services.AddNotifier<ConfigChangeNotifier>();
         builder.AddClusterHub<ConfigHub>();
         builder.Services.AddSingleton<Paths.IPathConfigPublisher>(sp => sp.GetRequiredService<ConfigChangeNotifier>());

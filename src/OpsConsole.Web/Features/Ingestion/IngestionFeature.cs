@@ -13,6 +13,7 @@ public static class IngestionFeature
 {
     public const string WritePolicy = "ApiEventsWrite";
     public const string RateLimitPolicy = "per-api-key";
+    public const string RateLimitedCode = "ingestion_rate_limited";
 
     public static WebApplicationBuilder AddIngestion(this WebApplicationBuilder builder)
     {
@@ -48,7 +49,9 @@ public static class IngestionFeature
                 ctx.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limit exceeded",
-                    detail: $"This key may send {options.RequestsPerSecond} requests per second (bursts of {options.Burst}). Retry after {seconds} s.")
+                    detail: $"This key may send {options.RequestsPerSecond} requests per second (bursts of {options.Burst}). Retry after {seconds} s.",
+                    // Distinct from the decision API's decision_budget_exceeded, so a client can tell which limit it met.
+                    extensions: new Dictionary<string, object?> { ["code"] = RateLimitedCode })
                     .ExecuteAsync(ctx.HttpContext);
             };
         });

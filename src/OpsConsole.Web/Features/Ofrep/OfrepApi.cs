@@ -36,18 +36,20 @@ public static class OfrepApi
             .WithSummary("OFREP: evaluates one path (flag key = slug) for context.targetingKey (the unit).")
             .Produces<OfrepEvaluation>().Produces<OfrepFailure>(StatusCodes.Status400BadRequest).Produces<OfrepFailure>(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapPost("/flags", EvaluateAllAsync).WithName("OfrepEvaluateFlags")
             .WithSummary("OFREP: evaluates every path the key may read for context.targetingKey, with an ETag.")
             .Produces<OfrepBulkResponse>().Produces(StatusCodes.Status304NotModified).Produces<OfrepFailure>(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
-    private static async Task<IResult> EvaluateAsync(HttpContext http, string key, ApiKeyStore keys, PathCatalog catalog)
+    private static async Task<IResult> EvaluateAsync(HttpContext http, string key, ApiKeyStore keys, DecisionBudget budget, PathCatalog catalog)
     {
-        var (caller, problem) = await DecisionApi.AuthenticateAsync(http, keys, orApiKeyHeader: true);
+        var (caller, problem) = await DecisionApi.AuthenticateAsync(http, keys, budget, orApiKeyHeader: true);
         if (problem is not null)
         {
             return problem;
@@ -70,9 +72,9 @@ public static class OfrepApi
         return TypedResults.Json(Evaluate(path.Decision, context.TargetingKey!), OfrepJson.Default.OfrepEvaluation);
     }
 
-    private static async Task<IResult> EvaluateAllAsync(HttpContext http, ApiKeyStore keys, PathCatalog catalog)
+    private static async Task<IResult> EvaluateAllAsync(HttpContext http, ApiKeyStore keys, DecisionBudget budget, PathCatalog catalog)
     {
-        var (caller, problem) = await DecisionApi.AuthenticateAsync(http, keys, orApiKeyHeader: true);
+        var (caller, problem) = await DecisionApi.AuthenticateAsync(http, keys, budget, orApiKeyHeader: true);
         if (problem is not null)
         {
             return problem;

@@ -47,6 +47,36 @@ public sealed class ApiKeyServiceTests : IntegrationTest
         Assert.DoesNotContain(secret, stored.Hash);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1_000_001)]
+    [InlineData(int.MaxValue)]
+    public async Task Create_BudgetOutOfRange_RefusedWithTheRule(int perMinute)
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var created = await _keys.CreateAsync(new ApiKeyInput { Name = "greedy", PathSlugs = ["support-reply-draft"], DecisionRequestsPerMinute = perMinute }, owner, Ct);
+
+        Assert.False(created.Succeeded);
+        Assert.Equal(ApiKeyService.BudgetRule, created.FieldErrors[nameof(ApiKeyInput.DecisionRequestsPerMinute)]);
+        Assert.Equal(0, await Db.QueryAsync(Factory, db => db.ApiKeys.CountAsync(k => k.Name == "greedy", Ct)));
+    }
+
+    [Fact]
+    public async Task Create_WithBudget_StoredListedAuditedAndCached()
+    {
+        var owner = await Principals.ForAsync(Factory, TestUsers.Owner);
+        var created = await _keys.CreateAsync(new ApiKeyInput { Name = "budgeted", PathSlugs = ["support-reply-draft"], DecisionRequestsPerMinute = 600 }, owner, Ct);
+
+        Assert.True(created.Succeeded);
+        Assert.Equal(600, created.Value!.Key.DecisionRequestsPerMinute);
+        Assert.Equal(600, (await _keys.ListAsync(owner, Ct)).Single(k => k.Name == "budgeted").DecisionRequestsPerMinute);
+        var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.OrderByDescending(e => e.Id).FirstAsync(Ct));
+        Assert.Contains("\"decisionRequestsPerMinute\":600", audit.AfterJson, StringComparison.OrdinalIgnoreCase);
+        var caller = await Factory.Services.GetRequiredService<ApiKeyStore>().FindAsync(created.Value.Secret, Ct);
+        Assert.Equal(600, caller!.DecisionRequestsPerMinute);
+    }
+
     [Fact]
     public async Task Create_ByOwnerForPathTheyDoNotOwn_Refused()
     {

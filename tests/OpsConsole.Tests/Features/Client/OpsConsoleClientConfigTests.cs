@@ -149,6 +149,23 @@ public sealed class OpsConsoleClientConfigTests
     }
 
     [Fact(Timeout = ClientTestTime.TimeoutMs)]
+    public async Task RefreshLoop_429WithRetryAfter_AsksAgainOnlyAfterTheWait()
+    {
+        var clock = ClientTestTime.NewClock();
+        // Over the key's decision budget: without the wait the first-load retry would ask again within a second.
+        var console = new FakeConsole(clock) { Config = _ => FakeConsole.Status(HttpStatusCode.TooManyRequests, retryAfterSeconds: 120) };
+        await using var client = await OpsConsoleClient.StartAsync(console.Options(clock), Ct);
+        Assert.Contains("429", client.LastRefreshError);
+        var refusedAt = console.ConfigRequests.Single().At;
+
+        console.Config = _ => FakeConsole.ConfigDocument("v1", Full);
+        await ClientTestTime.UntilAsync(() => client.SnapshotVersion == "v1", clock, TimeSpan.FromSeconds(5), "the load after the wait");
+
+        Assert.Equal(2, console.ConfigRequests.Count);
+        Assert.True(console.ConfigRequests[1].At - refusedAt >= TimeSpan.FromSeconds(120), $"asked again after {console.ConfigRequests[1].At - refusedAt}");
+    }
+
+    [Fact(Timeout = ClientTestTime.TimeoutMs)]
     public async Task RefreshAsync_SecondRefresh_SendsIfNoneMatchAnd304KeepsSnapshot()
     {
         var clock = ClientTestTime.NewClock();

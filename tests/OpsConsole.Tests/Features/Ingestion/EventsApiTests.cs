@@ -337,6 +337,10 @@ public class EventsApiLimitsTests
         Assert.True(statuses.Count >= 4, string.Join(",", statuses)); // the burst of 3 went through first
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        // Not the decision API's decision_budget_exceeded: a client can tell which limit it met.
+        var problem = JsonNode.Parse(await limited.Content.ReadAsStringAsync(Ct))!;
+        Assert.Equal(IngestionFeature.RateLimitedCode, (string?)problem["code"]);
+        Assert.Equal("ingestion_rate_limited", IngestionFeature.RateLimitedCode);
     }
 
     [Fact]
