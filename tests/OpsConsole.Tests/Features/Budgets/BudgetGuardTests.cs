@@ -115,6 +115,18 @@ public sealed class BudgetGuardTests : IAsyncLifetime
         var config = await client.GetFromJsonAsync<JsonElement>("/api/v1/config", Ct);
         var entry = config.GetProperty("paths").EnumerateArray().Single(p => p.GetProperty("slug").GetString() == slug);
         Assert.Equal("budget", entry.GetProperty("containedBy").GetString());
+        // The client library, deciding locally from that snapshot, gives the same reason.
+        await using (var library = await OpsConsole.Client.OpsConsoleClient.StartAsync(new OpsConsole.Client.OpsConsoleClientOptions
+        {
+            BaseUrl = _factory.Server.BaseAddress,
+            ApiKey = Ingest.DemoKey,
+            UsePush = false,
+            HttpMessageHandler = _factory.Server.CreateHandler(),
+        }, Ct))
+        {
+            var local = library.Decide(slug, "u-1");
+            Assert.Equal((false, "budget_exhausted"), (local.Enabled, local.Reason));
+        }
 
         // More spend in the same period: nothing more is recorded, contained, opened or sent.
         await Ingest.PostOkAsync(client, Ingest.Batch(Costly(slug, 0.50), Costly(slug, 0.50)));
