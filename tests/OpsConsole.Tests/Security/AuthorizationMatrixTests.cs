@@ -76,6 +76,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["POST /api/v1/paths/{slug}/candidate/approve"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/approve", [L, R, R, F, F, F]),
         ["POST /api/v1/paths/{slug}/candidate/rollback"] = ("POST", "/api/v1/paths/support-reply-draft/candidate/rollback", [L, R, R, R, F, F]),
         ["POST /api/v1/paths/{slug}/stable"] = ("POST", "/api/v1/paths/support-reply-draft/stable", [L, R, R, R, F, F]),
+        // Budgets: whoever may see the path reads it; its owners and admins set it (the matrix's empty body is refused past the check).
+        ["GET /api/v1/paths/{slug}/budget"] = ("GET", "/api/v1/paths/support-reply-draft/budget", [L, O, O, O, O, O]),
+        ["PUT /api/v1/paths/{slug}/budget"] = ("PUT", "/api/v1/paths/support-reply-draft/budget", [L, R, R, F, F, F]),
         // Evaluation: golden sets and runs by owners and admins (or a key with evaluations:write); bodies refused (415), a version no set has: 404.
         ["POST /api/v1/paths/{slug}/datasets/{name}/versions"] = ("POST", "/api/v1/paths/support-reply-draft/datasets/golden/versions", [L, R, R, F, F, F]),
         ["GET /api/v1/paths/{slug}/datasets/{name}/versions/{version:int}"] = ("GET", "/api/v1/paths/support-reply-draft/datasets/golden/versions/1", [L, R, R, F, F, F]),

@@ -30,10 +30,10 @@ public static class BudgetsApi
 
     public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/paths/{slug}/budget").RequireAuthorization(p => p.AddAuthenticationSchemes(Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme).RequireAuthenticatedUser());
-        api.MapGet("", GetAsync).WithName("Budget").WithSummary("The path's budget and where its spend stands.")
+        var api = app.MapGroup("/api/v1/paths/{slug}").RequireAuthorization(p => p.AddAuthenticationSchemes(Microsoft.AspNetCore.Identity.IdentityConstants.ApplicationScheme).RequireAuthenticatedUser());
+        api.MapGet("/budget", GetAsync).WithName("Budget").WithSummary("The path's budget and where its spend stands.")
             .Produces<BudgetResponse>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPut("", PutAsync).WithName("SetBudget").WithSummary("Replaces the path's budget (no limit at all removes it).")
+        api.MapPut("/budget", PutAsync).WithName("SetBudget").WithSummary("Replaces the path's budget (no limit at all removes it).")
             .Produces<BudgetResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
