@@ -99,6 +99,16 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
             write.Record(AuditActor.System, "path.create", "path", path.Slug, path.Slug, null,
                 new { path.Slug, path.Name, path.RolloutPercent, path.ConfidenceThreshold, source = "demo" });
             await write.CommitAsync(ct);
+            if (path.Slug == "support-reply-draft")
+            {
+                // A budget the demo traffic (about $100 a day on this path) stays well inside, so the dashboard's
+                // budget card has something to show without opening incidents in a demo left running.
+                db.Set<Budgets.PathBudget>().Add(new Budgets.PathBudget
+                {
+                    PathId = path.Id, DailyUsd = 250, MonthlyUsd = 5000, UpdatedAt = time.GetUtcNow().UtcDateTime, UpdatedBy = AuditActor.System.Name,
+                });
+                await db.SaveChangesAsync(ct);
+            }
         }
     }
 
