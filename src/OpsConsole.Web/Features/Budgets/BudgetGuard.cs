@@ -133,7 +133,14 @@ public sealed class BudgetGuard(
                 }
                 var crossing = new BudgetCrossing
                 {
-                    PathId = budget.PathId, Period = period, PeriodStart = start, Level = level, Metric = metric, Spent = value, Limit = limit, At = now,
+                    PathId = budget.PathId,
+                    Period = period,
+                    PeriodStart = start,
+                    Level = level,
+                    Metric = metric,
+                    Spent = value,
+                    Limit = limit,
+                    At = now,
                 };
                 if (!await TryRecordAsync(crossing, ct))
                 {

@@ -105,7 +105,11 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
                 // budget card has something to show without opening incidents in a demo left running.
                 db.Set<Budgets.PathBudget>().Add(new Budgets.PathBudget
                 {
-                    PathId = path.Id, DailyUsd = 250, MonthlyUsd = 5000, UpdatedAt = time.GetUtcNow().UtcDateTime, UpdatedBy = AuditActor.System.Name,
+                    PathId = path.Id,
+                    DailyUsd = 250,
+                    MonthlyUsd = 5000,
+                    UpdatedAt = time.GetUtcNow().UtcDateTime,
+                    UpdatedBy = AuditActor.System.Name,
                 });
                 await db.SaveChangesAsync(ct);
             }
