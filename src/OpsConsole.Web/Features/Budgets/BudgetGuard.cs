@@ -86,18 +86,34 @@ public sealed class BudgetGuard(
     /// <summary>One check at a time per path in this instance.</summary>
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _checking = new();
 
+    /// <summary>A level the spend has reached in a period, and the figures that reached it.</summary>
+    private sealed record Reached(string Period, DateTime Start, int Level, string Metric, double Spent, double Limit)
+    {
+        public (int, string, DateTime, int) Key(int pathId) => (pathId, Period, Start, Level);
+    }
+
     /// <summary>
-    /// Records and acts on every level the path's spend has newly reached; returns how many. Checks of
-    /// one path take turns: a request whose batch came in while another's crossing is being acted on
-    /// waits for the action, so its client's next decision already sees the path contained.
+    /// Records and acts on every level the path's spend has newly reached; returns how many. The
+    /// usual case (nothing new) reads the counters and returns without waiting. Otherwise checks of one
+    /// path take turns: a request whose batch came in while another's crossing is being acted on waits
+    /// for the action (a level counts as known only once acted on), so its client's next decision
+    /// already sees the path contained.
     /// </summary>
     public async Task<int> CheckAsync(PathBudget budget, CancellationToken ct)
     {
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var reached = await ReachedAsync(db, budget, time.GetUtcNow().UtcDateTime, ct);
+            if (reached.All(r => _recorded.ContainsKey(r.Key(budget.PathId))))
+            {
+                return 0;
+            }
+        }
         var gate = _checking.GetOrAdd(budget.PathId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            return await CheckOnceAsync(budget, ct);
+            return await ActOnNewLevelsAsync(budget, ct);
         }
         finally
         {
@@ -105,11 +121,10 @@ public sealed class BudgetGuard(
         }
     }
 
-    private async Task<int> CheckOnceAsync(PathBudget budget, CancellationToken ct)
+    /// <summary>Every level reached in the current day and month; the limit furthest spent decides (a token budget may run out before the USD one).</summary>
+    private static async Task<List<Reached>> ReachedAsync(AppDbContext db, PathBudget budget, DateTime now, CancellationToken ct)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var acted = 0;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var list = new List<Reached>();
         foreach (var period in new[] { BudgetPeriods.Day, BudgetPeriods.Month })
         {
             var (usdLimit, tokenLimit) = period == BudgetPeriods.Day ? (budget.DailyUsd, budget.DailyTokens) : (budget.MonthlyUsd, budget.MonthlyTokens);
@@ -119,37 +134,52 @@ public sealed class BudgetGuard(
             }
             var start = BudgetMath.PeriodStart(period, now);
             var spent = await BudgetService.SpendAsync(db, budget.PathId, period, start, ct);
-            // The limit furthest spent decides (a token budget may run out before the USD one).
             var usdPercent = usdLimit is { } u ? BudgetMath.Percent(spent.Usd, u) : -1;
             var tokenPercent = tokenLimit is { } t ? BudgetMath.Percent(spent.Tokens, t) : -1;
             var (metric, percent, value, limit) = usdPercent >= tokenPercent
                 ? (BudgetMath.Usd, usdPercent, spent.Usd, usdLimit ?? 0)
                 : (BudgetMath.Tokens, tokenPercent, (double)spent.Tokens, (double)(tokenLimit ?? 0));
-            foreach (var level in BudgetMath.LevelsReached(percent, budget.WarnPercent, budget.SecondWarnPercent))
+            list.AddRange(BudgetMath.LevelsReached(percent, budget.WarnPercent, budget.SecondWarnPercent).Select(level => new Reached(period, start, level, metric, value, limit)));
+        }
+        return list;
+    }
+
+    private async Task<int> ActOnNewLevelsAsync(PathBudget budget, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        List<Reached> reached;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Read again in this turn: the turn before may have been the one that acted.
+            reached = await ReachedAsync(db, budget, now, ct);
+        }
+        var acted = 0;
+        foreach (var r in reached)
+        {
+            var key = r.Key(budget.PathId);
+            if (_recorded.ContainsKey(key))
             {
-                if (_recorded.ContainsKey((budget.PathId, period, start, level)))
-                {
-                    continue;
-                }
-                var crossing = new BudgetCrossing
-                {
-                    PathId = budget.PathId,
-                    Period = period,
-                    PeriodStart = start,
-                    Level = level,
-                    Metric = metric,
-                    Spent = value,
-                    Limit = limit,
-                    At = now,
-                };
-                if (!await TryRecordAsync(crossing, ct))
-                {
-                    _recorded[(budget.PathId, period, start, level)] = true;
-                    continue;
-                }
-                _recorded[(budget.PathId, period, start, level)] = true;
-                acted++;
-                if (level < 100)
+                continue;
+            }
+            var crossing = new BudgetCrossing
+            {
+                PathId = budget.PathId,
+                Period = r.Period,
+                PeriodStart = r.Start,
+                Level = r.Level,
+                Metric = r.Metric,
+                Spent = r.Spent,
+                Limit = r.Limit,
+                At = now,
+            };
+            if (!await TryRecordAsync(crossing, ct))
+            {
+                _recorded[key] = true;
+                continue;
+            }
+            try
+            {
+                if (r.Level < 100)
                 {
                     await WarnAsync(budget, crossing, ct);
                 }
@@ -158,6 +188,16 @@ public sealed class BudgetGuard(
                     await ExhaustedAsync(budget, crossing, ct);
                 }
             }
+            catch
+            {
+                // Not acted on: the level is unrecorded again, so the next check (or the sweep) acts. The
+                // incident's per-cause dedupe and containment's "not if already contained" make a second try safe.
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await db.Set<BudgetCrossing>().Where(c => c.Id == crossing.Id).ExecuteDeleteAsync(CancellationToken.None);
+                throw;
+            }
+            _recorded[key] = true;
+            acted++;
         }
         return acted;
     }
