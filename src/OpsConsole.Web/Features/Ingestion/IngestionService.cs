@@ -13,7 +13,8 @@ public static class ItemStatus
 }
 
 /// <summary>The answer for one item, in the order the items were sent.</summary>
-public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null);
+/// <param name="Warnings">Fields dropped from an accepted item (the item was stored without them); omitted when none.</param>
+public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Who is submitting: a key (checked against its paths) or a person replaying quarantine (checked by the caller).</summary>
 public sealed record Submitter(int? ApiKeyId, string? ApiKeyName, Func<string, bool> MayUsePath);
@@ -100,7 +101,7 @@ public sealed class IngestionService(PathCatalog catalog, IngestionWriter writer
         {
             var i = rowIndexes[j];
             results[i] = new ItemResult(i, rows[j].Fields.EventId,
-                written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
+                written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate, Warnings: items[i].Warnings);
         }
         return results;
     }
