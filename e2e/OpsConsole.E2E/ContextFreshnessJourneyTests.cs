@@ -28,13 +28,20 @@ public sealed class ContextFreshnessJourneyTests(AppFixture app) : IClassFixture
             ["sources"] = new JsonArray(
                 new JsonObject
                 {
-                    ["title"] = "Returns policy", ["url"] = "https://help.example/returns", ["snippet"] = "Returns are accepted within 14 days.",
-                    ["system"] = "Help centre", ["retrievedAt"] = at.AddSeconds(-1).ToString("O"), ["sourceUpdatedAt"] = at.AddDays(-3).AddHours(-2).ToString("O"),
+                    ["title"] = "Returns policy",
+                    ["url"] = "https://help.example/returns",
+                    ["snippet"] = "Returns are accepted within 14 days.",
+                    ["system"] = "Help centre",
+                    ["retrievedAt"] = at.AddSeconds(-1).ToString("O"),
+                    ["sourceUpdatedAt"] = at.AddDays(-3).AddHours(-2).ToString("O"),
                 },
                 new JsonObject
                 {
-                    ["title"] = "Ticket #4711", ["snippet"] = "Customer bought a kettle on the 2nd.",
-                    ["system"] = "Ticket", ["retrievedAt"] = at.AddSeconds(-1).ToString("O"), ["sourceUpdatedAt"] = at.AddMinutes(-1).ToString("O"),
+                    ["title"] = "Ticket #4711",
+                    ["snippet"] = "Customer bought a kettle on the 2nd.",
+                    ["system"] = "Ticket",
+                    ["retrievedAt"] = at.AddSeconds(-1).ToString("O"),
+                    ["sourceUpdatedAt"] = at.AddMinutes(-1).ToString("O"),
                 }),
         };
         using (var response = await EventsApi.PostAsync(app.BaseUrl, EventsApi.DemoKey, [e]))

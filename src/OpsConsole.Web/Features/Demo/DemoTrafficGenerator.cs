@@ -180,13 +180,20 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
             ["sources"] = new JsonArray(
                 new JsonObject
                 {
-                    ["title"] = article.Title, ["url"] = article.Url, ["snippet"] = Sentence(article.Title),
-                    ["system"] = "Help centre", ["retrievedAt"] = Timestamp(now.AddSeconds(-2)), ["sourceUpdatedAt"] = Timestamp(now - ArticleAge()),
+                    ["title"] = article.Title,
+                    ["url"] = article.Url,
+                    ["snippet"] = Sentence(article.Title),
+                    ["system"] = "Help centre",
+                    ["retrievedAt"] = Timestamp(now.AddSeconds(-2)),
+                    ["sourceUpdatedAt"] = Timestamp(now - ArticleAge()),
                 },
                 new JsonObject
                 {
-                    ["title"] = $"Ticket #{random.Next(10_000, 99_999)}", ["snippet"] = "The customer's ticket as the draft read it.",
-                    ["system"] = "Ticket", ["retrievedAt"] = Timestamp(now.AddSeconds(-2)), ["sourceUpdatedAt"] = Timestamp(now - TicketAge()),
+                    ["title"] = $"Ticket #{random.Next(10_000, 99_999)}",
+                    ["snippet"] = "The customer's ticket as the draft read it.",
+                    ["system"] = "Ticket",
+                    ["retrievedAt"] = Timestamp(now.AddSeconds(-2)),
+                    ["sourceUpdatedAt"] = Timestamp(now - TicketAge()),
                 }),
         };
     }
