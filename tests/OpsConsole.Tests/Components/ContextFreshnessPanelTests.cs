@@ -33,7 +33,9 @@ public sealed class ContextFreshnessPanelTests : ComponentTestBase, IAsyncLifeti
     [Fact]
     public async Task Render_SeededEvents_RowPerSourceWithStaleRateP95AndUnknownNames()
     {
+        // Whole seconds: PostgreSQL keeps microseconds, so a time with 100 ns ticks would come back a tick younger than 30 minutes.
         var t = DateTime.UtcNow.AddMinutes(-30);
+        t = new DateTime(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
         JsonObject E(string id, params (string System, DateTime Updated)[] sources)
         {
             var e = Ingest.Event(id);
