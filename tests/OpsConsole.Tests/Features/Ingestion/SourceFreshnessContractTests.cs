@@ -151,6 +151,18 @@ public class SourceFreshnessContractTests
     }
 
     [Fact]
+    public void ReadBatch_LoneSurrogateInSystem_RefusesThatItemAlone_AsAnyInvalidText()
+    {
+        var bad = "{\"eventId\":\"e1\",\"path\":\"p1\",\"occurredAt\":\"2026-11-23T11:59:00Z\",\"sources\":[{\"system\":\"Tick\\ud800et\"}]}";
+        var good = Item("e2", Source("Ticket", sourceUpdatedAt: "2026-11-23T11:50:00Z")).ToJsonString();
+        var items = EventContract.ReadBatch(Encoding.UTF8.GetBytes($"{{\"events\":[{bad},{good}]}}"), Now, 10);
+
+        Assert.Equal("invalid_text", items[0].Rejection?.Reason);
+        Assert.Null(items[1].Rejection);
+        Assert.Equal("Ticket", Assert.Single(Stored(items[1])).System);
+    }
+
+    [Fact]
     public void ReadBatch_OneItemsBadSource_LeavesTheNextItemAsSent()
     {
         var first = Item("e1", Source("Help centre", "2030-01-01T00:00:00Z", "not a time"), Source(7));
