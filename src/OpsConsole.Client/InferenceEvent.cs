@@ -57,7 +57,10 @@ public sealed record InferenceEvent
 }
 
 /// <summary>A document an answer was grounded on.</summary>
-public sealed record EventSource(string? Title, string? Url = null, string? Snippet = null);
+/// <param name="System">The context source's name in the path's registry: with <paramref name="SourceUpdatedAt"/>, the console measures how fresh the context was (README "Context freshness").</param>
+/// <param name="RetrievedAt">When the service read the document.</param>
+/// <param name="SourceUpdatedAt">When the document was last updated in its system of record.</param>
+public sealed record EventSource(string? Title, string? Url = null, string? Snippet = null, string? System = null, DateTimeOffset? RetrievedAt = null, DateTimeOffset? SourceUpdatedAt = null);
 
 /// <summary>The outcomes the console knows.</summary>
 public static class EventOutcomes

@@ -55,6 +55,8 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
         { "slo-quality", "1.5", 0.015 },
         { "slo-quality", "", null },
         { "slo-error-rate", "1.5", 0.015 },
+        { "slo-stale-context", "12.5", 0.125 },
+        { "slo-stale-context", "", null },
         { "gate-min-decided", "250", 250 },
         { "gate-min-decided", "0", 0 },
         { "gate-min-quality", "92.5", 0.925 },
@@ -102,6 +104,9 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
         { "slo-quality", "0,85", "from 0 to 100" },
         { "slo-error-rate", "101", "from 0 to 100" },
         { "slo-error-rate", "-1", "from 0 to 100" },
+        { "slo-stale-context", "100.5", "from 0 to 100" },
+        { "slo-stale-context", "-0.1", "from 0 to 100" },
+        { "slo-stale-context", "ten", "from 0 to 100" },
         { "gate-min-decided", "-1", "from 0 to 1,000,000" },
         { "gate-min-decided", "1.5", "from 0 to 1,000,000" },
         { "gate-min-quality", "150", "from 0 to 100" },
@@ -125,7 +130,7 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
         var rendered = OpenEditPage().FindAll("input[inputmode=numeric], input[inputmode=decimal]").Where(i => !i.Id!.StartsWith("budget-", StringComparison.Ordinal))
             .Select(i => i.Id!.StartsWith("context-freshness-", StringComparison.Ordinal) ? "context-freshness-0" : i.Id!).Distinct().Order().ToList();
 
-        Assert.Equal(17, rendered.Count);
+        Assert.Equal(18, rendered.Count);
         Assert.Equal(rendered, FieldsIn(InRange));
         Assert.Equal(rendered, FieldsIn(OutOfRange));
     }
@@ -191,6 +196,7 @@ public sealed class PathFormNumbersTests : ComponentTestBase, IClassFixture<OpsC
         "slo-cost" => p.Slo.CostPerRequestUsd,
         "slo-quality" => p.Slo.QualityTarget,
         "slo-error-rate" => p.Slo.MaxErrorRate,
+        "slo-stale-context" => p.Slo.MaxStaleContextRate,
         "gate-min-decided" => p.Gates.MinDecidedReviews,
         "gate-min-quality" => p.Gates.MinQuality,
         "gate-max-p95" => p.Gates.MaxP95LatencyMs,

@@ -138,7 +138,7 @@ public sealed class DemoSeeder(UserManager<AppUser> users, AppDbContext db, Audi
             ReviewSlaMinutes = 60,
             ReviewGuidance = "Approve when the draft answers the customer's question and every claim is backed by a cited article. Correct tone or small factual slips; reject drafts that promise refunds or give account-specific advice.",
             FallbackMode = FallbackMode.RouteAway,
-            Slo = new() { P95LatencyMs = 4000, CostPerRequestUsd = 0.02, QualityTarget = 0.85, MaxErrorRate = 0.02 },
+            Slo = new() { P95LatencyMs = 4000, CostPerRequestUsd = 0.02, QualityTarget = 0.85, MaxErrorRate = 0.02, MaxStaleContextRate = 0.20 },
             Boundaries = new()
             {
                 MayRead = ["ticket thread", "help-centre articles", "customer plan"],

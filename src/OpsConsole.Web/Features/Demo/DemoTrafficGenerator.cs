@@ -126,7 +126,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
     {
         var e = path switch
         {
-            "support-reply-draft" => SupportReply(candidate),
+            "support-reply-draft" => SupportReply(candidate, now),
             "invoice-field-extraction" => Invoice(),
             _ => Triage(drifted),
         };
@@ -156,7 +156,7 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
 
     private static string Timestamp(DateTime at) => at.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
 
-    private JsonObject SupportReply(bool candidate)
+    private JsonObject SupportReply(bool candidate, DateTime now)
     {
         var q = Questions[random.Next(Questions.Length)];
         var article = Articles[random.Next(Articles.Length)];
@@ -177,9 +177,32 @@ public sealed class DemoTrafficGenerator(Random random, TimeProvider time, DateT
             ["outputTokens"] = outTokens,
             ["costUsd"] = Math.Round(inTokens * 0.0000004 + outTokens * 0.0000016, 6),
             ["outcome"] = "ok",
-            ["sources"] = new JsonArray(new JsonObject { ["title"] = article.Title, ["url"] = article.Url, ["snippet"] = Sentence(article.Title) }),
+            ["sources"] = new JsonArray(
+                new JsonObject
+                {
+                    ["title"] = article.Title,
+                    ["url"] = article.Url,
+                    ["snippet"] = Sentence(article.Title),
+                    ["system"] = "Help centre",
+                    ["retrievedAt"] = Timestamp(now.AddSeconds(-2)),
+                    ["sourceUpdatedAt"] = Timestamp(now - ArticleAge()),
+                },
+                new JsonObject
+                {
+                    ["title"] = $"Ticket #{random.Next(10_000, 99_999)}",
+                    ["snippet"] = "The customer's ticket as the draft read it.",
+                    ["system"] = "Ticket",
+                    ["retrievedAt"] = Timestamp(now.AddSeconds(-2)),
+                    ["sourceUpdatedAt"] = Timestamp(now - TicketAge()),
+                }),
         };
     }
+
+    // The demo registry's SLOs are a day for the help centre and 5 minutes for the ticket (DemoSeeder): a few
+    // citations of each are older, so the dashboard's context freshness and the review view's stale marker show something.
+    private TimeSpan ArticleAge() => random.NextDouble() < 0.06 ? TimeSpan.FromHours(30 + random.Next(90)) : TimeSpan.FromMinutes(30 + random.Next(20 * 60));
+
+    private TimeSpan TicketAge() => random.NextDouble() < 0.04 ? TimeSpan.FromMinutes(6 + random.Next(40)) : TimeSpan.FromSeconds(10 + random.Next(240));
 
     private JsonObject Invoice()
     {

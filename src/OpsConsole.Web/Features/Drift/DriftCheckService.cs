@@ -5,6 +5,7 @@ using OpsConsole.Web.Features.Dashboards;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Metrics;
+using OpsConsole.Web.Features.Events;
 
 namespace OpsConsole.Web.Features.Drift;
 
@@ -18,7 +19,7 @@ public sealed record DriftWindows(DateTime ReferenceFrom, DateTime ReferenceTo, 
 /// downtime) checks the same windows and stores one run; alerts go to <see cref="Incidents.IncidentService"/>.
 /// </summary>
 public sealed class DriftCheckService(
-    IDbContextFactory<AppDbContext> dbFactory, Metrics.MetricsQueries dashboard, Incidents.IncidentService incidents, Paths.PathService paths, Audit.AuditLog audit,
+    IDbContextFactory<AppDbContext> dbFactory, Metrics.MetricsQueries dashboard, FreshnessQueries freshness, Incidents.IncidentService incidents, Paths.PathService paths, Audit.AuditLog audit,
     TimeProvider time, ILogger<DriftCheckService> log)
 {
     /// <summary>An error spike is judged on the last 15 minutes, whatever the path's check interval.</summary>
@@ -83,7 +84,9 @@ public sealed class DriftCheckService(
         }
         var reference = await dashboard.WindowAsync(pathId, w.ReferenceFrom, w.ReferenceTo, ct);
         var current = await dashboard.WindowAsync(pathId, w.CurrentFrom, w.CurrentTo, ct);
-        var stats = Evaluate(reference, current, path);
+        // Freshness is read from raw events (FreshnessQueries), so only for paths whose owners set a limit to hold it against.
+        var context = path.Slo.MaxStaleContextRate is null ? null : await freshness.WindowAsync(pathId, w.CurrentFrom, w.CurrentTo, ct);
+        var stats = Evaluate(reference, current, path, context);
         var computed = stats.Where(s => s.Verdict != DriftVerdicts.InsufficientData).ToList();
         var run = new DriftCheckRun
         {
@@ -159,6 +162,26 @@ public sealed class DriftCheckService(
                     contain: cause == IncidentCauses.SloErrors && path.Drift.ContainOnErrorBreach, run.Id, ct);
             }
         }
+        if (path.Slo.MaxStaleContextRate is { } maxStale)
+        {
+            var freshNow = await freshness.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
+            if (StaleBreached(freshNow, maxStale) && StaleBreached(await freshness.WindowAsync(path.Id, previous.CurrentFrom, previous.CurrentTo, ct), maxStale))
+            {
+                // Stale context is fixed at the source (a sync job, an index), not by switching the AI off: never contained automatically.
+                await incidents.RaiseAsync(path.Id, IncidentCauses.SloStaleContext, $"stale context SLO breached on {path.Slug}", IncidentSeverities.Sev3, IncidentSources.Slo,
+                    $"{StaleDetail(freshNow, maxStale)} on two consecutive checks (windows ending {previous.CurrentTo:HH:mm} and {w.CurrentTo:HH:mm} UTC).",
+                    contain: false, run.Id, ct);
+            }
+        }
+    }
+
+    private static bool StaleBreached(FreshnessSummary f, double max) => f.Judged >= MinEvents && f.StaleRate > max;
+
+    private static string StaleDetail(FreshnessSummary f, double max)
+    {
+        var worst = f.Sources.Where(s => s.StaleRate is not null).OrderByDescending(s => s.StaleRate).FirstOrDefault();
+        return $"stale context in {f.StaleRate:P1} of {f.Judged:N0} events over the {max:P1} SLO"
+            + (worst is { StaleRate: > 0 } ? $"; stalest source {worst.Name} ({worst.StaleRate:P1} stale, p95 age {(worst.P95Age is { } p ? ContextFreshness.Show(p) : "–")}, SLO {ContextFreshness.ShowSlo(worst.SloMinutes)})" : "");
     }
 
     /// <summary>
@@ -192,7 +215,8 @@ public sealed class DriftCheckService(
     /// KS distance D against the D at which p = 0.01 for these sample sizes; the quality z-score
     /// against −2.58 (two-sided p = 0.01, alert below); error rate against the SLO; ratios against their limits.
     /// </summary>
-    public static IReadOnlyList<DriftStatistic> Evaluate(DashboardWindowData reference, DashboardWindowData current, OperatingPath path)
+    /// <param name="freshness">The current window's context freshness; null when it was not read (no stale-context SLO).</param>
+    public static IReadOnlyList<DriftStatistic> Evaluate(DashboardWindowData reference, DashboardWindowData current, OperatingPath path, FreshnessSummary? freshness = null)
     {
         var list = new List<DriftStatistic>();
         var enough = reference.Metrics.Volume >= MinEvents && current.Metrics.Volume >= MinEvents;
@@ -228,6 +252,17 @@ public sealed class DriftCheckService(
             list.Add(Insufficient("error rate", path.Slo.MaxErrorRate is null ? "(no error-rate SLO set)" : Samples()));
         }
         list.Add(Ratio("p95 latency ratio", enough ? current.Metrics.LatencyP95 : null, reference.Metrics.LatencyP95, path.Drift.LatencyRatioAlert, v => $"{v:N0} ms", Samples()));
+        if (path.Slo.MaxStaleContextRate is { } maxStale && freshness is { StaleRate: { } sr } && freshness.Judged >= MinEvents)
+        {
+            list.Add(new DriftStatistic("stale context rate", sr, maxStale, sr > maxStale ? DriftVerdicts.Alert : sr > 0.8 * maxStale ? DriftVerdicts.Warn : DriftVerdicts.Ok,
+                $"{StaleDetail(freshness, maxStale)} (warn above {0.8 * maxStale:P1})"));
+        }
+        else
+        {
+            list.Add(Insufficient("stale context rate", path.Slo.MaxStaleContextRate is null
+                ? "(no stale-context SLO set)"
+                : $"({freshness?.Judged ?? 0:N0} events citing a registered source with its last update, need {MinEvents})"));
+        }
         list.Add(Ratio("cost per request ratio", enough ? current.Metrics.CostPerRequest : null, reference.Metrics.CostPerRequest, path.Drift.CostRatioAlert, v => $"${v:0.0000}", Samples()));
         return list;
 

@@ -7,7 +7,7 @@ public static class DriftHistoryCharts
 {
     /// <summary>The statistics in the order a check computes them.</summary>
     public static readonly IReadOnlyList<string> Statistics =
-        ["confidence PSI", "confidence KS", "latency KS", "quality change", "error rate", "p95 latency ratio", "cost per request ratio"];
+        ["confidence PSI", "confidence KS", "latency KS", "quality change", "error rate", "p95 latency ratio", "stale context rate", "cost per request ratio"];
 
     private static readonly Dictionary<string, string> Meaning = new()
     {
@@ -17,6 +17,7 @@ public static class DriftHistoryCharts
         ["quality change"] = "z-score of the quality change (alert below the line)",
         ["error rate"] = "error rate (alert above the SLO line)",
         ["p95 latency ratio"] = "current ÷ reference p95 (alert above the line)",
+        ["stale context rate"] = "share of events built on stale context (alert above the SLO line)",
         ["cost per request ratio"] = "current ÷ reference cost per request (alert above the line)",
     };
 

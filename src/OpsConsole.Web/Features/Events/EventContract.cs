@@ -53,6 +53,8 @@ public sealed class ParsedItem
     /// <summary>Best-effort path and event id of a refused item, so quarantine can be filtered by path.</summary>
     public string? PathForQuarantine { get; set; }
     public string? EventIdForQuarantine { get; set; }
+    /// <summary>Fields dropped from an item that is still stored (a source's freshness field the contract could not use).</summary>
+    public List<string>? Warnings { get; set; }
 }
 
 /// <summary>The body is not the envelope <c>{"events":[…]}</c>: the whole request is refused.</summary>
@@ -392,8 +394,13 @@ public static partial class EventContract
             case Field.Sources:
                 {
                     var start = (int)reader.TokenStartIndex;
-                    var problem = Sources(ref reader);
-                    f.SourcesJson = problem is null && reader.TokenType != JsonTokenType.Null ? System.Text.Encoding.UTF8.GetString(body[start..(int)reader.BytesConsumed]) : null;
+                    List<DroppedValue>? dropped = null;
+                    var problem = Sources(ref reader, now, ref dropped);
+                    f.SourcesJson = problem is null && reader.TokenType != JsonTokenType.Null ? SourcesText(body, start, (int)reader.BytesConsumed, dropped) : null;
+                    if (problem is null && dropped is not null)
+                    {
+                        (item.Warnings ??= []).AddRange(dropped.Select(d => d.Warning));
+                    }
                     return problem;
                 }
             case Field.Attributes:
@@ -541,12 +548,25 @@ public static partial class EventContract
 
     private static Rejection? Timestamp(ref Utf8JsonReader reader, DateTime now, out DateTime value)
     {
+        if (!TryTimestamp(ref reader, out value))
+        {
+            return Rejection.Field("occurredAt", "occurredAt must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
+        }
+        if (value > now + MaxFutureSkew)
+        {
+            return Rejection.Field("occurredAt", "occurredAt is more than 5 minutes in the future; check the sender's clock.");
+        }
+        return value < Earliest ? Rejection.Field("occurredAt", "occurredAt is before the year 2000.") : null;
+    }
+
+    /// <summary>Reads an RFC 3339 timestamp with an offset (skipping any other value); false when the value is not one.</summary>
+    private static bool TryTimestamp(ref Utf8JsonReader reader, out DateTime value)
+    {
         value = default;
-        var bad = Rejection.Field("occurredAt", "occurredAt must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T10:15:00Z.");
         if (reader.TokenType != JsonTokenType.String)
         {
             reader.Skip();
-            return bad;
+            return false;
         }
         DateTimeOffset at;
         var span = reader.ValueSpan;
@@ -558,22 +578,27 @@ public static partial class EventContract
         }
         else
         {
-            var s = reader.GetString()!;
+            var s = CheckedString(ref reader);
             if (s.Length > 40 || !Rfc3339().IsMatch(s)
                 || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out at))
             {
-                return bad;
+                return false;
             }
         }
         value = at.UtcDateTime;
-        if (value > now + MaxFutureSkew)
-        {
-            return Rejection.Field("occurredAt", "occurredAt is more than 5 minutes in the future; check the sender's clock.");
-        }
-        return value < Earliest ? Rejection.Field("occurredAt", "occurredAt is before the year 2000.") : null;
+        return true;
     }
 
-    private static Rejection? Sources(ref Utf8JsonReader reader)
+    /// <summary>A source field the contract drops while keeping the event: its value's bytes in the item, and why.</summary>
+    private readonly record struct DroppedValue(int Start, int End, string Warning);
+
+    /// <summary>
+    /// Checks the sources array. Title, url and snippet break the item when wrong (they are what a
+    /// reviewer reads). The freshness fields (system, retrievedAt, sourceUpdatedAt) only describe the
+    /// context, so a wrong one is dropped alone, with a warning, and the event is kept: losing an output
+    /// because of a sender's clock would hide exactly the traffic freshness is meant to judge.
+    /// </summary>
+    private static Rejection? Sources(ref Utf8JsonReader reader, DateTime now, ref List<DroppedValue>? dropped)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -599,16 +624,17 @@ public static partial class EventContract
                 problem ??= Rejection.Field("sources", "Each source must be an object with title, url and snippet.");
                 continue;
             }
-            // title, url, snippet: each at most once, so the source shown to a reviewer is the one sent.
+            // Each known field at most once, so the source shown to a reviewer (and judged for freshness) is the one sent.
             var seen = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var (bit, max) = reader.ValueTextEquals("title"u8) ? (1, 500) : reader.ValueTextEquals("url"u8) ? (2, 2048) : reader.ValueTextEquals("snippet"u8) ? (4, 4096) : (0, -1);
+                var (bit, max) = reader.ValueTextEquals("title"u8) ? (1, 500) : reader.ValueTextEquals("url"u8) ? (2, 2048) : reader.ValueTextEquals("snippet"u8) ? (4, 4096)
+                    : reader.ValueTextEquals("system"u8) ? (8, MaxShortText) : reader.ValueTextEquals("retrievedAt"u8) ? (16, 0) : reader.ValueTextEquals("sourceUpdatedAt"u8) ? (32, 0) : (0, -1);
                 if (reader.ValueIsEscaped)
                 {
                     CheckedString(ref reader);
                 }
-                var name = bit switch { 1 => "title", 2 => "url", _ => "snippet" };
+                var name = bit switch { 1 => "title", 2 => "url", 4 => "snippet", 8 => "system", 16 => "retrievedAt", _ => "sourceUpdatedAt" };
                 reader.Read();
                 if (max < 0)
                 {
@@ -625,14 +651,60 @@ public static partial class EventContract
                 {
                     continue;
                 }
-                if (reader.TokenType != JsonTokenType.String || !FitsChecked(ref reader, max))
+                var start = (int)reader.TokenStartIndex;
+                string? warning = null;
+                if (bit is 16 or 32)
+                {
+                    if (!TryTimestamp(ref reader, out var at))
+                    {
+                        warning = $"sources[{count - 1}].{name} dropped: not an RFC 3339 timestamp with an offset (e.g. 2026-11-23T10:15:00Z).";
+                    }
+                    else if (at > now + MaxFutureSkew)
+                    {
+                        warning = $"sources[{count - 1}].{name} dropped: more than 5 minutes in the future; check the sender's clock.";
+                    }
+                    else if (at < Earliest)
+                    {
+                        warning = $"sources[{count - 1}].{name} dropped: before the year 2000.";
+                    }
+                }
+                else if (bit == 8)
+                {
+                    if (reader.TokenType != JsonTokenType.String || !FitsChecked(ref reader, max) || string.IsNullOrWhiteSpace(CheckedString(ref reader)))
+                    {
+                        SkipChecked(ref reader);
+                        warning = $"sources[{count - 1}].system dropped: it must be the context source's name in the path's registry (1–{max} characters).";
+                    }
+                }
+                else if (reader.TokenType != JsonTokenType.String || !FitsChecked(ref reader, max))
                 {
                     SkipChecked(ref reader);
                     problem ??= Rejection.Field("sources", $"A source's {name} must be a string of at most {max} characters.");
                 }
+                if (warning is not null)
+                {
+                    (dropped ??= []).Add(new DroppedValue(start, (int)reader.BytesConsumed, warning));
+                }
             }
         }
         return problem;
+    }
+
+    /// <summary>The sources as stored: as sent, except that each dropped value is replaced by null (read as absent).</summary>
+    private static string SourcesText(ReadOnlySpan<byte> json, int start, int end, List<DroppedValue>? dropped)
+    {
+        if (dropped is null)
+        {
+            return Encoding.UTF8.GetString(json[start..end]);
+        }
+        var text = new StringBuilder();
+        var at = start;
+        foreach (var d in dropped)
+        {
+            text.Append(Encoding.UTF8.GetString(json[at..d.Start])).Append("null");
+            at = d.End;
+        }
+        return text.Append(Encoding.UTF8.GetString(json[at..end])).ToString();
     }
 
     private static Rejection? Attributes(ref Utf8JsonReader reader)

@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace OpsConsole.Web.Features.Events;
 
-public sealed record EventSource(string? Title, string? Url, string? Snippet);
+/// <param name="System">The context source's name in the path's registry, when sent.</param>
+/// <param name="RetrievedAt">When the AI service read the source (UTC).</param>
+/// <param name="SourceUpdatedAt">When the source was last updated in its system of record (UTC): the age is measured from here.</param>
+public sealed record EventSource(string? Title, string? Url, string? Snippet, string? System = null, DateTime? RetrievedAt = null, DateTime? SourceUpdatedAt = null);
 
 /// <summary>
 /// Reads the sources and attributes an event was stored with (JSON as sent, validated at ingestion).
@@ -28,7 +31,7 @@ public static class EventJson
             }
             return doc.RootElement.EnumerateArray()
                 .Select(s => s.ValueKind == JsonValueKind.Object
-                    ? new EventSource(Str(s, "title"), Str(s, "url"), Str(s, "snippet"))
+                    ? new EventSource(Str(s, "title"), Str(s, "url"), Str(s, "snippet"), Str(s, "system"), Time(s, "retrievedAt"), Time(s, "sourceUpdatedAt"))
                     : new EventSource(s.GetRawText(), null, null))
                 .ToList();
         }
@@ -133,6 +136,11 @@ public static class EventJson
         }
         return null;
     }
+
+    /// <summary>A stored timestamp as UTC; null when absent or not one (a row written before the rule, or edited by hand).</summary>
+    private static DateTime? Time(JsonElement e, string name) =>
+        Str(e, name) is { } s && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at)
+            ? at.UtcDateTime : null;
 
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? Text(v) : null;

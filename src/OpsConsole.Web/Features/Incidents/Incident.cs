@@ -46,6 +46,7 @@ public static class IncidentCauses
     public const string SloP95 = "slo:p95";
     public const string SloErrors = "slo:errors";
     public const string SloQuality = "slo:quality";
+    public const string SloStaleContext = "slo:stale-context";
 
     /// <summary>A cause of its own for each incident opened by hand, so several can be open at once.</summary>
     public static string NewManual() => Manual + ":" + Guid.NewGuid().ToString("N")[..8];

@@ -13,7 +13,8 @@ public static class ItemStatus
 }
 
 /// <summary>The answer for one item, in the order the items were sent.</summary>
-public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null);
+/// <param name="Warnings">Fields dropped from an accepted item (the item was stored without them); omitted when none.</param>
+public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason = null, string? Detail = null, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>A feature above ingestion that acts on newly stored events (budgets), called after each commit.</summary>
 public interface IIngestionObserver
@@ -109,7 +110,7 @@ public sealed class IngestionService(
         {
             var i = rowIndexes[j];
             results[i] = new ItemResult(i, rows[j].Fields.EventId,
-                written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate);
+                written[j] == WriteStatus.Inserted ? ItemStatus.Accepted : ItemStatus.Duplicate, Warnings: items[i].Warnings);
         }
         return results;
     }

@@ -6,6 +6,7 @@ public static class MetricsFeature
     public static WebApplicationBuilder AddMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<MetricsQueries>();
+        builder.Services.AddSingleton<FreshnessQueries>();
         builder.Services.AddSingleton<Paths.IPathBreakdownHandler, RollupSegments>();
         return builder;
     }

@@ -99,6 +99,12 @@ public sealed class PathSlo
     public double? CostPerRequestUsd { get; set; }
     public double? QualityTarget { get; set; }
     public double? MaxErrorRate { get; set; }
+    /// <summary>
+    /// The share (0–1) of events built on stale context (a cited source older than its freshness SLO)
+    /// the owners accept: the drift check's "stale context rate" statistic is held against it, and a
+    /// breach on two consecutive checks opens a "stale context" SLO incident. Null: not measured against anything.
+    /// </summary>
+    public double? MaxStaleContextRate { get; set; }
 }
 
 /// <summary>How a path's drift is checked, and what the system may do by itself when it alerts.</summary>

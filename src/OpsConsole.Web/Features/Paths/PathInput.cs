@@ -59,6 +59,7 @@ public sealed class PathInput
             CostPerRequestUsd = TypedNumber.Write(p.Slo.CostPerRequestUsd),
             QualityTargetPercent = TypedNumber.Write(Percent.Of(p.Slo.QualityTarget)),
             MaxErrorRatePercent = TypedNumber.Write(Percent.Of(p.Slo.MaxErrorRate)),
+            MaxStaleContextRatePercent = TypedNumber.Write(Percent.Of(p.Slo.MaxStaleContextRate)),
         },
         Boundaries = new()
         {
@@ -126,6 +127,7 @@ public sealed class PathInput
             CostPerRequestUsd = TypedNumber.Optional(Slo.CostPerRequestUsd),
             QualityTarget = Percent.ToFraction(TypedNumber.Optional(Slo.QualityTargetPercent, percent: true)),
             MaxErrorRate = Percent.ToFraction(TypedNumber.Optional(Slo.MaxErrorRatePercent, percent: true)),
+            MaxStaleContextRate = Percent.ToFraction(TypedNumber.Optional(Slo.MaxStaleContextRatePercent, percent: true)),
         };
         path.Boundaries = new()
         {
@@ -191,6 +193,7 @@ public sealed class SloInput
     public string? CostPerRequestUsd { get; set; }
     public string? QualityTargetPercent { get; set; }
     public string? MaxErrorRatePercent { get; set; }
+    public string? MaxStaleContextRatePercent { get; set; }
 }
 
 /// <summary>Rollout gates as typed; an empty number skips that gate.</summary>
@@ -334,6 +337,7 @@ public static partial class PathValidator
         Number(input.Slo.CostPerRequestUsd, "Slo.CostPerRequestUsd", Range.Usd, "Cost per request SLO must be an amount in USD from 0 to 1,000, or empty.");
         Number(input.Slo.QualityTargetPercent, "Slo.QualityTargetPercent", Range.Share with { Optional = true }, "Quality target must be a percentage from 0 to 100, or empty.");
         Number(input.Slo.MaxErrorRatePercent, "Slo.MaxErrorRatePercent", Range.Share with { Optional = true }, "Max error rate must be a percentage from 0 to 100, or empty.");
+        Number(input.Slo.MaxStaleContextRatePercent, "Slo.MaxStaleContextRatePercent", Range.Share with { Optional = true }, "Max stale context rate must be a percentage from 0 to 100, or empty.");
 
         Number(input.Gates.MinDecidedReviews, "Gates.MinDecidedReviews", new(0, 1_000_000, Whole: true, Optional: true), "Minimum decided reviews must be a whole number from 0 to 1,000,000, or empty.");
         Number(input.Gates.MinQualityPercent, "Gates.MinQualityPercent", Range.Share with { Optional = true }, "Minimum quality must be a percentage from 0 to 100, or empty.");

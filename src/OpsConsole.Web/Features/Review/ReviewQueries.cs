@@ -43,8 +43,10 @@ public sealed record ReviewItemView(
         r.ClaimedById, r.ClaimedByName, r.ClaimUntil, r.DecidedByName, r.DecidedAt, r.DecisionCount, r.Agreement);
 }
 
+/// <param name="ContextSources">The path's context source registry: the review view marks a cited source older than its freshness SLO.</param>
 public sealed record ReviewView(
-    ReviewItemView Item, string PathSlug, string PathName, string ReviewGuidance, IReadOnlyList<string> ReasonTags, EventView Event);
+    ReviewItemView Item, string PathSlug, string PathName, string ReviewGuidance, IReadOnlyList<string> ReasonTags, EventView Event,
+    IReadOnlyList<ContextSource>? ContextSources = null);
 
 /// <summary>Read side of the queue: what a reviewer sees, limited to the paths they may review.</summary>
 public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Permissions permissions, TimeProvider time)
@@ -146,7 +148,7 @@ public sealed class ReviewQueries(IDbContextFactory<AppDbContext> dbFactory, Per
         }
         var e = await db.InferenceEvents.AsNoTracking().FirstAsync(x => x.Id == item.EventRowId, ct);
         var p = await db.Paths.AsNoTracking().FirstAsync(x => x.Id == item.PathId, ct);
-        return new ReviewView(ReviewItemView.From(item), p.Slug, p.Name, p.ReviewGuidance, p.ReasonTags, EventView.From(e));
+        return new ReviewView(ReviewItemView.From(item), p.Slug, p.Name, p.ReviewGuidance, p.ReasonTags, EventView.From(e), p.ContextSources);
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ public sealed class OpsConsoleClientEventTests
             InputTokens = 310,
             OutputTokens = 95,
             CostUsd = 0.0031,
-            Sources = [new EventSource("Refund policy", "https://kb.example/refunds")],
+            Sources = [new EventSource("Refund policy", "https://kb.example/refunds"), new EventSource("Ticket", System: "Ticket", SourceUpdatedAt: explicitAt)],
             Attributes = new Dictionary<string, string> { ["Channel"] = "email" },
         });
         client.Track(new InferenceEvent { EventId = "evt-2", Path = "support-reply-draft", OccurredAt = explicitAt, Outcome = EventOutcomes.Fallback });
@@ -68,6 +68,10 @@ public sealed class OpsConsoleClientEventTests
         Assert.Equal(310, first.GetProperty("inputTokens").GetInt64());
         Assert.Equal("https://kb.example/refunds", first.GetProperty("sources")[0].GetProperty("url").GetString());
         Assert.False(first.GetProperty("sources")[0].TryGetProperty("snippet", out JsonElement _));
+        Assert.False(first.GetProperty("sources")[0].TryGetProperty("system", out JsonElement _));
+        Assert.Equal("Ticket", first.GetProperty("sources")[1].GetProperty("system").GetString());
+        Assert.Equal("2026-11-23T09:59:30+01:00", first.GetProperty("sources")[1].GetProperty("sourceUpdatedAt").GetString());
+        Assert.False(first.GetProperty("sources")[1].TryGetProperty("retrievedAt", out JsonElement _));
         Assert.Equal("email", first.GetProperty("attributes").GetProperty("Channel").GetString());
         Assert.False(first.TryGetProperty("errorCode", out JsonElement _));
         Assert.False(first.TryGetProperty("input", out JsonElement _));

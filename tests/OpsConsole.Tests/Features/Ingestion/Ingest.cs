@@ -68,7 +68,7 @@ public static class Ingest
 
     public sealed record IngestResult(int Accepted, int Duplicates, int Rejected, List<ItemResult> Results);
 
-    public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason, string? Detail);
+    public sealed record ItemResult(int Index, string? EventId, string Status, string? Reason, string? Detail, List<string>? Warnings = null);
 
     public static async Task<JsonElement> ProblemAsync(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken));

@@ -18,6 +18,7 @@ public static class PathNumberCases
         ["Slo.CostPerRequestUsd"] = (i, v) => i.Slo.CostPerRequestUsd = v,
         ["Slo.QualityTargetPercent"] = (i, v) => i.Slo.QualityTargetPercent = v,
         ["Slo.MaxErrorRatePercent"] = (i, v) => i.Slo.MaxErrorRatePercent = v,
+        ["Slo.MaxStaleContextRatePercent"] = (i, v) => i.Slo.MaxStaleContextRatePercent = v,
         ["Gates.MinDecidedReviews"] = (i, v) => i.Gates.MinDecidedReviews = v,
         ["Gates.MinQualityPercent"] = (i, v) => i.Gates.MinQualityPercent = v,
         ["Gates.MaxP95LatencyMs"] = (i, v) => i.Gates.MaxP95LatencyMs = v,
@@ -54,6 +55,7 @@ public static class PathNumberCases
         Add("Slo.CostPerRequestUsd", "from 0 to 1,000", ["-0.01", "1000.01", .. junk]);
         Add("Slo.QualityTargetPercent", "from 0 to 100", ["150", "-3", "0,85", .. junk]);
         Add("Slo.MaxErrorRatePercent", "from 0 to 100", ["101", "-1", .. junk]);
+        Add("Slo.MaxStaleContextRatePercent", "from 0 to 100", ["100.01", "-1", "1e400", .. junk]);
         Add("Gates.MinDecidedReviews", "from 0 to 1,000,000", ["-1", "1.5", "1000001", .. junk]);
         Add("Gates.MinQualityPercent", "from 0 to 100", ["150", "-3", .. junk]);
         Add("Gates.MaxP95LatencyMs", "from 1 to 3,600,000", ["0", "-5", "2.5", .. junk]);

@@ -156,6 +156,8 @@ public class PathValidatorTests
     [InlineData("Slo.QualityTargetPercent", "1.5")]
     [InlineData("Slo.QualityTargetPercent", "+85")]
     [InlineData("Slo.MaxErrorRatePercent", "0")]
+    [InlineData("Slo.MaxStaleContextRatePercent", "100")]
+    [InlineData("Slo.MaxStaleContextRatePercent", "")]
     [InlineData("Gates.MinDecidedReviews", "0")]
     [InlineData("Gates.MinQualityPercent", "99.99")]
     [InlineData("Gates.MaxP95LatencyMs", "1")]
@@ -186,16 +188,16 @@ public class PathValidatorTests
     public void ApplyTo_PercentageTyped_StoredAsFractionAndReloadedAsTyped(string typed, double stored)
     {
         var input = PathNumberCases.Valid();
-        input.QaSamplePercent = input.Slo.QualityTargetPercent = input.Slo.MaxErrorRatePercent = input.Gates.MinQualityPercent = input.Gates.MaxErrorRatePercent = typed;
+        input.QaSamplePercent = input.Slo.QualityTargetPercent = input.Slo.MaxErrorRatePercent = input.Slo.MaxStaleContextRatePercent = input.Gates.MinQualityPercent = input.Gates.MaxErrorRatePercent = typed;
         Assert.Empty(PathValidator.Validate(input, isNew: true));
 
         var path = new OperatingPath();
         input.ApplyTo(path);
 
-        double?[] fractions = [path.QaSampleRate, path.Slo.QualityTarget, path.Slo.MaxErrorRate, path.Gates.MinQuality, path.Gates.MaxErrorRate];
+        double?[] fractions = [path.QaSampleRate, path.Slo.QualityTarget, path.Slo.MaxErrorRate, path.Slo.MaxStaleContextRate, path.Gates.MinQuality, path.Gates.MaxErrorRate];
         Assert.All(fractions, f => Assert.Equal(stored, f!.Value, 12));
         var reloaded = PathInput.From(OperatingPathView.From(path));
-        string?[] shown = [reloaded.QaSamplePercent, reloaded.Slo.QualityTargetPercent, reloaded.Slo.MaxErrorRatePercent, reloaded.Gates.MinQualityPercent, reloaded.Gates.MaxErrorRatePercent];
+        string?[] shown = [reloaded.QaSamplePercent, reloaded.Slo.QualityTargetPercent, reloaded.Slo.MaxErrorRatePercent, reloaded.Slo.MaxStaleContextRatePercent, reloaded.Gates.MinQualityPercent, reloaded.Gates.MaxErrorRatePercent];
         Assert.All(shown, s => Assert.Equal(typed.TrimEnd('%', ' '), s));
     }
 

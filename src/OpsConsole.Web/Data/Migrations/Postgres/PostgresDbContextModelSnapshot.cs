@@ -2590,6 +2590,8 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
 
                             b1.Property<double?>("MaxErrorRate");
 
+                            b1.Property<double?>("MaxStaleContextRate");
+
                             b1.Property<int?>("P95LatencyMs");
 
                             b1.Property<double?>("QualityTarget");

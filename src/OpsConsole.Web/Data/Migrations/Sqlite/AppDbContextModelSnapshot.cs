@@ -2524,6 +2524,8 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
 
                             b1.Property<double?>("MaxErrorRate");
 
+                            b1.Property<double?>("MaxStaleContextRate");
+
                             b1.Property<int?>("P95LatencyMs");
 
                             b1.Property<double?>("QualityTarget");
