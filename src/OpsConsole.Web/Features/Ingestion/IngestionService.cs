@@ -105,7 +105,9 @@ public sealed class IngestionService(
         {
             await pairwise.PairAsync(candidates, ct);
         }
-        await TellObserversAsync(rows, written, ct);
+        // Not the request's token: the events are stored, and an action on them (a budget's containment)
+        // must not stop half-way because the client stopped listening.
+        await TellObserversAsync(rows, written, CancellationToken.None);
         for (var j = 0; j < rows.Count; j++)
         {
             var i = rowIndexes[j];
