@@ -56,12 +56,18 @@ public sealed class BenchOptions
     /// </summary>
     public bool TraceTabOnly { get; private set; }
 
+    /// <summary>
+    /// Run only the budget benchmark (<c>--budget</c>): the same events through the events API to a path
+    /// without a budget and to one with a budget (checked after every commit; its first warning fires late in the run).
+    /// </summary>
+    public bool BudgetOnly { get; private set; }
+
     /// <summary>Inference events per phase of the traces benchmark: <c>--events</c> when given, else 20,000.</summary>
     public int TraceEvents => _eventsGiven ? Events : 20_000;
 
     private bool _eventsGiven;
 
-    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly || TracesOnly || TraceTabOnly;
+    private bool Only => PushOnly || DashboardOnly || DecisionOnly || ScaleOutOnly || TracesOnly || TraceTabOnly || BudgetOnly;
     public bool RunIngestion => !Only;
     public bool RunPush => PushOnly || (!SkipPush && !Only);
     public bool RunDashboard => DashboardOnly || (!SkipDashboard && !Only);
@@ -69,11 +75,12 @@ public sealed class BenchOptions
     public bool RunScaleOut => ScaleOutOnly;
     public bool RunTraces => TracesOnly;
     public bool RunTraceTab => TraceTabOnly;
+    public bool RunBudget => BudgetOnly;
 
     public const string Usage =
         "usage: dotnet run --project tests/OpsConsole.Benchmarks -c Release -- " +
         "[--events N] [--clients C] [--watcher-events N] [--skip-watcher] [--skip-explorer] [--app-config Release|Debug] " +
-        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion] [--traces] [--trace-tab]";
+        "[--push | --skip-push] [--push-seconds N] [--push-clients N] [--dashboard | --skip-dashboard] [--decision | --skip-decision] [--scaleout | --scaleout-ingestion] [--traces] [--trace-tab] [--budget]";
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
     public static BenchOptions Parse(string[] args)
@@ -111,6 +118,9 @@ public sealed class BenchOptions
                     break;
                 case "--skip-push":
                     o.SkipPush = true;
+                    break;
+                case "--budget":
+                    o.BudgetOnly = true;
                     break;
                 case "--dashboard":
                     o.DashboardOnly = true;

@@ -48,7 +48,7 @@ using var cts = new CancellationTokenSource();
 var limit = (options.RunIngestion ? TimeSpan.FromMinutes(30) : TimeSpan.Zero) + (options.RunPush ? PushBenchmark.Budget(options) : TimeSpan.Zero)
     + (options.RunDashboard ? TimeSpan.FromMinutes(15) : TimeSpan.Zero) + (options.RunDecision ? TimeSpan.FromMinutes(15) : TimeSpan.Zero)
     + (options.RunScaleOut ? ScaleOutBenchmark.Budget(options) : TimeSpan.Zero) + (options.RunTraces ? TimeSpan.FromMinutes(20) : TimeSpan.Zero)
-    + (options.RunTraceTab ? TimeSpan.FromMinutes(10) : TimeSpan.Zero);
+    + (options.RunTraceTab ? TimeSpan.FromMinutes(10) : TimeSpan.Zero) + (options.RunBudget ? TimeSpan.FromMinutes(20) : TimeSpan.Zero);
 cts.CancelAfter(limit);
 // Ctrl+C, SIGTERM and SIGHUP cancel the run instead of ending the process at once, so the
 // finally blocks still kill the app instances and delete the temp folder.
@@ -87,6 +87,10 @@ try
     if (options.RunTraces)
     {
         await new TracesBenchmark(options, work).RunAsync(cts.Token);
+    }
+    if (options.RunBudget)
+    {
+        await new IngestionBenchmark(options, work).RunBudgetAsync(cts.Token);
     }
     if (options.RunTraceTab)
     {
