@@ -39,6 +39,10 @@ public sealed class PathBudget
     public DateTime UpdatedAt { get; set; }
     public string UpdatedBy { get; set; } = "";
 
+    /// <summary>The USD and token limits of one period (<see cref="BudgetPeriods"/>); null where none is set.</summary>
+    public (double? Usd, long? Tokens) LimitsOf(string period) =>
+        period == BudgetPeriods.Day ? (DailyUsd, DailyTokens) : (MonthlyUsd, MonthlyTokens);
+
     public bool HasLimit => DailyUsd is not null || DailyTokens is not null || MonthlyUsd is not null || MonthlyTokens is not null;
 }
 

@@ -127,7 +127,7 @@ public sealed class BudgetGuard(
         var list = new List<Reached>();
         foreach (var period in new[] { BudgetPeriods.Day, BudgetPeriods.Month })
         {
-            var (usdLimit, tokenLimit) = period == BudgetPeriods.Day ? (budget.DailyUsd, budget.DailyTokens) : (budget.MonthlyUsd, budget.MonthlyTokens);
+            var (usdLimit, tokenLimit) = budget.LimitsOf(period);
             if (usdLimit is null && tokenLimit is null)
             {
                 continue;

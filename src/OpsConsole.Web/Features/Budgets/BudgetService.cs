@@ -197,7 +197,7 @@ public sealed class BudgetService(IDbContextFactory<AppDbContext> dbFactory, Aud
         var lines = new List<BudgetLine>();
         foreach (var period in new[] { BudgetPeriods.Day, BudgetPeriods.Month })
         {
-            var (usdLimit, tokenLimit) = period == BudgetPeriods.Day ? (budget.DailyUsd, budget.DailyTokens) : (budget.MonthlyUsd, budget.MonthlyTokens);
+            var (usdLimit, tokenLimit) = budget.LimitsOf(period);
             if (usdLimit is null && tokenLimit is null)
             {
                 continue;
