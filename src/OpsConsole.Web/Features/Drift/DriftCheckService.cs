@@ -78,7 +78,7 @@ public sealed class DriftCheckService(
         {
             if (!existing.Handled)
             {
-                await HandleAsync(db, path, existing, w, current: null, ct);
+                await HandleAsync(db, path, existing, w, current: null, context: null, ct);
             }
             return existing;
         }
@@ -111,14 +111,15 @@ public sealed class DriftCheckService(
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             return await FindAsync(fresh, pathId, w, ct) ?? throw new InvalidOperationException("The drift run could not be stored.");
         }
-        await HandleAsync(db, path, run, w, current, ct);
+        await HandleAsync(db, path, run, w, current, context, ct);
         log.LogInformation("Drift check of {Path}: {Verdict}", path.Slug, run.Verdict);
         return run;
     }
 
     /// <summary>What a run leads to: incidents (deduplicated per path and cause) and containment; then marks it handled.</summary>
     /// <param name="current">The current window's figures when the caller has just read them (a retry reads them again).</param>
-    private async Task HandleAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
+    /// <param name="context">The current window's context freshness when the caller has just read it (null: read here if needed).</param>
+    private async Task HandleAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, FreshnessSummary? context, CancellationToken ct)
     {
         var pathId = path.Id;
         if (run.Verdict == DriftVerdicts.Alert)
@@ -127,7 +128,7 @@ public sealed class DriftCheckService(
             await incidents.RaiseAsync(pathId, IncidentCauses.Drift, $"Drift alert on {path.Slug}", IncidentSeverities.Sev2, IncidentSources.Drift,
                 $"Drift check {w.CurrentFrom:MM-dd HH:mm}–{w.CurrentTo:HH:mm} UTC against {w.ReferenceKind} reference: {alerts}", path.Drift.ContainOnDriftAlert, run.Id, ct);
         }
-        await SloBreachesAsync(db, path, run, w, current, ct);
+        await SloBreachesAsync(db, path, run, w, current, context, ct);
         await ErrorSpikeAsync(path, run, w.CurrentTo, ct);
         await db.DriftCheckRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Handled, true), ct);
         run.Handled = true;
@@ -137,7 +138,7 @@ public sealed class DriftCheckService(
     /// An SLO breach (p95 latency, error rate, quality) counts once it shows on two consecutive
     /// checks: one noisy window does not page anyone. The error-rate breach may contain the path.
     /// </summary>
-    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, CancellationToken ct)
+    private async Task SloBreachesAsync(AppDbContext db, OperatingPath path, DriftCheckRun run, DriftWindows w, DashboardWindowData? current, FreshnessSummary? context, CancellationToken ct)
     {
         var previous = await db.DriftCheckRuns.AsNoTracking().Where(r => r.PathId == path.Id && r.CurrentTo < w.CurrentTo)
             .OrderByDescending(r => r.CurrentTo).FirstOrDefaultAsync(ct);
@@ -164,7 +165,7 @@ public sealed class DriftCheckService(
         }
         if (path.Slo.MaxStaleContextRate is { } maxStale)
         {
-            var freshNow = await freshness.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
+            var freshNow = context ?? await freshness.WindowAsync(path.Id, w.CurrentFrom, w.CurrentTo, ct);
             if (StaleBreached(freshNow, maxStale) && StaleBreached(await freshness.WindowAsync(path.Id, previous.CurrentFrom, previous.CurrentTo, ct), maxStale))
             {
                 // Stale context is fixed at the source (a sync job, an index), not by switching the AI off: never contained automatically.
