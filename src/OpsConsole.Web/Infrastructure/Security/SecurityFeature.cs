@@ -14,6 +14,7 @@ public static class SecurityFeature
         var signIn = SignInLimits.From(builder.Configuration);
         services.AddSingleton(signIn);
         services.AddSingleton<SignInGuard>();
+        services.AddSingleton<SecretProtector>();
         services.AddRateLimiter(o => o.AddPolicy<string, SignInRateLimitPolicy>(SignInRateLimitPolicy.Name));
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
