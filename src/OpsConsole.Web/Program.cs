@@ -24,6 +24,7 @@ using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Reviewers;
 using OpsConsole.Web.Features.Search;
+using OpsConsole.Web.Features.Sessions;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Host;
@@ -50,6 +51,7 @@ try
         .AddJobs()
         .AddAudit()
         .AddPaths()
+        .AddSessions()
         .AddUsers()
         .AddApiKeys()
         .AddDecisions()

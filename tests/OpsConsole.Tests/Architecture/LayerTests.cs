@@ -12,7 +12,7 @@ public sealed class LayerTests
     [
         ["Data", "Infrastructure", "Infrastructure.Jobs", "Realtime", "Components.Shared"],
         ["Features.Paths", "Infrastructure.Security", "Features.Audit"],
-        ["Features.Notifications", "Features.Webhooks"],
+        ["Features.Notifications", "Features.Webhooks", "Features.Sessions"],
         ["Features.ApiKeys"],
         ["Features.Decisions", "Features.Ofrep"],
         ["Features.Events"],

@@ -33,10 +33,13 @@ public abstract class ComponentTestBase : BunitContext
 
     protected void SignedInAs(params string[] roles) => SignedInAsUser("u1", "someone@opsconsole.local", roles);
 
-    protected void SignedInAsUser(string userId, string name, params string[] roles)
+    protected void SignedInAsUser(string userId, string name, params string[] roles) => SignedInAsUser(userId, name, [], roles);
+
+    /// <summary>The same with claims of the cookie's own, such as its session.</summary>
+    protected void SignedInAsUser(string userId, string name, IEnumerable<Claim> extra, params string[] roles)
     {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.NameIdentifier, userId), .. roles.Select(r => new Claim(ClaimTypes.Role, r))],
+            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.NameIdentifier, userId), .. roles.Select(r => new Claim(ClaimTypes.Role, r)), .. extra],
             authenticationType: "test");
         Services.AddSingleton<AuthenticationStateProvider>(new FixedAuthState(new ClaimsPrincipal(identity)));
     }

@@ -91,6 +91,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /admin/users"] = ("GET", "/admin/users", [L, O, F, F, F, F]),
         ["GET /notifications"] = ("GET", "/notifications", [L, O, O, O, O, O]), // each person's own
         ["GET /settings"] = ("GET", "/settings", [L, O, O, O, O, O]), // each browser's own time setting
+        ["GET /account/sessions"] = ("GET", "/account/sessions", [L, O, O, O, O, O]), // each person's own sign-ins
         ["GET /account/login"] = ("GET", "/account/login", [O, O, O, O, O, O]),
         ["GET /account/access-denied"] = ("GET", "/account/access-denied", [F, F, F, F, F, F]),
         ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),

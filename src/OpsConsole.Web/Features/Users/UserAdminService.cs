@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Features.Audit;
+using OpsConsole.Web.Features.Sessions;
 using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Infrastructure.Security;
 
@@ -17,7 +18,7 @@ public sealed record UserRow(string Id, string Email, string DisplayName, IReadO
 /// Admin operations on accounts. Each runs in its own DI scope (a fresh UserManager and context)
 /// because an interactive circuit lives for hours and must not hold a tracking context that long.
 /// </summary>
-public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit, TimeProvider time)
+public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit, TimeProvider time, SessionService sessions)
 {
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
     {
@@ -146,6 +147,17 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
             write.Record(AuditActor.From(actor), "user.password-reset", "user", user.Id, null, null, new { email = user.Email });
             return CommandResult.Ok();
         });
+
+    /// <summary>Ends every sign-in of a user at once (their open pages within a minute); audited.</summary>
+    public async Task<CommandResult<int>> SignOutEverywhereAsync(string userId, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        if (!Permissions.May(actor, ConsoleAction.Administer))
+        {
+            return CommandResult<int>.Fail("Only an Admin can manage users.");
+        }
+        var by = AuditActor.From(actor);
+        return await sessions.EndAllAsync(userId, by, userId == actor.UserId() ? "signed out everywhere" : $"ended by {by.Name}", ct);
+    }
 
     private async Task<CommandResult> RunAsync(ClaimsPrincipal actor, CancellationToken ct, Func<UserManager<AppUser>, AuditedWrite, Task<CommandResult>> work)
     {

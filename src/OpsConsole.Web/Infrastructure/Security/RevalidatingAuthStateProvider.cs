@@ -8,10 +8,11 @@ using OpsConsole.Web.Data;
 namespace OpsConsole.Web.Infrastructure.Security;
 
 /// <summary>
-/// An open circuit re-checks the user's security stamp every minute, so a user who is locked,
-/// or whose roles changed, loses the old rights in open tabs too.
+/// An open circuit re-checks the user's security stamp and session every minute, so a user who is
+/// locked, whose roles changed or whose session was ended, loses the old rights in open tabs too.
 /// </summary>
-internal sealed class RevalidatingAuthStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopes, IOptions<IdentityOptions> identity)
+internal sealed class RevalidatingAuthStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopes, IOptions<IdentityOptions> identity,
+    IEnumerable<IActiveSessions> sessions)
     : RevalidatingServerAuthenticationStateProvider(loggerFactory)
 {
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
@@ -24,6 +25,14 @@ internal sealed class RevalidatingAuthStateProvider(ILoggerFactory loggerFactory
         if (user is null || await users.IsLockedOutAsync(user))
         {
             return false;
+        }
+        // A session ended elsewhere (signed out everywhere, ended by an admin) closes its open pages too.
+        foreach (var session in sessions)
+        {
+            if (!await session.IsActiveAsync(state.User, ct))
+            {
+                return false;
+            }
         }
         if (!users.SupportsUserSecurityStamp)
         {
