@@ -226,4 +226,35 @@ public sealed class SessionsTests : IAsyncLifetime
         Assert.Equal(UserSession.MaxUserAgentLength, row.UserAgent.Length);
         Assert.DoesNotContain(row.UserAgent, c => char.IsControl(c) || char.IsSurrogate(c));
     }
+
+    [Fact]
+    public async Task RoleChangeAndLock_OnAnotherInstance_TakeEffectHereWithinAMinute()
+    {
+        var owner = await SignInAsync(TestUsers.Owner, "198.51.100.41", LinuxChrome);
+        var viewer = await SignInAsync(TestUsers.Viewer, "198.51.100.42", LinuxChrome);
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("/audit", Ct)).StatusCode);
+        var other = new FakeClockFactory(_factory.DatabasePath);
+        try
+        {
+            var admin = other.Services.GetRequiredService<UserAdminService>();
+            var adminPrincipal = await Principals.ForAsync(other, TestUsers.Admin);
+            Assert.True((await admin.SetRolesAsync(await Principals.IdOfAsync(other, TestUsers.Owner), [AppRoles.Viewer], adminPrincipal, Ct)).Succeeded);
+            Assert.True((await admin.SetLockedAsync(await Principals.IdOfAsync(other, TestUsers.Viewer), true, adminPrincipal, Ct)).Succeeded);
+        }
+        finally
+        {
+            await other.DisposeAsync(keepDatabase: true);
+        }
+
+        // This instance heard nothing; its minutely stamp check finds both changes.
+        _factory.Clock.Advance(TimeSpan.FromSeconds(61));
+
+        // A changed role renews the stamp: the old cookie is refused, and a new sign-in has only the new role.
+        Assert.False(await SignedInAsync(owner));
+        Assert.False(await SignedInAsync(viewer));
+        var again = await SignInAsync(TestUsers.Owner, "198.51.100.41", LinuxChrome);
+        var audit = await again.GetAsync("/audit", Ct);
+        Assert.Equal(HttpStatusCode.Redirect, audit.StatusCode);
+        Assert.StartsWith("/account/access-denied", audit.Headers.Location!.PathAndQuery);
+    }
 }
