@@ -24,6 +24,7 @@ using OpsConsole.Web.Features.Quarantine;
 using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Reviewers;
 using OpsConsole.Web.Features.Search;
+using OpsConsole.Web.Features.Sso;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Host;
@@ -51,6 +52,7 @@ try
         .AddAudit()
         .AddPaths()
         .AddUsers()
+        .AddSso()
         .AddApiKeys()
         .AddDecisions()
         .AddEvents()
@@ -97,6 +99,7 @@ if (command.RunInsteadOfServing is { } run)
 app.UseHostPipeline()
     .MapHealth()
     .MapAccount()
+    .MapSso()
     .MapAudit()
     .MapIngestion()
     .MapJobs()
