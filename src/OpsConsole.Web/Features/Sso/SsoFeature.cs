@@ -103,7 +103,7 @@ public static class SsoFeature
 
     public static WebApplication MapSso(this WebApplication app)
     {
-        app.MapGet(ChallengePath, (HttpContext http, SsoSettings settings, SignInManager<AppUser> signIn, string? returnUrl) =>
+        app.MapGet(ChallengePath, async (HttpContext http, SsoSettings settings, SignInManager<AppUser> signIn, string? returnUrl) =>
         {
             if (!settings.Enabled)
             {
@@ -111,7 +111,17 @@ public static class SsoFeature
             }
             var complete = CompletePath + "?returnUrl=" + Uri.EscapeDataString(SafeReturnUrl(returnUrl));
             var properties = signIn.ConfigureExternalAuthenticationProperties(SsoSettings.Scheme, complete);
-            return Results.Challenge(properties, [SsoSettings.Scheme]);
+            try
+            {
+                // Run here rather than as a result, so a provider that cannot be reached is a message, not a 500.
+                await http.ChallengeAsync(SsoSettings.Scheme, properties);
+                return Results.Empty;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
+            {
+                Log(http).LogWarning(ex, "Single sign-on could not start: the provider's metadata at {Authority} could not be read", settings.Authority);
+                return Results.LocalRedirect(LoginPageWith(Outcome.Failed));
+            }
         }).AllowAnonymous();
 
         app.MapGet(CompletePath, CompleteAsync).AllowAnonymous();
