@@ -48,7 +48,10 @@ builder.Services.AddOpenIddict()
         {
             // The endpoints stay where they are served; only the issuer differs.
             o.SetIssuer(new Uri(issuer));
-            o.SetAuthorizationEndpointUris(new Uri(ownUrl + "/connect/authorize")).SetTokenEndpointUris(new Uri(ownUrl + "/connect/token"));
+            o.SetAuthorizationEndpointUris(new Uri(ownUrl + "/connect/authorize"))
+                .SetTokenEndpointUris(new Uri(ownUrl + "/connect/token"))
+                .SetConfigurationEndpointUris(new Uri(ownUrl + "/.well-known/openid-configuration"))
+                .SetJsonWebKeySetEndpointUris(new Uri(ownUrl + "/.well-known/jwks"));
         }
         o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
         o.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, "groups");

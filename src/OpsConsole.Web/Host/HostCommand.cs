@@ -25,9 +25,10 @@ internal sealed record HostCommand(string[] HostArgs, Func<WebApplication, Task<
         if (args is [SsoFeature.ProtectSecretCommand, ..])
         {
             var kind = args.Skip(1).FirstOrDefault(a => !a.StartsWith('-'));
-            // SSO off for this run: the secret is protected before SSO can be configured with it. No
-            // logging, so standard output holds only the protected value.
-            return new([.. args[1..].Where(a => a.StartsWith('-')), "--OpsConsole:Sso:Enabled=false", "--OpsConsole:Sso:DisableLocalPasswords=false", "--Logging:LogLevel:Default=None", noReload],
+            // SSO off for this run: the secret is protected before SSO can be configured with it. Logs
+            // go to standard error, so standard output holds only the protected value.
+            return new([.. args[1..].Where(a => a.StartsWith('-')), "--OpsConsole:Sso:Enabled=false", "--OpsConsole:Sso:DisableLocalPasswords=false",
+                "--Logging:Console:LogToStandardErrorThreshold=Trace", noReload],
                 app => SsoFeature.ProtectSecretAsync(app.Services, kind, Console.In, Console.Out, Console.Error));
         }
         return new([.. args, noReload], null);

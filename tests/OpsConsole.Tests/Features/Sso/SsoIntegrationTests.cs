@@ -204,7 +204,7 @@ public sealed class SsoIntegrationTests : IAsyncLifetime
         var html = await SignIn.Anonymous(_factory).GetStringAsync("/account/login?ReturnUrl=%2Fpaths", Ct);
 
         Assert.Contains("Sign in with Contoso", html);
-        Assert.Contains("href=\"/account/sso?returnUrl=%2Fpaths\"", html);
+        Assert.Contains("href=\"/account/sso?returnUrl=%2Fpaths\" class=\"signin-button signin-sso\" data-enhance-nav=\"false\"", html);
         Assert.Contains("only the bootstrap admin may use it", html);
         Assert.DoesNotContain(SsoFactory.ClientSecret, html);
     }
