@@ -223,11 +223,18 @@ public sealed class SsoWrongIssuerJourneyTests(SsoWrongIssuerFixture app) : ICla
         var page = await app.NewPageAsync();
 
         await page.SignInThroughProviderAsync(app, "alice");
-        await page.WaitForURLAsync("**/account/login?sso=failed");
+        try
+        {
+            await page.WaitForURLAsync("**/account/login?sso=failed");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Not refused but at {page.Url}:\n{app.AppLog[^Math.Min(app.AppLog.Length, 3000)..]}\n{app.Idp.Log[^Math.Min(app.Idp.Log.Length, 3000)..]}", ex);
+        }
 
         Assert.Contains("Single sign-on did not complete", await page.Locator("[data-testid=login-error]").TextContentAsync());
         Assert.Contains("Single sign-on callback refused", app.AppLog);
-        Assert.Contains("IDX10205", app.AppLog);
+        Assert.Contains("Unexpected issuer 'http://idp.elsewhere.test/'", app.AppLog);
         await page.Context.CloseAsync();
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
 using OpsConsole.Web.Data;
 using OpsConsole.Web.Infrastructure.Security;
 
@@ -87,9 +88,12 @@ public static class SsoFeature
         o.GetClaimsFromUserInfoEndpoint = false;
         o.SaveTokens = false;
         o.TokenValidationParameters.NameClaimType = "name";
-        // The handler would accept whatever issuer the discovery document names; the issuer must be
-        // the configured authority itself (OpenID Connect Discovery 1.0, section 4.3).
-        o.TokenValidationParameters.ValidIssuers = s.ValidIssuers;
+        // The handler adds whatever issuer the discovery document names to the valid ones, so a
+        // provider answering as another issuer would pass. The issuer must be the configured
+        // authority itself (OpenID Connect Discovery 1.0, section 4.3).
+        o.TokenValidationParameters.IssuerValidator = (issuer, _, _) => s.ValidIssuers.Contains(issuer, StringComparer.Ordinal)
+            ? issuer
+            : throw new SecurityTokenInvalidIssuerException($"Unexpected issuer '{issuer}': tokens must come from the configured authority {s.Authority}.") { InvalidIssuer = issuer };
         o.Events.OnRemoteFailure = ctx =>
         {
             // A wrong state, a missing or wrong nonce, an unexpected issuer, an error from the
