@@ -34,9 +34,10 @@ public sealed class ConsoleProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the console with <paramref name="environment"/> on top of Development settings and waits for <c>/health/ready</c>.</summary>
-    public static async Task<ConsoleProcess> StartAsync(IReadOnlyDictionary<string, string> environment, TimeSpan? readyWithin = null)
+    /// <param name="port">A port chosen beforehand (another process must know the console's address first); a free one otherwise.</param>
+    public static async Task<ConsoleProcess> StartAsync(IReadOnlyDictionary<string, string> environment, TimeSpan? readyWithin = null, int? port = null)
     {
-        var baseUrl = $"http://127.0.0.1:{FreePort()}";
+        var baseUrl = $"http://127.0.0.1:{port ?? FreePort()}";
         var psi = new ProcessStartInfo("dotnet", [AppFixture.WebDll, "--urls", baseUrl])
         {
             WorkingDirectory = AppFixture.WebDir,
@@ -118,7 +119,7 @@ public sealed class ConsoleProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

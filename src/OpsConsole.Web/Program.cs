@@ -25,6 +25,7 @@ using OpsConsole.Web.Features.Review;
 using OpsConsole.Web.Features.Reviewers;
 using OpsConsole.Web.Features.Search;
 using OpsConsole.Web.Features.Sessions;
+using OpsConsole.Web.Features.Sso;
 using OpsConsole.Web.Features.Users;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Host;
@@ -53,6 +54,7 @@ try
         .AddPaths()
         .AddSessions()
         .AddUsers()
+        .AddSso()
         .AddApiKeys()
         .AddDecisions()
         .AddEvents()
@@ -99,6 +101,7 @@ if (command.RunInsteadOfServing is { } run)
 app.UseHostPipeline()
     .MapHealth()
     .MapAccount()
+    .MapSso()
     .MapAudit()
     .MapIngestion()
     .MapJobs()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Demo;
+using OpsConsole.Web.Features.Sso;
 using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Host;
@@ -21,6 +22,9 @@ public static class AppInitializer
         // entries end), and again once seeding is done, before anyone can act; the job keeps it current.
         var checkpoints = app.Services.GetRequiredService<AuditCheckpoints>();
         await checkpoints.CheckpointAsync(ct);
+        // Opens the protected OIDC client secret now (the key ring exists once migrated), so a value
+        // this console cannot open stops the start instead of the first sign-in.
+        app.Services.GetRequiredService<SsoSettings>();
         await SeedAsync(app, ct);
         await checkpoints.CheckpointAsync(ct);
     }

@@ -28,7 +28,7 @@ public sealed class LayerTests
         ["Features.Dashboards"],
         ["Features.Releases", "Features.Evaluation"],
         ["Features.Budgets"],
-        ["Features.Overview", "Features.Users", "Features.Search", "Features.Reviewers", "Features.PathEditor"],
+        ["Features.Overview", "Features.Users", "Features.Sso", "Features.Search", "Features.Reviewers", "Features.PathEditor"],
         ["Features.Demo"],
         ["Components", "Components.Layout", "Components.Pages", "Components.Account", "Host", "(root)"],
     ];

@@ -95,6 +95,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /account/login"] = ("GET", "/account/login", [O, O, O, O, O, O]),
         ["GET /account/access-denied"] = ("GET", "/account/access-denied", [F, F, F, F, F, F]),
         ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),
+        // 404 while single sign-on is off, as here; with it on, anyone may start and complete one (SsoIntegrationTests).
+        ["GET /account/sso"] = ("GET", "/account/sso", [R, R, R, R, R, R]),
+        ["GET /account/sso/complete"] = ("GET", "/account/sso/complete", [R, R, R, R, R, R]),
         ["GET /error"] = ("GET", "/error", [O, O, O, O, O, O]),
         ["GET /not-found"] = ("GET", "/not-found", [O, O, O, O, O, O]),
         ["POST /api/v1/events"] = ("POST", "/api/v1/events", [L, L, L, L, L, L]), // a key, never a session

@@ -84,8 +84,9 @@ public sealed class SignInGuard(SignInLimits limits, TimeProvider time, ILogger<
         return new IPAddress(bytes) + "/64";
     }
 
+    /// <param name="mayUsePassword">Whether this address may sign in with a password at all (single sign-on can turn passwords off); refused like a wrong password.</param>
     /// <returns>Whether the user is now signed in; any refusal is simply false.</returns>
-    public async Task<bool> PasswordSignInAsync(SignInManager<AppUser> signIn, string email, string password, bool rememberMe, string source)
+    public async Task<bool> PasswordSignInAsync(SignInManager<AppUser> signIn, string email, string password, bool rememberMe, string source, Func<string, bool>? mayUsePassword = null)
     {
         var users = signIn.UserManager;
         var key = Key(email, source);
@@ -93,6 +94,13 @@ public sealed class SignInGuard(SignInLimits limits, TimeProvider time, ILogger<
         {
             SpendHashTime(users.PasswordHasher, password);
             log.LogWarning("Sign-in for {Email} from {Source} refused: too many failures from that address", email, source);
+            return false;
+        }
+        if (mayUsePassword is not null && !mayUsePassword(email))
+        {
+            SpendHashTime(users.PasswordHasher, password);
+            log.LogWarning("Password sign-in for {Email} refused: local passwords are turned off (single sign-on only)", email);
+            RecordFailure(key);
             return false;
         }
         var user = await users.FindByEmailAsync(email);
