@@ -37,6 +37,18 @@ public sealed record ApiKeyView(
     /// <summary>Stopped by time (expiry or grace end) though the sweep may not have recorded a revocation yet.</summary>
     public bool Ended(DateTime now) => RevokedAt is null && ((ExpiresAt is { } e && now >= e) || (GraceUntil is { } g && now >= g));
 
+    /// <summary>The moment the key stopped (or stops) by time: its expiry or the end of its grace period, whichever is first.</summary>
+    public DateTime? EndedAt => (ExpiresAt, GraceUntil) switch
+    {
+        (null, null) => null,
+        ({ } e, null) => e,
+        (null, { } g) => g,
+        ({ } e, { } g) => e < g ? e : g,
+    };
+
+    /// <summary>Stopped because its rotation's grace period ended (rather than by its expiry).</summary>
+    public bool InGraceEnded(DateTime now) => Ended(now) && GraceUntil is { } g && EndedAt == g;
+
     /// <summary>Expires within <see cref="ApiKeyService.WarningDays"/> days (and has not yet).</summary>
     public bool ExpiresSoon(DateTime now) => RevokedAt is null && ExpiresAt is { } e && now < e && e - now <= TimeSpan.FromDays(ApiKeyService.WarningDays);
 }
