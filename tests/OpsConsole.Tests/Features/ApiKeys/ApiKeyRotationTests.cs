@@ -150,6 +150,37 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TryFindCached_KeyWithExpiry_AllocatesNoMoreThanWithout_AndRefusesAtTheMoment()
+    {
+        var key = await CreateAsync(TestUsers.Owner, expiresAt: Now.AddHours(1));
+        _factory.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(10));
+        var store = _factory.Services.GetRequiredService<ApiKeyStore>();
+        Assert.NotNull(await store.FindAsync(key.Secret, Ct));
+        Assert.True(store.TryFindCached(key.Secret, out _, out _)); // warmed up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var found = store.TryFindCached(key.Secret.AsSpan(), out var caller, out var ended);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(found);
+        Assert.NotNull(caller);
+        Assert.Null(ended);
+        var plain = await CreateAsync(TestUsers.Owner, name: "no expiry");
+        Assert.NotNull(await store.FindAsync(plain.Secret, Ct));
+        Assert.True(store.TryFindCached(plain.Secret, out _, out _));
+        var before2 = GC.GetAllocatedBytesForCurrentThread();
+        store.TryFindCached(plain.Secret.AsSpan(), out _, out _);
+        var allocatedPlain = GC.GetAllocatedBytesForCurrentThread() - before2;
+        // The expiry check (the clock read per request) must add nothing to the cached path. The baseline
+        // is measured rather than assumed: under this test host's fake clock it is not zero (48 bytes seen).
+        Assert.True(allocated <= allocatedPlain, $"{allocated} bytes with an expiry, {allocatedPlain} without");
+        _factory.Clock.Advance(TimeSpan.FromSeconds(10)); // within the cache age: the cached entry itself refuses
+        Assert.True(store.TryFindCached(key.Secret, out caller, out ended));
+        Assert.Null(caller);
+        Assert.False(ended!.Value.ByRotation);
+    }
+
+    [Fact]
     public async Task Expired_KeyCanStillBeRotated_SuccessorWorks()
     {
         var key = await CreateAsync(TestUsers.Owner, expiresAt: Now.AddDays(30));
