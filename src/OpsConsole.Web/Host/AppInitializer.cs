@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpsConsole.Web.Features.Audit;
 using OpsConsole.Web.Features.ApiKeys;
 using OpsConsole.Web.Features.Demo;
+using OpsConsole.Web.Features.Paths;
 using OpsConsole.Web.Features.Sso;
 using OpsConsole.Web.Infrastructure.Security;
 
@@ -18,6 +19,8 @@ public static class AppInitializer
     public static async Task InitializeAsync(this WebApplication app, CancellationToken ct = default)
     {
         await DatabaseSetup.MigrateAsync(app.Services, ct);
+        // Secrets written in plain text by older versions are encrypted before anything can read them.
+        await app.Services.GetRequiredService<WebhookSecrets>().EncryptLegacyAsync(ct);
         // Anchored before anything is written (on an upgraded database this fixes where the unkeyed
         // entries end), and again once seeding is done, before anyone can act; the job keeps it current.
         var checkpoints = app.Services.GetRequiredService<AuditCheckpoints>();

@@ -178,6 +178,86 @@ public sealed class ApiKeyDialogsTests : ComponentTestBase
         Assert.Equal(["ticket-triage"], created.PathSlugs);
     }
 
+    [Theory]
+    [InlineData("2027-03-01", 2027, 3, 1)]
+    [InlineData(" 2026-12-31 ", 2026, 12, 31)]
+    public void CreateKey_ExpiryDate_PassedAsMidnightUtc(string typed, int y, int m, int d)
+    {
+        var dialogs = Render<MudDialogProvider>();
+        ApiKeyInput? created = null;
+        RenderCreate(i => created = i);
+
+        dialogs.Find("#key-expires").Change(typed);
+        dialogs.Find("[data-testid=create-key]").Click();
+
+        Assert.Equal(new DateTime(y, m, d, 0, 0, 0, DateTimeKind.Utc), created!.ExpiresAt);
+        Assert.Equal(DateTimeKind.Utc, created.ExpiresAt!.Value.Kind);
+    }
+
+    [Theory]
+    [InlineData("next tuesday")]
+    [InlineData("2026-02-30")]
+    [InlineData("31.12.2026")]
+    public void CreateKey_ExpiryNotADate_ProblemShownAndNothingCreated(string typed)
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var created = false;
+        RenderCreate(_ => created = true);
+
+        dialogs.Find("#key-expires").Change(typed);
+        dialogs.Find("[data-testid=create-key]").Click();
+
+        Assert.False(created);
+        Assert.Equal("true", dialogs.Find("#key-expires").GetAttribute("aria-invalid"));
+        Assert.Contains("yyyy-mm-dd", dialogs.Dialog().TextContent);
+    }
+
+    [Fact]
+    public void CreateKey_ExpiryRefusedBySave_ShownAtTheField()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        RenderCreate(_ => { }, errors: new Dictionary<string, string> { [nameof(ApiKeyInput.ExpiresAt)] = ApiKeyService.ExpiryRule });
+
+        Assert.Equal("true", dialogs.Find("#key-expires").GetAttribute("aria-invalid"));
+        Assert.Contains(ApiKeyService.ExpiryRule, dialogs.Find("[data-testid=dialog-errors]").TextContent);
+    }
+
+    [Fact]
+    public void RotateKey_ConfirmWithoutChoosing_HandsTheDefaultGraceOf24Hours()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        int? chosen = null;
+        Render<RotateKeyDialog>(p => p.Add(x => x.Visible, true).Add(x => x.Key, Key).Add(x => x.OnRotate, h => chosen = h));
+
+        Assert.Contains("Rotate “support-bot”?", dialogs.Dialog().TextContent);
+        Assert.Contains("24 hours (default)", dialogs.Dialog().TextContent);
+        dialogs.Find("[data-testid=confirm-rotate]").Click();
+
+        Assert.Equal(ApiKeyService.DefaultGraceHours, chosen);
+    }
+
+    [Fact]
+    public void RotateKey_Cancel_ClosesWithoutRotating_ErrorsShown()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var rotated = false;
+        Render<RotateKeyDialog>(p => p.Add(x => x.Visible, true).Add(x => x.Key, Key).Add(x => x.Errors, ["This key was already rotated."])
+            .Add(x => x.VisibleChanged, v => _visibility.Add(v)).Add(x => x.OnRotate, _ => rotated = true));
+
+        Assert.Contains("This key was already rotated.", dialogs.Find("[data-testid=dialog-errors]").TextContent);
+        dialogs.Button("Cancel").Click();
+
+        Assert.False(rotated);
+        Assert.Equal([false], _visibility);
+    }
+
+    [Fact]
+    public void RotateKey_EveryChoice_IsAGraceTheServiceAccepts()
+    {
+        Assert.Contains(RotateKeyDialog.Choices, c => c.Hours == 0);
+        Assert.All(RotateKeyDialog.Choices, c => Assert.Null(ApiKeyService.GraceProblem(c.Hours)));
+    }
+
     [Fact]
     public void KeySecret_Visible_ShowsTheSecretAndDoneCallsBack()
     {

@@ -78,6 +78,36 @@ public sealed class DialogPagesTests : ComponentTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeysPage_Rotate_SecretOnceWithTheGraceNote_OldKeyInGraceAndLinked()
+    {
+        await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);
+        var name = "bunit-" + Guid.NewGuid().ToString("N")[..8];
+        var admin = await Principals.ForAsync(_factory, TestUsers.Admin);
+        var created = await _factory.Services.GetRequiredService<ApiKeyService>().CreateAsync(
+            new ApiKeyInput { Name = name, PathSlugs = ["ticket-triage"], ExpiresAt = DateTime.UtcNow.AddDays(3) }, admin, Xunit.TestContext.Current.CancellationToken);
+        Assert.True(created.Succeeded);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<KeysPage>();
+        var row = () => page.FindAll("[data-testid=keys-table] tr").Single(r => r.QuerySelector("b")?.TextContent == name);
+        page.WaitForAssertion(() => Assert.Contains("expires in 2 d", row().QuerySelector("[data-testid=key-expiry-warning]")!.TextContent), Wait);
+
+        page.Find($"[data-testid=rotate-{name}]").Click();
+        dialogs.WaitForElement("[data-testid=confirm-rotate]", Wait).Click();
+
+        dialogs.WaitForAssertion(() => Assert.StartsWith("ocs_", dialogs.Find("#key-secret").GetAttribute("value")), Wait);
+        Assert.Contains($"“{name}” keeps working until", dialogs.Find("[data-testid=secret-note]").TextContent);
+        dialogs.Find("[data-testid=secret-done]").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")), Wait);
+
+        page.WaitForAssertion(() => Assert.Contains("in grace period", row().TextContent), Wait);
+        Assert.Contains($"replaced by {name} (rotated)", row().QuerySelector("[data-testid=key-successor]")!.TextContent);
+        Assert.Empty(row().QuerySelectorAll($"[data-testid=rotate-{name}]")); // rotated once
+        var successorRow = page.FindAll("[data-testid=keys-table] tr").Single(r => r.QuerySelector("b")?.TextContent == $"{name} (rotated)");
+        Assert.Contains($"replaces {name}", successorRow.TextContent);
+        Assert.NotNull(await Db.QueryAsync(_factory, db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.GraceUntil).SingleAsync()));
+    }
+
+    [Fact]
     public async Task KeysPage_CreateWithBudget_StoredAndShownOnTheKey()
     {
         await SignedInAsAsync(TestUsers.Admin, AppRoles.Admin);

@@ -42,6 +42,33 @@ public sealed class ApiKey
     /// </summary>
     public int? DecisionRequestsPerMinute { get; set; }
 
+    /// <summary>When the key stops working (UTC); null for never. Set at creation, kept by its successors as a lifetime.</summary>
+    public DateTime? ExpiresAt { get; set; }
+
+    /// <summary>The key that replaced this one by a rotation; null while it has none.</summary>
+    public int? ReplacedById { get; set; }
+
+    /// <summary>The key this one replaced by a rotation; null for a key created from scratch.</summary>
+    public int? RotatedFromId { get; set; }
+
+    /// <summary>
+    /// A rotated key works until then (UTC), so services can switch to the successor without downtime;
+    /// the authentication refuses it from this moment, and the sweep job records the revocation.
+    /// </summary>
+    public DateTime? GraceUntil { get; set; }
+
+    /// <summary>When the creator was told the key enters its last <see cref="ApiKeyService.WarningDays"/> days; set once.</summary>
+    public DateTime? ExpiryWarnedAt { get; set; }
+
+    /// <summary>The moment the key stops working by time (its expiry or the end of its grace period, whichever is first); null for never.</summary>
+    public DateTime? EndsAt => (ExpiresAt, GraceUntil) switch
+    {
+        (null, null) => null,
+        ({ } e, null) => e,
+        (null, { } g) => g,
+        ({ } e, { } g) => e < g ? e : g,
+    };
+
     /// <summary>The largest budget accepted: above it a budget limits nothing an instance could serve anyway.</summary>
     public const int MaxDecisionRequestsPerMinute = 1_000_000;
 }
@@ -57,5 +84,9 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.HasIndex(k => k.Hash).IsUnique();
         b.Property(k => k.CreatedByName).HasMaxLength(256);
         b.Property(k => k.RevokedByName).HasMaxLength(256);
+        b.Ignore(k => k.EndsAt);
+        // The sweep looks for grace periods that ended and expiries that come close.
+        b.HasIndex(k => new { k.RevokedAt, k.GraceUntil });
+        b.HasIndex(k => new { k.RevokedAt, k.ExpiresAt });
     }
 }

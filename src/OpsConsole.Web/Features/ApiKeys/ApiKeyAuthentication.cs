@@ -29,7 +29,12 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             return AuthenticateResult.NoResult();
         }
-        var caller = await store.FindAsync(secret, Context.RequestAborted);
+        var (caller, ended) = await store.LookupAsync(secret, Context.RequestAborted);
+        if (ended is { } end)
+        {
+            _ended = end;
+            return AuthenticateResult.Fail(end.Detail);
+        }
         if (caller is null)
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");
@@ -41,9 +46,17 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "API key required",
-            "Send a valid, unrevoked key as 'Authorization: Bearer <key>'. Keys are created on the Keys page.");
+    // Set when the key is known but stopped by time: the challenge then says when, not just "required".
+    private KeyEnded? _ended;
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        await HandleAuthenticateOnceSafeAsync();
+        await (_ended is { } end
+            ? WriteProblemAsync(StatusCodes.Status401Unauthorized, "API key expired", end.Detail)
+            : WriteProblemAsync(StatusCodes.Status401Unauthorized, "API key required",
+                "Send a valid, unrevoked key as 'Authorization: Bearer <key>'. Keys are created on the Keys page."));
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Scope missing", "This API key does not have the scope this endpoint needs.");

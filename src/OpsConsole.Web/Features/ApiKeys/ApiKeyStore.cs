@@ -15,6 +15,17 @@ public sealed record ApiCaller(int KeyId, string Name, IReadOnlySet<string> Scop
     public bool MayUse(string pathSlug) => AllPaths || PathSlugs.Contains(pathSlug);
 }
 
+/// <summary>Why a known key no longer works by time: it expired, or its rotation's grace period ended.</summary>
+public readonly record struct KeyEnded(DateTime At, bool ByRotation)
+{
+    /// <summary>The 401's detail: names the moment, so the service's operator knows what happened and when.</summary>
+    public string Detail => ByRotation
+        ? $"API key was rotated and its grace period ended at {Stamp} UTC; use the key that replaced it, or create or rotate a key on the Keys page."
+        : $"API key expired at {Stamp} UTC; create or rotate a key on the Keys page.";
+
+    private string Stamp => At.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>
 /// Finds the key behind a bearer secret without a query per request. A revocation takes effect at
 /// once here and, through <see cref="ApiKeyChangeNotifier"/>, on the other instances; <see cref="MaxAge"/>
@@ -33,7 +44,9 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
     // Counts forgets: an answer read from the database while a key was forgotten is not cached.
     private long _generation;
 
-    private sealed record Entry(ApiCaller? Caller, long LoadedAt);
+    // EndsAt (UTC ticks; long.MaxValue for never) is compared with the clock on every request, so an
+    // expiry or the end of a grace period takes effect at its moment, not up to MaxAge later.
+    private sealed record Entry(ApiCaller? Caller, long LoadedAt, long EndsAt = long.MaxValue, bool EndsByRotation = false);
 
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
@@ -55,27 +68,43 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
     /// The cached answer for a secret without allocating; false when the secret is not cached (or
     /// the entry is stale) and <see cref="FindAsync"/> must look it up.
     /// </summary>
-    public bool TryFindCached(ReadOnlySpan<char> secret, out ApiCaller? caller)
+    public bool TryFindCached(ReadOnlySpan<char> secret, out ApiCaller? caller) => TryFindCached(secret, out caller, out _);
+
+    /// <summary>As <see cref="TryFindCached(ReadOnlySpan{char}, out ApiCaller?)"/>; <paramref name="ended"/> says when a known key stopped by time.</summary>
+    public bool TryFindCached(ReadOnlySpan<char> secret, out ApiCaller? caller, out KeyEnded? ended)
     {
         caller = null;
+        ended = null;
         if (secret.Length is < 20 or > MaxSecretLength)
         {
             return true;
         }
         if (_byHash.TryGetValue(HashKey(secret), out var cached) && time.GetElapsedTime(cached.LoadedAt) < MaxAge)
         {
-            Touch(cached.Caller);
-            caller = cached.Caller;
+            (caller, ended) = Judge(cached);
+            Touch(caller);
             return true;
         }
         return false;
     }
 
-    public async ValueTask<ApiCaller?> FindAsync(string secret, CancellationToken ct)
+    private (ApiCaller?, KeyEnded?) Judge(Entry entry)
     {
-        if (TryFindCached(secret, out var found))
+        if (entry.Caller is null || entry.EndsAt == long.MaxValue || time.GetUtcNow().UtcTicks < entry.EndsAt)
         {
-            return found;
+            return (entry.Caller, null);
+        }
+        return (null, new KeyEnded(new DateTime(entry.EndsAt, DateTimeKind.Utc), entry.EndsByRotation));
+    }
+
+    public async ValueTask<ApiCaller?> FindAsync(string secret, CancellationToken ct) => (await LookupAsync(secret, ct)).Caller;
+
+    /// <summary>The caller behind a secret, or null with, for a key that stopped by time, when and why.</summary>
+    public async ValueTask<(ApiCaller? Caller, KeyEnded? Ended)> LookupAsync(string secret, CancellationToken ct)
+    {
+        if (TryFindCached(secret, out var found, out var foundEnded))
+        {
+            return (found, foundEnded);
         }
         var hash = Hash(secret);
         var generation = Interlocked.Read(ref _generation);
@@ -86,9 +115,11 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
             ? null
             : new ApiCaller(key.Id, key.Name, key.Scopes.ToHashSet(), key.PathSlugs.ToHashSet(StringComparer.Ordinal), key.AllPaths,
                 key.DecisionRequestsPerMinute);
+        var endsAt = key?.EndsAt is { } end ? DateTime.SpecifyKind(end, DateTimeKind.Utc).Ticks : long.MaxValue;
+        var entry = new Entry(caller, stamp, endsAt, key?.GraceUntil is { } grace && (key.ExpiresAt is null || grace <= key.ExpiresAt));
         // Unknown secrets are remembered too, so a client with a wrong key cannot cost a query per request.
         var cacheKey = HashKey(Convert.FromHexString(hash));
-        _byHash[cacheKey] = new Entry(caller, stamp);
+        _byHash[cacheKey] = entry;
         if (Interlocked.Read(ref _generation) != generation)
         {
             _byHash.TryRemove(cacheKey, out _);
@@ -97,8 +128,9 @@ public sealed class ApiKeyStore(IDbContextFactory<AppDbContext> dbFactory, TimeP
         {
             _byHash.Clear();
         }
-        Touch(caller);
-        return caller;
+        var (judged, ended) = Judge(entry);
+        Touch(judged);
+        return (judged, ended);
     }
 
     /// <summary>Forgets a key at once (after revoke or change).</summary>

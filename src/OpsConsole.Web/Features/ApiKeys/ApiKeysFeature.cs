@@ -1,7 +1,22 @@
+using Hangfire;
 using Microsoft.AspNetCore.Authentication;
+using OpsConsole.Web.Infrastructure.Jobs;
 using OpsConsole.Web.Realtime;
 
 namespace OpsConsole.Web.Features.ApiKeys;
+
+/// <summary>Revokes rotated keys whose grace period ended and warns creators of keys about to expire.</summary>
+public sealed class ApiKeySweepJob(ApiKeyService keys)
+{
+    public const string Id = "apikey-sweep";
+
+    [DisableConcurrentExecution(timeoutInSeconds: 300)]
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var (revoked, warned) = await keys.SweepAsync(ct);
+        return revoked + warned;
+    }
+}
 
 public static class ApiKeysFeature
 {
@@ -19,6 +34,10 @@ public static class ApiKeysFeature
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddNotifier<ApiKeyChangeNotifier>();
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddTransient<ApiKeySweepJob>();
+        // Every five minutes: the authentication refuses a key at its grace end by itself; the sweep only records
+        // the revocation, and an expiry warning a few minutes late is still days early.
+        builder.Services.AddRecurringJobs(jobs => jobs.AddOrUpdate<ApiKeySweepJob>(ApiKeySweepJob.Id, j => j.RunAsync(CancellationToken.None), "*/5 * * * *"));
         return builder;
     }
 }

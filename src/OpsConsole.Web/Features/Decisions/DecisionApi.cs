@@ -118,13 +118,13 @@ public static class DecisionApi
         {
             return (null, Unauthorized(http));
         }
-        if (!keys.TryFindCached(secret, out var caller))
+        if (!keys.TryFindCached(secret, out var caller, out var ended))
         {
-            caller = await keys.FindAsync(secret.ToString(), http.RequestAborted);
+            (caller, ended) = await keys.LookupAsync(secret.ToString(), http.RequestAborted);
         }
         if (caller is null)
         {
-            return (null, Unauthorized(http));
+            return (null, Unauthorized(http, ended));
         }
         if (!caller.Has(ApiScopes.DecisionsRead))
         {
@@ -140,11 +140,13 @@ public static class DecisionApi
 
     public const string ApiKeyHeader = "X-API-Key";
 
-    private static IResult Unauthorized(HttpContext http)
+    private static IResult Unauthorized(HttpContext http, KeyEnded? ended = null)
     {
         http.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
-        return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "API key required",
-            detail: "Send a valid, unrevoked key with the decisions:read scope as 'Authorization: Bearer <key>'.");
+        return ended is { } end
+            ? Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "API key expired", detail: end.Detail)
+            : Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "API key required",
+                detail: "Send a valid, unrevoked key with the decisions:read scope as 'Authorization: Bearer <key>'.");
     }
 }
 

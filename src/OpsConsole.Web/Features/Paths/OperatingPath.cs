@@ -48,6 +48,11 @@ public sealed class OperatingPath
     public DriftPolicy Drift { get; set; } = new();
     /// <summary>Where incident and kill-switch events are POSTed (signed with <see cref="WebhookSecret"/>); none when null.</summary>
     public string? WebhookUrl { get; set; }
+    /// <summary>
+    /// The signing secret as stored: <see cref="Infrastructure.Security.SecretProtector"/> output ("dp1:…"),
+    /// never plain text after start (see <see cref="WebhookSecrets"/>); never serialised.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string? WebhookSecret { get; set; }
     public List<string> ReasonTags { get; set; } = [];
     /// <summary>The attribute (segment, tenant…) whose values dashboards break the path down by; none when null.</summary>

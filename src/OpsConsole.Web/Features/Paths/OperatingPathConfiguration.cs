@@ -19,7 +19,8 @@ internal sealed class OperatingPathConfiguration : IEntityTypeConfiguration<Oper
         b.Property(p => p.KillSwitchReason).HasMaxLength(1000);
         b.Property(p => p.BreakdownAttribute).HasMaxLength(64);
         b.Property(p => p.WebhookUrl).HasMaxLength(2000);
-        b.Property(p => p.WebhookSecret).HasMaxLength(200);
+        // Encrypted: a 200-character secret takes about 380 characters once protected.
+        b.Property(p => p.WebhookSecret).HasMaxLength(1000);
         b.Property(p => p.ConfigVersion).IsConcurrencyToken();
         b.Property(p => p.StableReleaseId).HasMaxLength(PathRelease.IdLength);
         b.Property(p => p.CandidateReleaseId).HasMaxLength(PathRelease.IdLength);

@@ -99,7 +99,8 @@ public sealed record PathDetail(OperatingPathView Path, IReadOnlyDictionary<stri
 }
 
 public sealed class PathService(
-    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, Permissions permissions, PathCatalog catalog, IPathConfigPublisher configChanges, IEnumerable<IPathSavedHandler> savedHandlers, IEnumerable<IPathBreakdownHandler> breakdownHandlers, TimeProvider time)
+    IDbContextFactory<AppDbContext> dbFactory, AuditLog audit, Permissions permissions, PathCatalog catalog, IPathConfigPublisher configChanges, IEnumerable<IPathSavedHandler> savedHandlers, IEnumerable<IPathBreakdownHandler> breakdownHandlers, TimeProvider time,
+    WebhookSecrets webhookSecrets)
 {
     public async Task<IReadOnlyList<PathSummary>> ListAsync(ClaimsPrincipal user, CancellationToken ct)
     {
@@ -173,6 +174,7 @@ public sealed class PathService(
         var now = time.GetUtcNow().UtcDateTime;
         var path = new OperatingPath { Slug = input.Slug, CreatedAt = now, UpdatedAt = now };
         input.ApplyTo(path);
+        ProtectWebhookSecret(path);
         await using var write = await audit.BeginAsync(db, ct);
         db.Paths.Add(path);
         write.Record(AuditActor.From(actor), "path.create", "path", path.Slug, path.Slug, null, Snapshot(path, users));
@@ -246,6 +248,7 @@ public sealed class PathService(
             path.ConfigVersion++;
         }
         input.ApplyTo(path);
+        ProtectWebhookSecret(path);
         path.UpdatedAt = time.GetUtcNow().UtcDateTime;
         write.Record(AuditActor.From(actor), "path.update", "path", slug, slug, before, Snapshot(path, users));
         await write.CommitAsync(ct);
@@ -256,6 +259,15 @@ public sealed class PathService(
             configChanges.Publish(slug, path.ConfigVersion);
         }
         return CommandResult.Ok();
+    }
+
+    // The form carries a new secret in plain text; only its encryption is stored (a legacy plain one is encrypted on this save too).
+    private void ProtectWebhookSecret(OperatingPath path)
+    {
+        if (path.WebhookSecret is { } secret && !Infrastructure.Security.SecretProtector.IsProtected(secret))
+        {
+            path.WebhookSecret = webhookSecrets.Protect(secret);
+        }
     }
 
     public Task<bool> CanEditAsync(ClaimsPrincipal user, string slug, CancellationToken ct) =>

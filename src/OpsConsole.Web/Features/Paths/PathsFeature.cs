@@ -6,6 +6,7 @@ public static class PathsFeature
     {
         builder.Services.AddSingleton<PathService>();
         builder.Services.AddSingleton<PathCatalog>();
+        builder.Services.AddSingleton<WebhookSecrets>();
         return builder;
     }
 }

@@ -13,7 +13,7 @@ namespace OpsConsole.Web.Features.Webhooks;
 /// it delivered; anything else schedules the next attempt; after <see cref="MaxAttempts"/> it is
 /// marked failed. The receiver sees a delivery id and should treat repeats as one.
 /// </summary>
-public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory, IHttpClientFactory http, TimeProvider time, ILogger<WebhookDispatcher> log)
+public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory, IHttpClientFactory http, TimeProvider time, WebhookSecrets secrets, ILogger<WebhookDispatcher> log)
 {
     public const string ClientName = "webhooks";
     public const string Id = "webhook-dispatch";
@@ -81,27 +81,37 @@ public sealed class WebhookDispatcher(IDbContextFactory<AppDbContext> dbFactory,
                 (d.FailedAt, d.LastError) = (now, "The path no longer has a webhook URL.");
                 continue;
             }
-            try
+            // Decrypted here only, for the moment of signing; a secret that cannot be opened is retried like a failed send
+            // (the key ring may come back, or an owner sets the secret again), never sent unsigned.
+            var plain = secret is null ? "" : secrets.Reveal(secret);
+            if (plain is null)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(d.PayloadJson, Encoding.UTF8, "application/json") };
-                request.Headers.Add(SignatureHeader, Sign(secret ?? "", d.PayloadJson));
-                request.Headers.Add("X-OpsConsole-Event", d.Event);
-                request.Headers.Add("X-OpsConsole-Delivery", d.Id.ToString(CultureInfo.InvariantCulture));
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                cts.CancelAfter(TimeSpan.FromSeconds(10));
-                using var response = await client.SendAsync(request, cts.Token);
-                d.LastStatus = (int)response.StatusCode;
-                if (response.IsSuccessStatusCode)
-                {
-                    (d.DeliveredAt, d.LastError) = (now, null);
-                    sent++;
-                    continue;
-                }
-                d.LastError = $"HTTP {(int)response.StatusCode}";
+                d.LastError = "The webhook secret cannot be decrypted (the data-protection key ring changed?); set it again in the path's settings.";
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            else
             {
-                d.LastError = ex.Message.Length > 900 ? ex.Message[..900] : ex.Message;
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(d.PayloadJson, Encoding.UTF8, "application/json") };
+                    request.Headers.Add(SignatureHeader, Sign(plain, d.PayloadJson));
+                    request.Headers.Add("X-OpsConsole-Event", d.Event);
+                    request.Headers.Add("X-OpsConsole-Delivery", d.Id.ToString(CultureInfo.InvariantCulture));
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(TimeSpan.FromSeconds(10));
+                    using var response = await client.SendAsync(request, cts.Token);
+                    d.LastStatus = (int)response.StatusCode;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        (d.DeliveredAt, d.LastError) = (now, null);
+                        sent++;
+                        continue;
+                    }
+                    d.LastError = $"HTTP {(int)response.StatusCode}";
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    d.LastError = ex.Message.Length > 900 ? ex.Message[..900] : ex.Message;
+                }
             }
             if (d.Attempts >= MaxAttempts)
             {

@@ -98,6 +98,11 @@ public sealed class PathServiceTests : IntegrationTest
         Assert.Equal("*/15 * * * *", CronOf("drift-check:ticket-triage"));
     }
 
+    // Stored encrypted (WebhookSecretAtRestTests reads the raw row); what it opens to is what the owner typed.
+    private string Reveal(string? stored) =>
+        Factory.Services.GetRequiredService<OpsConsole.Web.Infrastructure.Security.SecretProtector>()
+            .Unprotect(OpsConsole.Web.Infrastructure.Security.SecretKind.WebhookSecret, Assert.IsType<string>(stored));
+
     [Fact]
     public async Task WebhookSecret_NeverLoadedIntoTheForm_EmptyKeepsIt_NewReplacesIt_NotInTheAudit()
     {
@@ -112,12 +117,12 @@ public sealed class PathServiceTests : IntegrationTest
         Assert.True(input.HasStoredWebhookSecret);
         input.Name = "Ticket triage (renamed)";
         Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
-        Assert.Equal("first-secret-0123456789", await StoredSecretAsync("ticket-triage"));
+        Assert.Equal("first-secret-0123456789", Reveal(await StoredSecretAsync("ticket-triage")));
 
         (input, version) = await LoadAsync("ticket-triage");
         input.WebhookSecret = "second-secret-0123456789";
         Assert.True((await _paths.UpdateAsync("ticket-triage", input, version, owner, CancellationToken.None)).Succeeded);
-        Assert.Equal("second-secret-0123456789", await StoredSecretAsync("ticket-triage"));
+        Assert.Equal("second-secret-0123456789", Reveal(await StoredSecretAsync("ticket-triage")));
 
         var audit = await Db.QueryAsync(Factory, db => db.AuditEntries.Where(e => e.Action == "path.update").Select(e => e.BeforeJson + e.AfterJson).ToListAsync());
         Assert.All(audit, json => Assert.DoesNotContain("secret-0123456789", json));

@@ -9,6 +9,7 @@ using OpsConsole.Web.Features.Controls;
 using OpsConsole.Web.Features.Incidents;
 using OpsConsole.Web.Features.Webhooks;
 using OpsConsole.Web.Features.Paths;
+using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Tests.Features.Webhooks;
 
@@ -116,6 +117,74 @@ public sealed class WebhookTests : IAsyncLifetime
 
         Assert.Equal(1, await Dispatcher.RunAsync(Ct));
         Assert.Contains("Before the restart", Assert.Single(_receiver.Received).Body);
+    }
+
+    /// <summary>The stored value read with the test's own SQL, past EF: what a copy of the database file would show.</summary>
+    private async Task<string?> RawSecretAsync(string slug = "ticket-triage") =>
+        (await Db.QueryAsync(_factory, db => db.Database.SqlQueryRaw<string?>(Db.Portable($"SELECT WebhookSecret AS Value FROM Paths WHERE Slug = '{slug}'")).ToListAsync(Ct))).Single();
+
+    [Fact]
+    public async Task WebhookSecret_SavedThroughTheService_StoredEncryptedNeverInClearText()
+    {
+        const string plain = "saved-through-form-0123456789";
+        var paths = _factory.Services.GetRequiredService<PathService>();
+        var owner = await Principals.ForAsync(_factory, TestUsers.Owner);
+        var detail = (await paths.GetAsync("support-reply-draft", Ct))!;
+        var input = PathInput.From(detail.Path);
+        input.WebhookUrl = "https://hooks.example.org/support";
+        input.WebhookSecret = plain;
+        Assert.True((await paths.UpdateAsync("support-reply-draft", input, detail.Path.UpdatedAt, owner, Ct)).Succeeded);
+
+        var raw = await RawSecretAsync("support-reply-draft");
+        Assert.StartsWith(SecretProtector.Prefix, raw);
+        Assert.DoesNotContain(plain, raw);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(plain)), raw);
+        // Nothing a page loads carries it.
+        var reloaded = PathInput.From((await paths.GetAsync("support-reply-draft", Ct))!.Path);
+        Assert.Null(reloaded.WebhookSecret);
+        Assert.True(reloaded.HasStoredWebhookSecret);
+    }
+
+    [Fact]
+    public async Task WebhookSecret_PlainTextFromAnOlderVersion_EncryptedAtStart_AndStillSignsCorrectly()
+    {
+        await Db.ExecuteAsync(_factory, $"UPDATE Paths SET WebhookSecret = '{Secret}' WHERE Slug = 'ticket-triage'");
+        Assert.Equal(Secret, await RawSecretAsync());
+        var db = _factory.DatabasePath;
+        await _factory.DisposeAsync(keepDatabase: true);
+        _factory = new Factory(_receiver, db);
+        _factory.CreateClient().Dispose();
+
+        var raw = await RawSecretAsync();
+        Assert.StartsWith(SecretProtector.Prefix, raw);
+        Assert.DoesNotContain(Secret, raw);
+        // A second pass (another instance starting) finds nothing left to encrypt.
+        Assert.Equal(0, await _factory.Services.GetRequiredService<WebhookSecrets>().EncryptLegacyAsync(Ct));
+        Assert.Equal(raw, await RawSecretAsync());
+
+        var oncall = await Principals.ForAsync(_factory, TestUsers.OnCall);
+        Assert.True((await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("ticket-triage", true, null, "after upgrade", oncall, Ct)).Succeeded);
+        Assert.Equal(1, await Dispatcher.RunAsync(Ct));
+        var (body, signature, _) = Assert.Single(_receiver.Received);
+        Assert.Equal("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(body))), signature);
+    }
+
+    [Fact]
+    public async Task WebhookSecret_ProtectedUnderAnotherPurpose_NotOpened_NothingSentUnsigned()
+    {
+        var protector = _factory.Services.GetRequiredService<SecretProtector>();
+        var foreign = protector.Protect(SecretKind.OidcClientSecret, Secret);
+        Assert.Throws<CryptographicException>(() => protector.Unprotect(SecretKind.WebhookSecret, foreign));
+        await Db.QueryAsync(_factory, db => db.Paths.Where(p => p.Slug == "ticket-triage").ExecuteUpdateAsync(s => s.SetProperty(p => p.WebhookSecret, foreign), Ct));
+
+        var oncall = await Principals.ForAsync(_factory, TestUsers.OnCall);
+        Assert.True((await _factory.Services.GetRequiredService<ControlsService>().SetKillSwitchAsync("ticket-triage", true, null, "foreign secret", oncall, Ct)).Succeeded);
+
+        Assert.Equal(0, await Dispatcher.RunAsync(Ct));
+        Assert.Empty(_receiver.Received);
+        var d = await Db.QueryAsync(_factory, db => db.WebhookDeliveries.SingleAsync(Ct));
+        Assert.Contains("cannot be decrypted", d.LastError);
+        Assert.Null(d.FailedAt); // retried: the secret can be set again
     }
 
     [Fact]

@@ -274,6 +274,15 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                     b.Property<int?>("DecisionRequestsPerMinute")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("ExpiryWarnedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("GraceUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -299,12 +308,18 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<int?>("ReplacedById")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("RevokedByName")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<int?>("RotatedFromId")
+                        .HasColumnType("integer");
 
                     b.PrimitiveCollection<List<string>>("Scopes")
                         .IsRequired()
@@ -314,6 +329,10 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("RevokedAt", "ExpiresAt");
+
+                    b.HasIndex("RevokedAt", "GraceUntil");
 
                     b.ToTable("ApiKeys", (string)null);
                 });
@@ -1420,8 +1439,8 @@ namespace OpsConsole.Web.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("WebhookSecret")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
 
                     b.Property<string>("WebhookUrl")
                         .HasMaxLength(2000)

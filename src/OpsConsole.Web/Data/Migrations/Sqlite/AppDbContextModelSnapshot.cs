@@ -260,6 +260,15 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                     b.Property<int?>("DecisionRequestsPerMinute")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiryWarnedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("GraceUntil")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -285,12 +294,18 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ReplacedById")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RevokedByName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("RotatedFromId")
+                        .HasColumnType("INTEGER");
 
                     b.PrimitiveCollection<string>("Scopes")
                         .IsRequired()
@@ -300,6 +315,10 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("RevokedAt", "ExpiresAt");
+
+                    b.HasIndex("RevokedAt", "GraceUntil");
 
                     b.ToTable("ApiKeys", (string)null);
                 });
@@ -1374,7 +1393,7 @@ namespace OpsConsole.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("WebhookSecret")
-                        .HasMaxLength(200)
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("WebhookUrl")

@@ -1,0 +1,87 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace OpsConsole.Web.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ApiKeyRotation : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ExpiresAt",
+                table: "ApiKeys",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ExpiryWarnedAt",
+                table: "ApiKeys",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "GraceUntil",
+                table: "ApiKeys",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ReplacedById",
+                table: "ApiKeys",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "RotatedFromId",
+                table: "ApiKeys",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_RevokedAt_ExpiresAt",
+                table: "ApiKeys",
+                columns: new[] { "RevokedAt", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_RevokedAt_GraceUntil",
+                table: "ApiKeys",
+                columns: new[] { "RevokedAt", "GraceUntil" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_ApiKeys_RevokedAt_ExpiresAt",
+                table: "ApiKeys");
+
+            migrationBuilder.DropIndex(
+                name: "IX_ApiKeys_RevokedAt_GraceUntil",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiresAt",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiryWarnedAt",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "GraceUntil",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "ReplacedById",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "RotatedFromId",
+                table: "ApiKeys");
+        }
+    }
+}
