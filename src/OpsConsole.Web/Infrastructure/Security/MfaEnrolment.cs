@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using OpsConsole.Web.Data;
-using OpsConsole.Web.Features.Audit;
 using QRCoder;
 
 namespace OpsConsole.Web.Infrastructure.Security;
@@ -12,10 +11,11 @@ public sealed record AuthenticatorSetup(string Key, string GroupedKey, string Ot
 /// <summary>
 /// A person's own authenticator: set it up (the key is made here and stored encrypted), turn it on
 /// with a first code, and make new recovery codes. Recovery codes are returned once and kept only
-/// as hashes. Every change is audited and updates the security stamp, so other sessions of the
-/// person sign in again (this one is refreshed).
+/// as hashes. Turning it on updates the security stamp, so other sessions of the person sign in
+/// again (this one is refreshed). A person's own changes are logged like sign-ins; an Admin's
+/// reset of someone else's authenticator is audited (UserAdminService).
 /// </summary>
-public sealed class MfaEnrolment(UserManager<AppUser> users, SignInManager<AppUser> signIn, AppDbContext db, AuditLog audit, MfaSettings settings)
+public sealed class MfaEnrolment(UserManager<AppUser> users, SignInManager<AppUser> signIn, MfaSettings settings, ILogger<MfaEnrolment> log)
 {
     public const int RecoveryCodeCount = 10;
 
@@ -41,33 +41,38 @@ public sealed class MfaEnrolment(UserManager<AppUser> users, SignInManager<AppUs
     }
 
     /// <summary>Turns the authenticator on if <paramref name="code"/> is a current code of the shown key; the recovery codes, or null.</summary>
-    public async Task<IReadOnlyList<string>?> EnableAsync(AppUser user, string code, ClaimsPrincipal actor, CancellationToken ct)
+    public async Task<IReadOnlyList<string>?> EnableAsync(AppUser user, string code)
     {
         if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, Totp.Normalize(code)))
         {
+            log.LogWarning("{Email} typed a wrong first code while enrolling an authenticator", user.Email);
             return null;
         }
-        await using var write = await audit.BeginAsync(db, ct);
-        await users.SetTwoFactorEnabledAsync(user, true);
+        Check(await users.SetTwoFactorEnabledAsync(user, true));
         var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount))?.ToList() ?? [];
-        write.Record(AuditActor.From(actor), "user.mfa-enrol", "user", user.Id, null, null, new { email = user.Email, recoveryCodes = codes.Count });
-        await write.CommitAsync(ct);
         await signIn.RefreshSignInAsync(user);
+        log.LogInformation("{Email} enrolled an authenticator; {Count} recovery codes made", user.Email, codes.Count);
         return codes;
     }
 
     /// <summary>New recovery codes; the old ones stop working.</summary>
-    public async Task<IReadOnlyList<string>> NewRecoveryCodesAsync(AppUser user, ClaimsPrincipal actor, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> NewRecoveryCodesAsync(AppUser user)
     {
         if (!await users.GetTwoFactorEnabledAsync(user))
         {
             throw new InvalidOperationException("Recovery codes belong to an enrolled authenticator.");
         }
-        await using var write = await audit.BeginAsync(db, ct);
         var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount))?.ToList() ?? [];
-        write.Record(AuditActor.From(actor), "user.mfa-recovery-codes", "user", user.Id, null, null, new { email = user.Email, recoveryCodes = codes.Count });
-        await write.CommitAsync(ct);
+        log.LogInformation("{Email} made {Count} new recovery codes; the old ones are void", user.Email, codes.Count);
         return codes;
+    }
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException("The account change was refused: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
     }
 
     /// <summary>
