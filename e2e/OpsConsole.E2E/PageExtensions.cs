@@ -21,22 +21,39 @@ public static class PageExtensions
         }
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
-        await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("[data-testid=login-submit]"));
+        await page.NavigatingAsync(() => page.ClickAsync("[data-testid=login-submit]"));
         var path = new Uri(page.Url).AbsolutePath;
         if (path == "/account/mfa")
         {
             await page.EnrolAuthenticatorAsync(email);
-            await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("[data-testid=mfa-continue]"));
+            await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-continue]"));
         }
         else if (path == "/account/login-2fa")
         {
             var state = Authenticators.Of(baseUrl, email) ?? throw new InvalidOperationException($"{email} has an authenticator this console process was not seen to enrol.");
             await page.FillAsync("#code", await Authenticators.NextCodeAsync(state));
             await page.CheckAsync("#remember-browser");
-            await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("[data-testid=mfa-submit]"));
+            await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-submit]"));
             state.Remembered = (await page.Context.CookiesAsync()).FirstOrDefault(c => c.Name == "opsconsole.mfa-remember") is { } c
                 ? new Cookie { Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite }
                 : state.Remembered;
+        }
+    }
+
+    /// <summary>Runs an action that makes a full page load (a form post, a link) and waits until the new page has loaded.</summary>
+    public static async Task NavigatingAsync(this IPage page, Func<Task> action)
+    {
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLoad(object? sender, IPage p) => loaded.TrySetResult();
+        page.Load += OnLoad;
+        try
+        {
+            await action();
+            await loaded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            page.Load -= OnLoad;
         }
     }
 
@@ -46,11 +63,12 @@ public static class PageExtensions
         var key = (await page.Locator("[data-testid=mfa-key]").TextContentAsync() ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
         var step = OpsConsole.Tests.Infrastructure.TestTotp.StepAt(DateTimeOffset.UtcNow);
         await page.FillAsync("#code", OpsConsole.Tests.Infrastructure.TestTotp.CodeAt(key, step));
-        await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("[data-testid=mfa-enable]"));
+        await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-enable]"));
         var codes = await page.Locator("[data-testid=recovery-code]").AllTextContentsAsync();
         if (codes.Count == 0)
         {
-            throw new InvalidOperationException($"Enrolment of {email} showed no recovery codes: {await page.Locator("[data-testid=mfa-error]").AllTextContentsAsync() is var e && e.Count > 0 ? e[0] : page.Url}");
+            var errors = await page.Locator("[data-testid=mfa-error]").AllTextContentsAsync();
+            throw new InvalidOperationException($"Enrolment of {email} showed no recovery codes: {(errors.Count > 0 ? errors[0] : page.Url)}");
         }
         return Authenticators.Enrolled(BaseUrlOf(page), email, key, step, codes.ToList());
     }
