@@ -6,13 +6,77 @@ public static class PageExtensions
     public static Task WaitForInteractiveAsync(this IPage page) =>
         page.Locator("#render-state[data-interactive='true']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
+    /// <summary>
+    /// Signs in as a person would, second factor included: an Admin's first sign-in on a console process
+    /// enrols an authenticator (the key read from the page, the code computed by <see cref="OpsConsole.Tests.Infrastructure.TestTotp"/>);
+    /// later ones bring the remembered-browser cookie or type a fresh code. A refused password stays on the sign-in page.
+    /// </summary>
     public static async Task SignInAsync(this IPage page, string email, string password = AppFixture.Password, string? returnUrl = null)
     {
         await page.GotoAsync(returnUrl is null ? "/account/login" : $"/account/login?ReturnUrl={Uri.EscapeDataString(returnUrl)}");
+        var baseUrl = BaseUrlOf(page);
+        if (Authenticators.Of(baseUrl, email)?.Remembered is { } remembered)
+        {
+            await page.Context.AddCookiesAsync([remembered]);
+        }
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
-        await page.ClickAsync("[data-testid=login-submit]");
+        await page.NavigatingAsync(() => page.ClickAsync("[data-testid=login-submit]"));
+        var path = new Uri(page.Url).AbsolutePath;
+        if (path == "/account/mfa")
+        {
+            await page.EnrolAuthenticatorAsync(email);
+            await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-continue]"));
+        }
+        else if (path == "/account/login-2fa")
+        {
+            var state = Authenticators.Of(baseUrl, email) ?? throw new InvalidOperationException($"{email} has an authenticator this console process was not seen to enrol.");
+            await page.FillAsync("#code", await Authenticators.NextCodeAsync(state));
+            await page.CheckAsync("#remember-browser");
+            await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-submit]"));
+            state.Remembered = (await page.Context.CookiesAsync()).FirstOrDefault(c => c.Name == "opsconsole.mfa-remember") is { } c
+                ? new Cookie { Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite }
+                : state.Remembered;
+        }
     }
+
+    /// <summary>Runs an action that makes a full page load (a form post, a link) and waits until the new page has loaded.</summary>
+    public static async Task NavigatingAsync(this IPage page, Func<Task> action)
+    {
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLoad(object? sender, IPage p) => loaded.TrySetResult();
+        page.Load += OnLoad;
+        try
+        {
+            await action();
+            await loaded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            page.Load -= OnLoad;
+        }
+    }
+
+    /// <summary>On the enrolment page: reads the key, types the current code, and keeps the recovery codes shown.</summary>
+    public static async Task<Authenticators.State> EnrolAuthenticatorAsync(this IPage page, string email)
+    {
+        var key = (await page.Locator("[data-testid=mfa-key]").TextContentAsync() ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
+        var step = OpsConsole.Tests.Infrastructure.TestTotp.StepAt(DateTimeOffset.UtcNow);
+        await page.FillAsync("#code", OpsConsole.Tests.Infrastructure.TestTotp.CodeAt(key, step));
+        await page.NavigatingAsync(() => page.ClickAsync("[data-testid=mfa-enable]"));
+        var codes = await page.Locator("[data-testid=recovery-code]").AllTextContentsAsync();
+        if (codes.Count == 0)
+        {
+            var errors = await page.Locator("[data-testid=mfa-error]").AllTextContentsAsync();
+            throw new InvalidOperationException($"Enrolment of {email} showed no recovery codes: {(errors.Count > 0 ? errors[0] : page.Url)}");
+        }
+        return Authenticators.Enrolled(BaseUrlOf(page), email, key, step, codes.ToList());
+    }
+
+    private static string BaseUrlOf(IPage page) =>
+        Uri.TryCreate(page.Url, UriKind.Absolute, out var u) && u.Scheme.StartsWith("http", StringComparison.Ordinal)
+            ? u.GetLeftPart(UriPartial.Authority)
+            : throw new InvalidOperationException("Call after the page has a URL of the console.");
 
     public static async Task SignedInAsync(this IPage page, string email, string? returnUrl = null)
     {

@@ -54,6 +54,9 @@ public class OpsConsoleFactory : WebApplicationFactory<Program>
 
     public string DatabasePath { get; }
 
+    /// <summary>The test users' authenticators and remembered browsers on this instance (SignIn uses them).</summary>
+    public TestAuthenticators Authenticators { get; } = new();
+
     /// <summary>The database's name on PostgreSQL; null on SQLite.</summary>
     public string? PostgresDatabase { get; }
 

@@ -18,6 +18,8 @@ public enum Outcome
     Forbidden,
     /// <summary>Authorization passed and the handler refused the request shape (400/404/405).</summary>
     Refused,
+    /// <summary>Sent to the multi-factor enrolment page (a signed-in person who must enrol first).</summary>
+    Enrol,
 }
 
 /// <summary>
@@ -93,6 +95,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         ["GET /settings"] = ("GET", "/settings", [L, O, O, O, O, O]), // each browser's own time setting
         ["GET /account/sessions"] = ("GET", "/account/sessions", [L, O, O, O, O, O]), // each person's own sign-ins
         ["GET /account/login"] = ("GET", "/account/login", [O, O, O, O, O, O]),
+        // The second step exists only after a right password; anyone else is sent to sign in.
+        ["GET /account/login-2fa"] = ("GET", "/account/login-2fa", [L, L, L, L, L, L]),
+        // Each person's own authenticator (enrolment, recovery codes).
+        ["GET /account/mfa"] = ("GET", "/account/mfa", [L, O, O, O, O, O]),
         ["GET /account/access-denied"] = ("GET", "/account/access-denied", [F, F, F, F, F, F]),
         ["POST /account/logout"] = ("POST", "/account/logout", [R, R, R, R, R, R]),
         // 404 while single sign-on is off, as here; with it on, anyone may start and complete one (SsoIntegrationTests).
@@ -165,6 +171,53 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
         }
     }
 
+    /// <summary>An Admin who has not enrolled an authenticator: see <see cref="WithoutMfa"/>.</summary>
+    public const string AdminWithoutMfa = "admin-nomfa@opsconsole.test";
+
+    /// <summary>
+    /// The matrix's seventh caller, derived from the others so every route added later is covered too:
+    /// an Admin without a second factor reaches nothing a signed-in person needs (pages send them to
+    /// enrolment, APIs, hubs and the circuit answer 403), keeps what anyone may (sign-in, health, errors),
+    /// and may open the enrolment page.
+    /// </summary>
+    public static Outcome WithoutMfa(string route)
+    {
+        var (_, url, expected) = Table[route];
+        if (route == "GET /account/mfa")
+        {
+            return O;
+        }
+        return (expected[0], expected[1]) switch
+        {
+            (_, L) => L,
+            (L, _) => url.StartsWith("/api/", StringComparison.Ordinal) || url.StartsWith("/hubs/", StringComparison.Ordinal) || url.StartsWith("/_blazor", StringComparison.Ordinal) ? F : Outcome.Enrol,
+            (_, var admin) => admin,
+        };
+    }
+
+    public static TheoryData<string> Routes() => new(Table.Keys);
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task Route_AdminWithoutMfa_IsSentToEnrolment(string route)
+    {
+        var (method, url, _) = Table[route];
+        var client = await fx.ClientAsync(AdminWithoutMfa);
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method == "POST")
+        {
+            request.Content = new FormUrlEncodedContent([]);
+        }
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        var expected = WithoutMfa(route);
+        Assert.Equal(expected, Classify(response));
+        if (expected == F && WithoutMfa(route) != Table[route].Expected[1])
+        {
+            // Refused for the missing factor, not for a missing role: the answer says what to do.
+            Assert.Contains("enrol", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
     [Theory]
     [InlineData("/api/v1/paths/support-reply-draft/labels")]
     [InlineData("/api/v1/audit/verify")]
@@ -219,6 +272,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
             {
                 return Outcome.Forbidden;
             }
+            if (location.Contains("/account/mfa", StringComparison.OrdinalIgnoreCase))
+            {
+                return Outcome.Enrol;
+            }
             return Outcome.Ok;
         }
         return code switch
@@ -245,7 +302,12 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
             {
                 if (!_clients.TryGetValue(caller, out var client))
                 {
-                    client = caller == "anonymous" ? SignIn.Anonymous(Factory) : await SignIn.AsAsync(Factory, caller);
+                    client = caller switch
+                    {
+                        "anonymous" => SignIn.Anonymous(Factory),
+                        AdminWithoutMfa => await SignIn.PasswordOnlyAsync(Factory, caller),
+                        _ => await SignIn.AsAsync(Factory, caller),
+                    };
                     _clients[caller] = client;
                 }
                 return client;
@@ -256,10 +318,14 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fx
             }
         }
 
-        public ValueTask InitializeAsync()
+        public async ValueTask InitializeAsync()
         {
             Factory.CreateClient().Dispose();
-            return ValueTask.CompletedTask;
+            await using var scope = Factory.Services.CreateAsyncScope();
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<OpsConsole.Web.Data.AppUser>>();
+            var admin = new OpsConsole.Web.Data.AppUser { UserName = AdminWithoutMfa, Email = AdminWithoutMfa, EmailConfirmed = true, DisplayName = "Admin without MFA" };
+            Assert.True((await users.CreateAsync(admin, TestUsers.Password)).Succeeded);
+            Assert.True((await users.AddToRoleAsync(admin, OpsConsole.Web.Infrastructure.Security.AppRoles.Admin)).Succeeded);
         }
 
         public async ValueTask DisposeAsync()

@@ -9,7 +9,7 @@ using OpsConsole.Web.Infrastructure.Security;
 
 namespace OpsConsole.Web.Features.Users;
 
-public sealed record UserRow(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles, DateTimeOffset? LockedUntil, int FailedAttempts, DateTime CreatedAt)
+public sealed record UserRow(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles, DateTimeOffset? LockedUntil, int FailedAttempts, DateTime CreatedAt, bool MfaEnrolled = false)
 {
     public bool IsLocked(DateTimeOffset now) => LockedUntil is { } until && until > now;
 }
@@ -27,7 +27,7 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
         var users = await db.Users.AsNoTracking().Where(u => !u.IsSystem).OrderBy(u => u.Email).ToListAsync(ct);
         var roles = await db.UserRoles.Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name }).ToListAsync(ct);
         var byUser = roles.ToLookup(r => r.UserId, r => r.Name!);
-        return users.Select(u => new UserRow(u.Id, u.Email ?? "", u.DisplayName, byUser[u.Id].Order().ToList(), u.LockoutEnd, u.AccessFailedCount, u.CreatedAt)).ToList();
+        return users.Select(u => new UserRow(u.Id, u.Email ?? "", u.DisplayName, byUser[u.Id].Order().ToList(), u.LockoutEnd, u.AccessFailedCount, u.CreatedAt, u.TwoFactorEnabled)).ToList();
     }
 
     public Task<CommandResult> CreateAsync(string email, string displayName, string password, IReadOnlyCollection<string> roles, ClaimsPrincipal actor, CancellationToken ct) =>
@@ -158,6 +158,27 @@ public sealed class UserAdminService(IServiceScopeFactory scopes, AuditLog audit
         var by = AuditActor.From(actor);
         return await sessions.EndAllAsync(userId, by, userId == actor.UserId() ? "signed out everywhere" : $"ended by {by.Name}", ct);
     }
+
+    /// <summary>For a lost phone: the user's authenticator and recovery codes are removed and their sessions end; they enrol again at next sign-in.</summary>
+    public Task<CommandResult> ResetAuthenticatorAsync(string userId, ClaimsPrincipal actor, CancellationToken ct) =>
+        RunAsync(actor, ct, async (users, write) =>
+        {
+            var user = await users.FindByIdAsync(userId);
+            if (user is null || user.IsSystem)
+            {
+                return CommandResult.Fail("That user does not exist.");
+            }
+            var enrolled = await users.GetTwoFactorEnabledAsync(user);
+            var left = enrolled ? await users.CountRecoveryCodesAsync(user) : 0;
+            var result = await MfaEnrolment.ResetAsync(users, user);
+            if (!result.Succeeded)
+            {
+                return Errors(result);
+            }
+            write.Record(AuditActor.From(actor), "user.mfa-reset", "user", user.Id, null,
+                new { email = user.Email, mfaEnrolled = enrolled, recoveryCodesLeft = left }, new { email = user.Email, mfaEnrolled = false, recoveryCodesLeft = 0 });
+            return CommandResult.Ok();
+        });
 
     private async Task<CommandResult> RunAsync(ClaimsPrincipal actor, CancellationToken ct, Func<UserManager<AppUser>, AuditedWrite, Task<CommandResult>> work)
     {

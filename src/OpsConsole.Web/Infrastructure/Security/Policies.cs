@@ -25,6 +25,8 @@ public static class Policies
     public const string ManageKeys = nameof(ManageKeys);
     /// <summary>The review queue: admins (all paths), owners (their paths), reviewers (assigned paths); the service checks the path.</summary>
     public const string ReviewWork = nameof(ReviewWork);
+    /// <summary>The enrolment page: any signed-in person, including one who has yet to enrol (every other policy refuses them).</summary>
+    public const string MfaEnrolment = nameof(MfaEnrolment);
 
     private static readonly Dictionary<string, string> Descriptions = new()
     {
@@ -51,5 +53,6 @@ public static class Policies
         o.AddPolicy(AuditRead, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.ReadAudit)));
         o.AddPolicy(ManageKeys, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.ManageKeys)));
         o.AddPolicy(ReviewWork, p => p.AddRequirements(RoleGrantRequirement.OnSomePath(PathAction.Review)));
+        o.AddPolicy(MfaEnrolment, p => p.RequireAuthenticatedUser().AddRequirements(MfaEnrolmentExempt.Instance));
     }
 }

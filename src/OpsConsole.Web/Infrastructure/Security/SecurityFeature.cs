@@ -13,6 +13,11 @@ public static class SecurityFeature
         var services = builder.Services;
         var signIn = SignInLimits.From(builder.Configuration);
         services.AddSingleton(signIn);
+        var mfa = MfaSettings.From(builder.Configuration);
+        services.AddSingleton(mfa);
+        services.AddSingleton<MfaSignIn>();
+        services.AddScoped<MfaEnrolment>();
+        services.AddSingleton<IAuthorizationHandler, MfaEnrolmentHandler>();
         services.AddSingleton<SignInGuard>();
         services.AddSingleton<SecretProtector>();
         services.AddRateLimiter(o => o.AddPolicy<string, SignInRateLimitPolicy>(SignInRateLimitPolicy.Name));
@@ -34,16 +39,39 @@ public static class SecurityFeature
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = signIn.AccountLockoutFailures;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(signIn.AccountLockoutMinutes);
+                // ±1 step and single use, on TimeProvider (Identity's own allows ±2 steps and reuse).
+                o.Tokens.AuthenticatorTokenProvider = AuthenticatorCodeProvider.Name;
+                o.Tokens.AuthenticatorIssuer = mfa.Issuer;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders()
+            .AddTokenProvider<AuthenticatorCodeProvider>(AuthenticatorCodeProvider.Name)
+            .AddUserStore<AppUserStore>()
+            .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>()
             .AddPasswordValidator<MaxLengthPasswordValidator>()
             .AddPasswordValidator<CommonPasswordValidator>();
 
         // Role changes and locks reach signed-in users within a minute, not at cookie expiry.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorRememberMeScheme, o =>
+        {
+            o.Cookie.Name = "opsconsole.mfa-remember";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.ExpireTimeSpan = TimeSpan.FromDays(Math.Max(mfa.RememberBrowserDays, 1));
+            o.SlidingExpiration = false;
+            if (mfa.RememberBrowserDays == 0)
+            {
+                // Off: a browser remembered while it was on is asked for a code again.
+                o.Events.OnValidatePrincipal = ctx =>
+                {
+                    ctx.RejectPrincipal();
+                    return Task.CompletedTask;
+                };
+            }
+        });
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/account/login";
@@ -58,6 +86,10 @@ public static class SecurityFeature
             o.Events.OnRedirectToLogin = ctx => Redirect(ctx, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = ctx =>
             {
+                if (mfa.MustEnrol(ctx.HttpContext.User))
+                {
+                    return ToEnrolment(ctx);
+                }
                 // Tell the 403 page which policy refused, so it can say which role is needed.
                 var policy = ctx.HttpContext.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>()
                     .Select(a => a.Policy).LastOrDefault(p => p is not null);
@@ -78,6 +110,20 @@ public static class SecurityFeature
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         return builder;
+    }
+
+    /// <summary>A person who must enrol first: pages send them to the enrolment page, APIs and hubs say why in a 403.</summary>
+    private static Task ToEnrolment(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> ctx)
+    {
+        var request = ctx.Request;
+        if (request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") || request.Path.StartsWithSegments("/_blazor"))
+        {
+            return TypedResults.Problem(detail: MfaEnrolmentHandler.Reason, statusCode: StatusCodes.Status403Forbidden,
+                title: "Multi-factor enrolment required").ExecuteAsync(ctx.HttpContext);
+        }
+        var back = request.PathBase + request.Path + request.QueryString;
+        ctx.Response.Redirect(MfaSettings.EnrolPath + "?returnUrl=" + Uri.EscapeDataString(back));
+        return Task.CompletedTask;
     }
 
     /// <summary>APIs answer with a status code; browsers are sent to the sign-in or 403 page.</summary>

@@ -84,9 +84,12 @@ public sealed class SignInGuard(SignInLimits limits, TimeProvider time, ILogger<
         return new IPAddress(bytes) + "/64";
     }
 
+    /// <summary>What a password sign-in came to; every refusal is the same <see cref="Refused"/>.</summary>
+    public enum Outcome { Refused, SignedIn, SecondStepNeeded }
+
     /// <param name="mayUsePassword">Whether this address may sign in with a password at all (single sign-on can turn passwords off); refused like a wrong password.</param>
-    /// <returns>Whether the user is now signed in; any refusal is simply false.</returns>
-    public async Task<bool> PasswordSignInAsync(SignInManager<AppUser> signIn, string email, string password, bool rememberMe, string source, Func<string, bool>? mayUsePassword = null)
+    /// <returns>Signed in; or the password was right and the authenticator step follows; or refused.</returns>
+    public async Task<Outcome> PasswordSignInAsync(SignInManager<AppUser> signIn, string email, string password, bool rememberMe, string source, Func<string, bool>? mayUsePassword = null)
     {
         var users = signIn.UserManager;
         var key = Key(email, source);
@@ -94,14 +97,14 @@ public sealed class SignInGuard(SignInLimits limits, TimeProvider time, ILogger<
         {
             SpendHashTime(users.PasswordHasher, password);
             log.LogWarning("Sign-in for {Email} from {Source} refused: too many failures from that address", email, source);
-            return false;
+            return Outcome.Refused;
         }
         if (mayUsePassword is not null && !mayUsePassword(email))
         {
             SpendHashTime(users.PasswordHasher, password);
             log.LogWarning("Password sign-in for {Email} refused: local passwords are turned off (single sign-on only)", email);
             RecordFailure(key);
-            return false;
+            return Outcome.Refused;
         }
         var user = await users.FindByEmailAsync(email);
         if (user is null || user.IsSystem || await users.IsLockedOutAsync(user))
@@ -113,21 +116,28 @@ public sealed class SignInGuard(SignInLimits limits, TimeProvider time, ILogger<
                 log.LogWarning("Sign-in refused for locked account {Email}", user.Email);
             }
             RecordFailure(key);
-            return false;
+            return Outcome.Refused;
         }
         var result = await signIn.PasswordSignInAsync(user, password, rememberMe, lockoutOnFailure: true);
         if (result.Succeeded)
         {
             _failures.TryRemove(key, out _);
             log.LogInformation("{Email} signed in", user.Email);
-            return true;
+            return Outcome.SignedIn;
+        }
+        if (result.RequiresTwoFactor)
+        {
+            // The password was right: this address has not guessed it. Wrong codes count on their own (MfaSignIn).
+            _failures.TryRemove(key, out _);
+            log.LogInformation("{Email} gave the right password; second step next", user.Email);
+            return Outcome.SecondStepNeeded;
         }
         if (result.IsLockedOut)
         {
             log.LogWarning("Account {Email} locked for everyone after {Failures} failed sign-ins", user.Email, limits.AccountLockoutFailures);
         }
         RecordFailure(key);
-        return false;
+        return Outcome.Refused;
     }
 
     private (string, string) Key(string email, string source)
