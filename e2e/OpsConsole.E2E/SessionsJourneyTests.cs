@@ -15,6 +15,7 @@ public sealed class SessionsJourneyTests(AppFixture app) : IClassFixture<AppFixt
 
         // The settings page leads to the sign-ins; both browsers are listed, the phone's marked as this one.
         await phone.OpenAsync("/settings");
+        await Assertions.Expect(phone.Locator("[data-testid=mfa-link]")).ToHaveAttributeAsync("href", "/account/mfa");
         await phone.ClickAsync("[data-testid=sessions-link]");
         await phone.WaitForURLAsync(url => url.EndsWith("/account/sessions", StringComparison.Ordinal));
         await phone.WaitForInteractiveAsync();

@@ -65,6 +65,9 @@ public sealed class SessionsTests : IAsyncLifetime
         var a = await SignInAsync(TestUsers.Viewer, "198.51.100.7", LinuxChrome);
         await SignInAsync(TestUsers.Viewer, "203.0.113.5", WindowsFirefox);
 
+        var settings = await a.GetStringAsync("/settings", Ct);
+        Assert.Contains("href=\"/account/sessions\"", settings);
+        Assert.Contains("href=\"/account/mfa\"", settings);
         var html = WebUtility.HtmlDecode(await a.GetStringAsync("/account/sessions", Ct));
 
         Assert.Contains("Chrome 156 on Linux", html);
