@@ -354,7 +354,7 @@ public sealed class ApiKeyService(
                 db.Notifications.Add(new Notification
                 {
                     UserId = k.CreatedById!,
-                    Kind = NotificationKinds.ApiKey,
+                    Kind = NotificationKinds.KeyExpiry,
                     Title = $"API key “{k.Name}” expires at {at} UTC: rotate it on the Keys page",
                     Link = "/keys",
                     CreatedAt = now,

@@ -45,7 +45,7 @@ public static class NotificationKinds
     /// <summary>A path's spend crossed a warning level of its budget, or is forecast to reach the limit.</summary>
     public const string Budget = "budget";
     /// <summary>An API key the user created enters its last days before expiry.</summary>
-    public const string ApiKey = "api-key";
+    public const string KeyExpiry = "api-key";
 
     public static readonly string[] Reminders = [ReviewSla];
 
@@ -59,7 +59,7 @@ public static class NotificationKinds
         ReviewSla => "Review reminder",
         Canary => "Canary",
         Budget => "Budget",
-        ApiKey => "API key",
+        KeyExpiry => "API key",
         _ => kind,
     };
 
@@ -70,12 +70,12 @@ public static class NotificationKinds
         AutomaticAction => MudBlazor.Icons.Material.Filled.PowerSettingsNew,
         Canary => MudBlazor.Icons.Material.Filled.Science,
         Budget => MudBlazor.Icons.Material.Filled.Savings,
-        ApiKey => MudBlazor.Icons.Material.Filled.Key,
+        KeyExpiry => MudBlazor.Icons.Material.Filled.Key,
         _ => MudBlazor.Icons.Material.Filled.Schedule,
     };
 
     /// <summary>What the notifications page filters by, in the order it lists them.</summary>
-    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, Canary, Budget, ApiKey, ReviewSla];
+    public static readonly string[] All = [IncidentNotice, Escalation, AutomaticAction, Canary, Budget, KeyExpiry, ReviewSla];
 }
 
 internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>

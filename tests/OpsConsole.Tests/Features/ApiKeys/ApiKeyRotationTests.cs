@@ -200,7 +200,7 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
     {
         var key = await CreateAsync(TestUsers.Owner, expiresAt: Now.AddDays(10));
         var ownerId = await Principals.IdOfAsync(_factory, TestUsers.Owner);
-        Task<List<Notification>> NoticesAsync() => Db.QueryAsync(_factory, db => db.Notifications.Where(n => n.Kind == NotificationKinds.ApiKey).ToListAsync(Ct));
+        Task<List<Notification>> NoticesAsync() => Db.QueryAsync(_factory, db => db.Notifications.Where(n => n.Kind == NotificationKinds.KeyExpiry).ToListAsync(Ct));
 
         await Keys.SweepAsync(Ct);
         Assert.Empty(await NoticesAsync()); // ten days out: too early
