@@ -30,8 +30,7 @@ public sealed class BudgetJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await owner.ClickAsync("[data-testid=budget-save]");
         await Assertions.Expect(section).ToContainTextAsync("A USD budget must be a number above 0");
         await owner.FillAsync("#budget-daily-usd", "0.01");
-        await owner.ClickAsync("[data-testid=budget-action]");
-        await owner.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "Trip the kill switch" }).First.ClickAsync();
+        await owner.ChooseAsync("[data-testid=budget-action]", "Trip the kill switch");
         await owner.ScreenshotAsync("budget-form");
         await owner.ClickAsync("[data-testid=budget-save]");
         await owner.GetByText("Budget saved.").WaitForAsync();

@@ -27,8 +27,7 @@ public sealed class DriftJourneyTests(DriftAppFixture app) : IClassFixture<Drift
         // The owners decided in advance: check every minute, and contain the path on a drift alert.
         var owner = await app.NewPageAsync();
         await owner.SignedInAsync("owner@opsconsole.local", "/paths/ticket-triage/edit");
-        await owner.ClickAsync("[data-testid=drift-interval]");
-        await owner.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "minute" }).First.ClickAsync();
+        await owner.ChooseAsync("[data-testid=drift-interval]", "minute");
         await owner.GetByLabel("Contain on a drift alert").CheckAsync();
         await owner.Locator("[data-testid=drift-policy]").ScrollIntoViewIfNeededAsync();
         await owner.ScreenshotAsync("drift-policy-form");

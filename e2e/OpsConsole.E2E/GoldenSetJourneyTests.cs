@@ -91,8 +91,7 @@ public sealed class GoldenSetJourneyTests(AppFixture app) : IClassFixture<AppFix
         await owner.ScreenshotViewportAsync("golden-set-from-labels");
         await owner.ClickAsync("[data-testid=create-from-labels]");
         await Assertions.Expect(owner.Locator("tr[data-dataset=golden]")).ToContainTextAsync("labels");
-        await owner.ClickAsync("[data-testid=golden-select]");
-        await owner.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "golden" }).First.ClickAsync();
+        await owner.ChooseAsync("[data-testid=golden-select]", "golden");
         await owner.ClickAsync("[data-testid=save-policy]");
         await Assertions.Expect(owner.Locator("tr[data-dataset=golden]")).ToContainTextAsync("gates candidates");
         await owner.ScreenshotAsync("golden-sets");

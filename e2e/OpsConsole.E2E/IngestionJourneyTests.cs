@@ -53,8 +53,7 @@ public sealed class IngestionJourneyTests(AppFixture app) : IClassFixture<AppFix
 
         // Only routed events at or below 0.5 (the confident one may be drawn for the QA sample, by its id's hash).
         await page.FillAsync("#filter-max-confidence", "0.5");
-        await page.ClickAsync("[data-testid=filter-routed]");
-        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "Routed" }).First.ClickAsync();
+        await page.ChooseAsync("[data-testid=filter-routed]", "Routed");
         await page.ClickAsync("[data-testid=apply-filters]");
         await page.Locator("[data-testid=events-count]", new() { HasTextString = "1 events" }).WaitForAsync();
         await page.ScreenshotAsync("events-explorer-filtered");

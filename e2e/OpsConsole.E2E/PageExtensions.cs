@@ -125,4 +125,24 @@ public static class PageExtensions
         await field.FillAsync(reason);
         await Assertions.Expect(field).ToHaveValueAsync(reason);
     }
+
+    /// <summary>
+    /// Picks an item of a MudSelect and waits until the select shows it. The item's click reaches the server
+    /// before a later click, but the select sets its value only after its own round trip to the browser, so a
+    /// button pressed at once could be handled while the old value is still bound.
+    /// </summary>
+    public static async Task ChooseAsync(this IPage page, string select, string item, string? shows = null)
+    {
+        await page.ClickAsync(select);
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = item }).First.ClickAsync();
+        // The select's combobox (where data-testid lands) shows the chosen item's text; the value sits in a hidden input.
+        await page.WaitForFunctionAsync(
+            """
+            ([select, text]) => {
+                const box = document.querySelector(select);
+                return !!box && box.getAttribute('aria-expanded') === 'false' && box.textContent.trim() === text;
+            }
+            """,
+            new[] { select, shows ?? item });
+    }
 }
