@@ -54,6 +54,7 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await admin.ClickAsync("[data-testid=owners-select]");
         await admin.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "owner@opsconsole.local" }).First.ClickAsync();
         await admin.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(admin.Locator("[data-testid=owners-select]")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("owner@opsconsole\\.local"));
         await admin.ScreenshotAsync("path-create-form");
         await admin.ClickAsync("[data-testid=save-path]");
         await admin.WaitForURLAsync("**/paths/refund-classifier");
