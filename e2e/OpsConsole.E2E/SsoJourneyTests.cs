@@ -196,6 +196,53 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
         await page.Context.CloseAsync();
     }
 
+    /// <summary>
+    /// A real token whose nonce is not the one this browser was given. The provider's sign-in form posts back the
+    /// authorization request it was reached from (a redirect, which Playwright does not route); the post is
+    /// rewritten on its way, so the provider signs an id_token carrying another nonce and only the nonce is wrong.
+    /// </summary>
+    [Fact]
+    public async Task SsoSignIn_IdTokenWithAnotherNonce_RefusedAndLogged()
+    {
+        var page = await app.NewPageAsync();
+        var rewritten = 0;
+        await page.Context.RouteAsync(url => url.StartsWith(app.Idp.Authority + "login", StringComparison.Ordinal), async route =>
+        {
+            if (route.Request.Method != "POST")
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            var form = System.Web.HttpUtility.ParseQueryString(route.Request.PostData ?? "");
+            var returnUrl = form["returnUrl"] ?? "";
+            var query = System.Web.HttpUtility.ParseQueryString(returnUrl[(returnUrl.IndexOf('?') + 1)..]);
+            Assert.False(string.IsNullOrEmpty(query["nonce"]), "The console sent no nonce: " + returnUrl);
+            query["nonce"] = "forged-nonce-" + Guid.NewGuid().ToString("N");
+            form["returnUrl"] = returnUrl[..returnUrl.IndexOf('?')] + "?" + query;
+            Interlocked.Increment(ref rewritten);
+            await route.ContinueAsync(new() { PostData = System.Text.Encoding.UTF8.GetBytes(form.ToString()!) });
+        });
+        var logBefore = app.AppLog.Length;
+
+        await page.SignInThroughProviderAsync(app, "alice");
+        try
+        {
+            await page.WaitForURLAsync("**/account/login?sso=failed");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Not refused ({rewritten} rewritten) but at {page.Url}:\n{app.AppLog[logBefore..]}\n{app.Idp.Log[^Math.Min(app.Idp.Log.Length, 3000)..]}", ex);
+        }
+
+        Assert.True(rewritten >= 1);
+        Assert.Contains("Single sign-on did not complete", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        var log = app.AppLog[logBefore..];
+        Assert.Contains("Single sign-on callback refused", log);
+        Assert.Contains("nonce", log, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("alice@contoso.test signed in by single sign-on", log);
+        await page.Context.CloseAsync();
+    }
+
     [Theory]
     [InlineData(1280, 800, "signin-sso-1280")]
     [InlineData(390, 844, "signin-sso-390")]
