@@ -126,7 +126,7 @@ public sealed class GoldenSetJourneyTests(AppFixture app) : IClassFixture<AppFix
         await Assertions.Expect(owner.Locator("[data-testid=start-gate]")).ToContainTextAsync("regressed");
         await Assertions.Expect(owner.Locator("[data-testid=confirm-release-action]")).ToBeDisabledAsync();
         await owner.ScreenshotViewportAsync("canary-held-by-evaluation-gate");
-        await owner.Keyboard.PressAsync("Escape");
+        await owner.PressInDialogAsync("Escape");
         using (var start = await api.PostAsJsonAsync($"/api/v1/paths/{Slug}/candidate", new { release = candidate }, Ct))
         {
             Assert.Equal(HttpStatusCode.Conflict, start.StatusCode);

@@ -145,4 +145,15 @@ public static class PageExtensions
             """,
             new[] { select, shows ?? item });
     }
+
+    /// <summary>
+    /// Presses a key inside the dialog just opened, once the dialog holds the focus: a MudDialog listens for
+    /// Escape within itself, and the focus moves there a moment after it is drawn (tens of milliseconds, more
+    /// on a loaded machine). A key pressed before that reaches the page behind, as it would for a person.
+    /// </summary>
+    public static async Task PressInDialogAsync(this IPage page, string key)
+    {
+        await page.WaitForFunctionAsync("() => !!document.activeElement?.closest('.mud-dialog')");
+        await page.Keyboard.PressAsync(key);
+    }
 }
