@@ -56,6 +56,8 @@ public class SsoFixture : IAsyncLifetime
         environment["OpsConsole__Sso__GroupRoles__ops-oncall"] = "OnCall";
         environment["OpsConsole__Sso__GroupRoles__ops-owners"] = "PathOwner";
         environment["OpsConsole__Sso__AllowedEmailDomains__0"] = "contoso.test";
+        // The demo accounts' domain, for the provider's users who carry a demo account's address.
+        environment["OpsConsole__Sso__AllowedEmailDomains__1"] = "opsconsole.local";
         _app = await ConsoleProcess.StartAsync(environment, port: consolePort);
         BaseUrl = _app.BaseUrl;
         (_playwright, Browser) = await AppFixture.LaunchChromiumAsync();
@@ -240,6 +242,35 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
         Assert.Contains("Single sign-on callback refused", log);
         Assert.Contains("nonce", log, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("alice@contoso.test signed in by single sign-on", log);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SsoSignIn_ExistingAccountWithAVerifiedAddress_LinkedAndSignedIn()
+    {
+        var page = await app.NewPageAsync();
+
+        await page.SignInThroughProviderAsync(app, "rita", "/incidents");
+        await page.WaitForURLAsync(url => url.StartsWith(app.BaseUrl + "/incidents", StringComparison.Ordinal));
+        await page.WaitForInteractiveAsync();
+
+        // The demo reviewer's own account, now with the role its provider group maps to.
+        Assert.Equal("reviewer@opsconsole.local", (await page.Locator("[data-testid=signed-in-user]").TextContentAsync())?.Trim());
+        var nav = await page.Locator("[data-nav]").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-nav'))");
+        Assert.Equal(["paths", "incidents", "settings"], nav);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SsoSignIn_ExistingAccountWithAnUnverifiedAddress_RefusedNotLinked()
+    {
+        var page = await app.NewPageAsync();
+
+        await page.SignInThroughProviderAsync(app, "mallory");
+        await page.WaitForURLAsync("**/account/login?sso=unverified");
+
+        Assert.Contains("has not verified that address", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        Assert.Contains("has not verified the address (email_verified)", app.AppLog);
         await page.Context.CloseAsync();
     }
 

@@ -114,6 +114,7 @@ app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], async 
     var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
     identity.SetClaim(Claims.Subject, user.Subject)
         .SetClaim(Claims.Email, user.Email)
+        .SetClaim(Claims.EmailVerified, user.EmailVerified)
         .SetClaim(Claims.Name, user.DisplayName)
         .SetClaims("groups", [.. user.Groups]);
     identity.SetScopes(request.GetScopes());
@@ -139,7 +140,7 @@ static string LoginForm(string returnUrl, string? error) => $"""
     </body></html>
     """;
 
-internal sealed record TestUser(string UserName, string Subject, string Email, string DisplayName, IReadOnlyList<string> Groups)
+internal sealed record TestUser(string UserName, string Subject, string Email, string DisplayName, IReadOnlyList<string> Groups, bool EmailVerified = true)
 {
     public const string Password = "idp-password";
 
@@ -150,6 +151,9 @@ internal sealed record TestUser(string UserName, string Subject, string Email, s
         new TestUser("olga", "sub-olga", "olga@contoso.test", "Olga Owner", ["ops-owners"]),
         new TestUser("nina", "sub-nina", "nina@contoso.test", "Nina Nogroup", ["staff"]),
         new TestUser("eve", "sub-eve", "eve@elsewhere.test", "Eve Elsewhere", ["ops-oncall"]),
+        // Addresses of accounts the console already has: one the provider verified, one it did not.
+        new TestUser("rita", "sub-rita", "reviewer@opsconsole.local", "Rita from Contoso", ["ops-oncall"]),
+        new TestUser("mallory", "sub-mallory", "owner@opsconsole.local", "Mallory", ["ops-owners"], EmailVerified: false),
     }.ToDictionary(u => u.UserName);
 }
 

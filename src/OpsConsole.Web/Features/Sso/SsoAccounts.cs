@@ -6,7 +6,8 @@ using OpsConsole.Web.Features.Audit;
 namespace OpsConsole.Web.Features.Sso;
 
 /// <summary>Who the identity provider says signed in: the claims the console uses, read once from the validated id_token.</summary>
-public sealed record SsoIdentity(string Subject, string Email, string DisplayName, IReadOnlyList<string> Groups)
+/// <param name="EmailVerified">The provider's <c>email_verified</c> claim is true.</param>
+public sealed record SsoIdentity(string Subject, string Email, string DisplayName, IReadOnlyList<string> Groups, bool EmailVerified = false)
 {
     /// <returns>Null when the provider sent no subject or no e-mail address.</returns>
     public static SsoIdentity? From(ClaimsPrincipal principal, string groupsClaim)
@@ -19,7 +20,9 @@ public sealed record SsoIdentity(string Subject, string Email, string DisplayNam
         }
         var name = principal.FindFirstValue("name") ?? principal.FindFirstValue(ClaimTypes.Name) ?? email;
         var groups = principal.FindAll(groupsClaim).Select(c => c.Value).Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-        return new SsoIdentity(subject, email, name.Trim(), groups);
+        // A JSON true arrives as the claim value "true"; a string "true" some providers send reads the same.
+        var verified = string.Equals(principal.FindFirstValue("email_verified"), "true", StringComparison.OrdinalIgnoreCase);
+        return new SsoIdentity(subject, email, name.Trim(), groups, verified);
     }
 }
 
@@ -35,6 +38,8 @@ public enum SsoRefusal
     Locked,
     /// <summary>The bootstrap admin, the system account, or an address already linked to another provider account.</summary>
     NotForSso,
+    /// <summary>An account with this address exists, and the provider has not verified the address: not linked.</summary>
+    EmailNotVerified,
 }
 
 /// <param name="UserId">The console account to sign in; null when refused.</param>
@@ -82,6 +87,12 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
                 log.LogWarning("Single sign-on refused for {Email} (subject {Subject}): that account is the system account or linked to another provider subject", id.Email, id.Subject);
                 return SsoProvisioning.Refused(SsoRefusal.NotForSso);
             }
+            if (!id.EmailVerified && !settings.LinkUnverifiedEmails)
+            {
+                // Whoever can set this address at the provider would otherwise become this account.
+                log.LogWarning("Single sign-on refused for {Email} (subject {Subject}): an account with that address exists and the provider has not verified the address (email_verified)", id.Email, id.Subject);
+                return SsoProvisioning.Refused(SsoRefusal.EmailNotVerified);
+            }
             user = byEmail;
         }
 
@@ -119,6 +130,10 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
             Check(await users.AddLoginAsync(user, new UserLoginInfo(SsoSettings.Scheme, id.Subject, settings.DisplayName)));
             write.Record(Actor, "user.sso-link", "user", user.Id, null, null, new { email = user.Email, subject = id.Subject });
         }
+        if (linked)
+        {
+            await SyncProfileAsync(users, write, user, id);
+        }
         var current = (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToList();
         if (!current.SequenceEqual(roles.Order(StringComparer.Ordinal)))
         {
@@ -131,6 +146,47 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
         }
         await write.CommitAsync(ct);
         return new SsoProvisioning(user.Id, SsoRefusal.None);
+    }
+
+    /// <summary>
+    /// Keeps the name and address the provider now gives this subject. A new address is taken only when
+    /// the provider has verified it (or <c>LinkUnverifiedEmails</c> is on) and no other account holds it;
+    /// otherwise the account keeps its address and the reason is logged.
+    /// </summary>
+    private async Task SyncProfileAsync(UserManager<AppUser> users, AuditedWrite write, AppUser user, SsoIdentity id)
+    {
+        var before = new { email = user.Email, displayName = user.DisplayName };
+        var changed = false;
+        if (!string.Equals(user.DisplayName, id.DisplayName, StringComparison.Ordinal))
+        {
+            user.DisplayName = id.DisplayName;
+            changed = true;
+        }
+        if (!string.Equals(user.Email, id.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            if (!id.EmailVerified && !settings.LinkUnverifiedEmails)
+            {
+                log.LogWarning("Single sign-on kept {Email} for subject {Subject}: the provider's new address {NewEmail} is not verified", user.Email, id.Subject, id.Email);
+            }
+            else if (await users.FindByEmailAsync(id.Email) is { } holder && holder.Id != user.Id)
+            {
+                log.LogWarning("Single sign-on kept {Email} for subject {Subject}: the provider's new address {NewEmail} belongs to another account", user.Email, id.Subject, id.Email);
+            }
+            else
+            {
+                user.Email = id.Email;
+                user.UserName = id.Email;
+                user.EmailConfirmed = true;
+                changed = true;
+            }
+        }
+        if (!changed)
+        {
+            return;
+        }
+        Check(await users.UpdateAsync(user));
+        write.Record(Actor, "user.profile", "user", user.Id, null, before, new { email = user.Email, displayName = user.DisplayName, source = "sso" });
+        log.LogInformation("Single sign-on updated the profile of subject {Subject}: {Before} → {After}", id.Subject, before, new { user.Email, user.DisplayName });
     }
 
     private async Task LockAsync(UserManager<AppUser> users, AuditedWrite write, AppUser user, SsoIdentity id, CancellationToken ct)

@@ -31,6 +31,7 @@ public static class SsoFeature
         public const string NoRole = "no-role";
         public const string Locked = "locked";
         public const string NotForSso = "not-sso";
+        public const string EmailNotVerified = "unverified";
     }
 
     public static WebApplicationBuilder AddSso(this WebApplicationBuilder builder)
@@ -160,6 +161,7 @@ public static class SsoFeature
                 SsoRefusal.NoMappedGroup => Outcome.NoRole,
                 SsoRefusal.Locked => Outcome.Locked,
                 SsoRefusal.NotForSso => Outcome.NotForSso,
+                SsoRefusal.EmailNotVerified => Outcome.EmailNotVerified,
                 _ => Outcome.Failed,
             }));
         }

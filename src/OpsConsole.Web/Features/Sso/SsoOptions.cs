@@ -24,6 +24,13 @@ public sealed class SsoOptions
     public List<string> AllowedEmailDomains { get; set; } = [];
     public bool DisableLocalPasswords { get; set; }
     public bool RequireHttpsMetadata { get; set; } = true;
+    /// <summary>
+    /// Link an existing console account by an e-mail address the provider has not marked verified
+    /// (<c>email_verified</c>). Off: such a sign-in is refused, as anyone able to set that address at the
+    /// provider would otherwise take the account over. Turn on only for a provider that never sends the
+    /// claim and whose addresses its users cannot choose.
+    /// </summary>
+    public bool LinkUnverifiedEmails { get; set; }
 }
 
 /// <summary>The checked SSO settings the console runs with. <see cref="Enabled"/> false means the rest is unset.</summary>
@@ -39,7 +46,8 @@ public sealed record SsoSettings(
     IReadOnlyList<string> AllowedEmailDomains,
     bool DisableLocalPasswords,
     bool RequireHttpsMetadata,
-    string? BootstrapAdminEmail)
+    string? BootstrapAdminEmail,
+    bool LinkUnverifiedEmails = false)
 {
     /// <summary>The authentication scheme; also the login provider name in AspNetUserLogins.</summary>
     public const string Scheme = "oidc";
@@ -137,7 +145,7 @@ public sealed record SsoSettings(
         }
         var displayName = string.IsNullOrWhiteSpace(o.DisplayName) ? "single sign-on" : o.DisplayName.Trim();
         return new SsoSettings(true, displayName, authority, o.ClientId.Trim(), secret, scopes, o.GroupsClaim.Trim(), map, domains,
-            o.DisableLocalPasswords, o.RequireHttpsMetadata, bootstrapAdmin);
+            o.DisableLocalPasswords, o.RequireHttpsMetadata, bootstrapAdmin, o.LinkUnverifiedEmails);
     }
 
     /// <summary>The issuer the provider's tokens must carry: the authority itself, as OpenID Connect Discovery requires.</summary>

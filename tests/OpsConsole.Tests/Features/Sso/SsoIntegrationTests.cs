@@ -162,6 +162,87 @@ public sealed class SsoIntegrationTests : IAsyncLifetime
         Assert.Empty(logins);
     }
 
+    [Fact]
+    public async Task ProvisionAsync_ExistingAccountUnverifiedEmail_RefusedNotLinkedAndLogged()
+    {
+        // Anyone able to set this address at the provider would otherwise become the owner.
+        var result = await Accounts.ProvisionAsync(new SsoIdentity("sub-mallory", TestUsers.Owner, "Mallory", ["ops-owners"], EmailVerified: false), Ct);
+
+        Assert.Equal((SsoRefusal.EmailNotVerified, (string?)null), (result.Refusal, result.UserId));
+        var (user, roles, logins) = await UserAsync(TestUsers.Owner);
+        Assert.Empty(logins);
+        Assert.NotEqual("Mallory", user!.DisplayName);
+        Assert.DoesNotContain("user.sso-link", await AuditActionsAsync(user.Id));
+        Assert.True(_factory.Logged(LogLevel.Warning, "has not verified the address"));
+    }
+
+    [Fact]
+    public async Task ProvisionAsync_ExistingAccountVerifiedEmail_LinkedOnceWithTheMappedRoles()
+    {
+        var (before, beforeRoles, _) = await UserAsync(TestUsers.Reviewer);
+
+        var first = await Accounts.ProvisionAsync(new SsoIdentity("sub-rita", TestUsers.Reviewer, "Rita R.", ["ops-oncall"], EmailVerified: true), Ct);
+        var second = await Accounts.ProvisionAsync(new SsoIdentity("sub-rita", TestUsers.Reviewer, "Rita R.", ["ops-oncall"], EmailVerified: true), Ct);
+        // The same address from another subject: the account is taken.
+        var other = await Accounts.ProvisionAsync(new SsoIdentity("sub-someone-else", TestUsers.Reviewer, "X", ["ops-oncall"], EmailVerified: true), Ct);
+
+        Assert.Equal((SsoRefusal.None, before!.Id), (first.Refusal, first.UserId));
+        Assert.Equal((SsoRefusal.None, before.Id), (second.Refusal, second.UserId));
+        Assert.Equal(SsoRefusal.NotForSso, other.Refusal);
+        Assert.Contains(AppRoles.Reviewer, beforeRoles);
+        var (_, roles, logins) = await UserAsync(TestUsers.Reviewer);
+        Assert.Equal([AppRoles.OnCall], roles);
+        Assert.Equal("sub-rita", logins.Single().ProviderKey);
+        Assert.Single(await AuditActionsAsync(before.Id), a => a == "user.sso-link");
+    }
+
+    [Fact]
+    public async Task ProvisionAsync_LinkUnverifiedEmailsOn_ExistingAccountLinked()
+    {
+        var settings = _factory.Services.GetRequiredService<SsoSettings>() with { LinkUnverifiedEmails = true };
+        var accounts = ActivatorUtilities.CreateInstance<SsoAccounts>(_factory.Services, settings);
+
+        var result = await accounts.ProvisionAsync(new SsoIdentity("sub-oscar", TestUsers.OnCall, "Oscar", ["ops-oncall"], EmailVerified: false), Ct);
+
+        var (user, _, logins) = await UserAsync(TestUsers.OnCall);
+        Assert.Equal((SsoRefusal.None, user!.Id), (result.Refusal, result.UserId));
+        Assert.Equal("sub-oscar", logins.Single().ProviderKey);
+    }
+
+    [Fact]
+    public async Task ProvisionAsync_ProviderChangesNameAndAddress_ProfileFollowsWhenVerifiedAndFree()
+    {
+        await Accounts.ProvisionAsync(new SsoIdentity("sub-paul", "paul@contoso.test", "Paul", ["ops-oncall"], EmailVerified: true), Ct);
+
+        // New name, address not verified: the name follows, the address stays.
+        await Accounts.ProvisionAsync(new SsoIdentity("sub-paul", "paul.new@contoso.test", "Paul Pan", ["ops-oncall"], EmailVerified: false), Ct);
+        var (kept, _, _) = await UserAsync("paul@contoso.test");
+        Assert.Equal("Paul Pan", kept!.DisplayName);
+        Assert.True(_factory.Logged(LogLevel.Warning, "is not verified"));
+
+        // An address another account holds: kept, logged.
+        await Accounts.ProvisionAsync(new SsoIdentity("sub-paul", TestUsers.Viewer, "Paul Pan", ["ops-oncall"], EmailVerified: true), Ct);
+        Assert.NotNull((await UserAsync("paul@contoso.test")).User);
+        Assert.True(_factory.Logged(LogLevel.Warning, "belongs to another account"));
+
+        // Verified and free: the account takes it, and signs in under it (user name too).
+        var moved = await Accounts.ProvisionAsync(new SsoIdentity("sub-paul", "paul.new@contoso.test", "Paul Pan", ["ops-oncall"], EmailVerified: true), Ct);
+        var (user, _, _) = await UserAsync("paul.new@contoso.test");
+        Assert.Equal((kept.Id, kept.Id), (moved.UserId, user!.Id));
+        Assert.Equal("paul.new@contoso.test", user.UserName);
+        Assert.Null((await UserAsync("paul@contoso.test")).User);
+        Assert.Equal(["user.create", "user.profile", "user.profile"], await AuditActionsAsync(user.Id));
+    }
+
+    [Fact]
+    public async Task CompletePage_UnverifiedOutcome_ShowsItsMessage()
+    {
+        using var client = SignIn.Anonymous(_factory);
+        var html = await client.GetStringAsync("/account/login?sso=unverified", Ct);
+
+        Assert.Contains("has not verified that address, so it was not linked", System.Net.WebUtility.HtmlDecode(html));
+    }
+
     [Theory]
     [InlineData("/signin-oidc?code=abc&state=forged-state")]
     [InlineData("/signin-oidc?code=abc")]

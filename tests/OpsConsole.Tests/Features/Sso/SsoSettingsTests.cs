@@ -111,6 +111,13 @@ public sealed class SsoSettingsTests
     }
 
     [Fact]
+    public void From_LinkUnverifiedEmails_OffUnlessSet()
+    {
+        Assert.False(Read(ValidWith()).LinkUnverifiedEmails);
+        Assert.True(Read(ValidWith(("LinkUnverifiedEmails", "true"))).LinkUnverifiedEmails);
+    }
+
+    [Fact]
     public void MayUsePassword_LocalPasswordsOff_OnlyTheBootstrapAdmin()
     {
         var config = ValidWith(("DisableLocalPasswords", "true"));
