@@ -106,6 +106,32 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sweep_TwoInstancesTogether_RecordTheRevocationOnce()
+    {
+        var old = await CreateAsync(TestUsers.Owner);
+        var rotated = await Keys.RotateAsync(old.Key.Id, 1, await Principals.ForAsync(_factory, TestUsers.Owner), Ct);
+        Assert.True(rotated.Succeeded);
+        var other = new FakeClockFactory(_factory.DatabasePath);
+        try
+        {
+            _factory.Clock.Advance(TimeSpan.FromHours(2));
+            other.Clock.SetUtcNow(_factory.Clock.GetUtcNow());
+            var otherKeys = other.Services.GetRequiredService<ApiKeyService>();
+            // Both find the key due; the second to hold the audit chain's lock finds it revoked already.
+            var results = await Task.WhenAll(Keys.SweepAsync(Ct), otherKeys.SweepAsync(Ct));
+
+            Assert.Equal(1, results.Sum(r => r.Revoked));
+            var actions = await Db.QueryAsync(_factory, db => db.AuditEntries.Where(e => e.TargetType == "apikey" && e.TargetId == old.Key.Id.ToString())
+                .Select(e => e.Action).ToListAsync(Ct));
+            Assert.Single(actions, a => a == "apikey.revoke");
+        }
+        finally
+        {
+            await other.DisposeAsync(keepDatabase: true);
+        }
+    }
+
+    [Fact]
     public async Task Rotate_ZeroGrace_OldKeyRevokedAtOnce()
     {
         var old = await CreateAsync(TestUsers.Admin);
