@@ -117,7 +117,8 @@ public static class OfrepApi
     {
         var decision = Rollout.Decide(path, unit);
         return new OfrepEvaluation(path.Slug, decision.Enabled, OfrepReasons.Of(path, decision), decision.Variant,
-            new OfrepMetadata(decision.Release, decision.ConfigVersion, decision.Reason));
+            new OfrepMetadata(decision.Release, decision.ConfigVersion, decision.Reason,
+                decision.Shadow ? true : null, decision.Shadow ? decision.ShadowRelease : null));
     }
 
     private static IResult Failure(int status, string? key, string errorCode, string details) =>
@@ -281,9 +282,11 @@ public sealed record OfrepEvaluation(string Key, bool Value, string Reason, stri
 
 /// <summary>
 /// The flag metadata: the release the unit runs (absent while off or before the first release),
-/// the path's config version, and our own decision reason.
+/// the path's config version, and our own decision reason. For a unit in the candidate's shadow
+/// sample, <c>shadow: true</c> and the candidate's release id: run it too, send its output as an
+/// event with <c>shadowOf</c>, never show it (both absent otherwise, as OFREP metadata is never null).
 /// </summary>
-public sealed record OfrepMetadata(string? Release, long ConfigVersion, string DecisionReason);
+public sealed record OfrepMetadata(string? Release, long ConfigVersion, string DecisionReason, bool? Shadow = null, string? ShadowRelease = null);
 
 /// <summary>An evaluation failure: with the flag key for one flag; without it when a bulk request fails as a whole.</summary>
 public sealed record OfrepFailure(string? Key, string ErrorCode, string ErrorDetails);

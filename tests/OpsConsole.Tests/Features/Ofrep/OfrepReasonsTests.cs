@@ -43,6 +43,36 @@ public sealed class OfrepReasonsTests
     }
 
     [Fact]
+    public void Evaluate_CandidateInShadow_MetadataNamesTheShadowReleaseForSampledUnitsOnly()
+    {
+        var path = new PathConfig("p", false, 100, 3, "rules") { Stable = Stable, Candidate = Candidate, ShadowShare = 300 };
+        var units = Enumerable.Range(0, 2000).Select(i => "user-" + i).ToList();
+
+        var answers = units.Select(u => (Unit: u, Answer: OfrepApi.Evaluate(path, u))).ToList();
+
+        var sampled = answers.Where(a => a.Answer.Metadata.Shadow == true).ToList();
+        // The same units the decision API and the client library shadow, and each still runs stable.
+        Assert.Equal(units.Where(u => Rollout.IsShadowed(path, u)), sampled.Select(a => a.Unit));
+        Assert.InRange(sampled.Count, 540, 660);
+        Assert.All(sampled, a => Assert.Equal(new OfrepMetadata("s", 3, "in_rollout", true, "c"), a.Answer.Metadata));
+        Assert.All(answers.Except(sampled), a => Assert.Equal(new OfrepMetadata("s", 3, "in_rollout"), a.Answer.Metadata));
+
+        // Off for the unit: nothing runs, so nothing runs in shadow either.
+        var killed = path with { KillSwitch = true };
+        Assert.All(units.Take(200), u => Assert.Null(OfrepApi.Evaluate(killed, u).Metadata.Shadow));
+    }
+
+    [Fact]
+    public void Metadata_Json_ShadowFieldsOnlyWhenSet()
+    {
+        var plain = System.Text.Json.JsonSerializer.Serialize(new OfrepMetadata("s", 3, "in_rollout"), OfrepJson.Default.OfrepMetadata);
+        var shadow = System.Text.Json.JsonSerializer.Serialize(new OfrepMetadata("s", 3, "in_rollout", true, "c"), OfrepJson.Default.OfrepMetadata);
+
+        Assert.Equal("""{"release":"s","configVersion":3,"decisionReason":"in_rollout"}""", plain);
+        Assert.Equal("""{"release":"s","configVersion":3,"decisionReason":"in_rollout","shadow":true,"shadowRelease":"c"}""", shadow);
+    }
+
+    [Fact]
     public void ETagOf_DiffersByVersionAndUnit_StableOtherwise()
     {
         Assert.Equal(OfrepApi.ETagOf("v1", "u"), OfrepApi.ETagOf("v1", "u"));

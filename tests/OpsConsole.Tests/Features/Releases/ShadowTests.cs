@@ -103,6 +103,13 @@ public sealed class ShadowTests : IntegrationTest
             Assert.Equal((mine.Enabled, mine.Variant, mine.Release, mine.Shadow, mine.ShadowRelease),
                 (api.GetProperty("enabled").GetBoolean(), api.GetProperty("variant").GetString(), api.GetProperty("release").GetString(), apiShadow,
                  api.TryGetProperty("shadowRelease", out var r) ? r.GetString() : null));
+            // OFREP says the same in its flag metadata (absent for a unit outside the sample).
+            using (var ofrep = await ci.PostAsync($"/ofrep/v1/evaluate/flags/{Slug}", Body($$$"""{"context":{"targetingKey":"{{{unit}}}"}}"""), Ct))
+            {
+                var metadata = (await ofrep.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("metadata");
+                Assert.Equal((apiShadow, apiShadow ? candidate : null),
+                    (metadata.TryGetProperty("shadow", out var os) && os.GetBoolean(), metadata.TryGetProperty("shadowRelease", out var or) ? or.GetString() : null));
+            }
             Assert.Equal("stable", mine.Variant); // no unit gets the candidate in shadow
             Assert.Equal(Rollout.ShadowBucket(Slug, unit) <= 500, mine.Shadow);
             if (mine.Shadow)
