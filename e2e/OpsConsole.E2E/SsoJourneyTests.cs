@@ -155,19 +155,25 @@ public static class SsoPageExtensions
 
 public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
 {
+    /// <summary>Back at the incidents page, signed in as <paramref name="email"/>, with exactly the OnCall navigation.</summary>
+    private async Task AtIncidentsAsOnCallAsync(IPage page, string email)
+    {
+        await page.WaitForURLAsync(url => url.StartsWith(app.BaseUrl + "/incidents", StringComparison.Ordinal));
+        await page.WaitForInteractiveAsync();
+        Assert.Equal(email, (await page.Locator("[data-testid=signed-in-user]").TextContentAsync())?.Trim());
+        var nav = await page.Locator("[data-nav]").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-nav'))");
+        // Exactly what the demo's on-call user sees (SignInJourneyTests): the OnCall role and nothing more.
+        Assert.Equal(["paths", "incidents", "settings"], nav);
+    }
+
     [Fact]
     public async Task SsoSignIn_OnCallGroup_LandsSignedInWithTheOnCallNavigation()
     {
         var page = await app.NewPageAsync();
 
         await page.SignInThroughProviderAsync(app, "alice", "/incidents");
-        await page.WaitForURLAsync(url => url.StartsWith(app.BaseUrl + "/incidents", StringComparison.Ordinal));
-        await page.WaitForInteractiveAsync();
 
-        Assert.Equal("alice@contoso.test", (await page.Locator("[data-testid=signed-in-user]").TextContentAsync())?.Trim());
-        var nav = await page.Locator("[data-nav]").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-nav'))");
-        // Exactly what the demo's on-call user sees (SignInJourneyTests): the OnCall role and nothing more.
-        Assert.Equal(["paths", "incidents", "settings"], nav);
+        await AtIncidentsAsOnCallAsync(page, "alice@contoso.test");
         await page.GotoAsync("/admin/users");
         Assert.Contains("/account/access-denied", page.Url);
         Assert.Contains("alice@contoso.test signed in by single sign-on", app.AppLog);
@@ -251,13 +257,9 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
         var page = await app.NewPageAsync();
 
         await page.SignInThroughProviderAsync(app, "rita", "/incidents");
-        await page.WaitForURLAsync(url => url.StartsWith(app.BaseUrl + "/incidents", StringComparison.Ordinal));
-        await page.WaitForInteractiveAsync();
 
         // The demo reviewer's own account, now with the role its provider group maps to.
-        Assert.Equal("reviewer@opsconsole.local", (await page.Locator("[data-testid=signed-in-user]").TextContentAsync())?.Trim());
-        var nav = await page.Locator("[data-nav]").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-nav'))");
-        Assert.Equal(["paths", "incidents", "settings"], nav);
+        await AtIncidentsAsOnCallAsync(page, "reviewer@opsconsole.local");
         await page.Context.CloseAsync();
     }
 
