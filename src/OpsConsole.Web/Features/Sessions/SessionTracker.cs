@@ -1,3 +1,4 @@
+using OpsConsole.Web.Infrastructure;
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -45,7 +46,7 @@ public sealed class SessionTracker(IDbContextFactory<AppDbContext> dbFactory, Ti
             CreatedAt = now,
             LastSeenAt = now,
             IpAddress = Cut(http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : "unknown", UserSession.MaxIpLength),
-            UserAgent = Cut(Sanitize(http.Request.Headers.UserAgent.ToString()), UserSession.MaxUserAgentLength),
+            UserAgent = PrintableText.Clean(http.Request.Headers.UserAgent.ToString(), UserSession.MaxUserAgentLength),
             Method = method,
         };
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -152,23 +153,4 @@ public sealed class SessionTracker(IDbContextFactory<AppDbContext> dbFactory, Ti
     }
 
     private static string Cut(string s, int max) => s.Length > max ? s[..max] : s;
-
-    /// <summary>A header is shown back to people: keep printable characters only, never a lone surrogate.</summary>
-    private static string Sanitize(string s)
-    {
-        var chars = new System.Text.StringBuilder(Math.Min(s.Length, UserSession.MaxUserAgentLength));
-        for (var i = 0; i < s.Length && chars.Length < UserSession.MaxUserAgentLength; i++)
-        {
-            var c = s[i];
-            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-            {
-                chars.Append(c).Append(s[++i]);
-            }
-            else if (!char.IsControl(c) && !char.IsSurrogate(c))
-            {
-                chars.Append(c);
-            }
-        }
-        return chars.ToString();
-    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using OpsConsole.Web.Data;
+using OpsConsole.Web.Infrastructure;
 using OpsConsole.Web.Features.Audit;
 
 namespace OpsConsole.Web.Features.Sso;
@@ -9,20 +10,28 @@ namespace OpsConsole.Web.Features.Sso;
 /// <param name="EmailVerified">The provider's <c>email_verified</c> claim is true.</param>
 public sealed record SsoIdentity(string Subject, string Email, string DisplayName, IReadOnlyList<string> Groups, bool EmailVerified = false)
 {
+    /// <summary>Identity's e-mail column.</summary>
+    public const int MaxEmailLength = 256;
+
+    /// <summary>The users table's display-name column.</summary>
+    public const int MaxDisplayNameLength = 200;
+
     /// <returns>Null when the provider sent no subject or no e-mail address.</returns>
     public static SsoIdentity? From(ClaimsPrincipal principal, string groupsClaim)
     {
         var subject = principal.FindFirstValue("sub") ?? principal.FindFirstValue(ClaimTypes.NameIdentifier);
         var email = (principal.FindFirstValue("email") ?? principal.FindFirstValue(ClaimTypes.Email))?.Trim();
-        if (string.IsNullOrEmpty(subject) || string.IsNullOrEmpty(email))
+        // An address longer than Identity's column, or one with control characters, cannot be an account's.
+        if (string.IsNullOrEmpty(subject) || string.IsNullOrEmpty(email) || email.Length > MaxEmailLength || email.Any(char.IsControl))
         {
             return null;
         }
-        var name = principal.FindFirstValue("name") ?? principal.FindFirstValue(ClaimTypes.Name) ?? email;
+        // The name is shown and stored as given, so it is cleaned and cut to the column (200); nothing left: the address.
+        var name = PrintableText.Clean(principal.FindFirstValue("name") ?? principal.FindFirstValue(ClaimTypes.Name), MaxDisplayNameLength) is { Length: > 0 } n ? n : email;
         var groups = principal.FindAll(groupsClaim).Select(c => c.Value).Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         // A JSON true arrives as the claim value "true"; a string "true" some providers send reads the same.
         var verified = string.Equals(principal.FindFirstValue("email_verified"), "true", StringComparison.OrdinalIgnoreCase);
-        return new SsoIdentity(subject, email, name.Trim(), groups, verified);
+        return new SsoIdentity(subject, email, name, groups, verified);
     }
 }
 

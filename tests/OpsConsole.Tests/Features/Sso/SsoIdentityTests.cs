@@ -57,4 +57,23 @@ public sealed class SsoIdentityTests
         }
         Assert.Null(SsoIdentity.From(Principal([.. claims]), "groups"));
     }
+
+    [Fact]
+    public void From_HostileName_CleanedAndCutToTheColumn_EmptyFallsBackToTheAddress()
+    {
+        var huge = SsoIdentity.From(Principal(("sub", "s1"), ("email", "a@contoso.test"), ("name", "Eve\u0000\u202e" + new string('x', 5000) + "\ud800")), "groups")!;
+        var blank = SsoIdentity.From(Principal(("sub", "s1"), ("email", "a@contoso.test"), ("name", "\u0001\u0002  ")), "groups")!;
+
+        Assert.True(huge.DisplayName.Length <= SsoIdentity.MaxDisplayNameLength);
+        Assert.StartsWith("Eve", huge.DisplayName);
+        Assert.DoesNotContain('\u0000', huge.DisplayName);
+        Assert.Equal("a@contoso.test", blank.DisplayName);
+    }
+
+    [Fact]
+    public void From_AddressTooLongOrWithControls_Null()
+    {
+        Assert.Null(SsoIdentity.From(Principal(("sub", "s1"), ("email", new string('a', 300) + "@contoso.test")), "groups"));
+        Assert.Null(SsoIdentity.From(Principal(("sub", "s1"), ("email", "a\u0000b@contoso.test")), "groups"));
+    }
 }

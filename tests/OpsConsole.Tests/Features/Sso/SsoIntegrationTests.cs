@@ -235,6 +235,23 @@ public sealed class SsoIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProvisionAsync_HostileNameFromTheProvider_StoredCleanedOnCreateAndOnSync()
+    {
+        static System.Security.Claims.ClaimsPrincipal Token(string name) => new(new System.Security.Claims.ClaimsIdentity(
+            [new("sub", "sub-hostile"), new("email", "hostile@contoso.test"), new("email_verified", "true"), new("name", name), new("groups", "ops-oncall")], "test"));
+        var first = SsoIdentity.From(Token("H\u0000" + new string('x', 5000)), "groups")!;
+        var again = SsoIdentity.From(Token("\u202eRenamed\ud800 " + new string('y', 300)), "groups")!;
+
+        Assert.Equal(SsoRefusal.None, (await Accounts.ProvisionAsync(first, Ct)).Refusal);
+        Assert.Equal(SsoRefusal.None, (await Accounts.ProvisionAsync(again, Ct)).Refusal);
+
+        var (user, _, _) = await UserAsync("hostile@contoso.test");
+        Assert.Equal(again.DisplayName, user!.DisplayName);
+        Assert.True(user.DisplayName.Length <= 200);
+        Assert.StartsWith("Renamed ", user.DisplayName);
+    }
+
+    [Fact]
     public async Task CompletePage_UnverifiedOutcome_ShowsItsMessage()
     {
         using var client = SignIn.Anonymous(_factory);
