@@ -69,12 +69,12 @@ public sealed class GoldenSetJourneyTests(AppFixture app) : IClassFixture<AppFix
         var reviewer = await app.NewPageAsync();
         await reviewer.SignedInAsync("reviewer@opsconsole.local", $"/review?path={Slug}");
         await reviewer.Locator("[data-testid=queue-keys]").WaitForAsync();
-        await reviewer.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
+        await reviewer.FocusedAsync("[data-testid=queue-keys]");
         for (var i = 0; i < 3; i++)
         {
             await reviewer.Keyboard.PressAsync("n");
             await reviewer.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
-            await reviewer.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+            await reviewer.FocusedAsync("[data-testid=review-keys]");
             await reviewer.Keyboard.PressAsync("a");
             await reviewer.Locator("[data-testid=review-state]", new() { HasTextString = "approved by reviewer@opsconsole.local" }).WaitForAsync();
         }

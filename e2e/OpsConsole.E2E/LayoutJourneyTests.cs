@@ -306,7 +306,7 @@ public sealed class LayoutJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await setup.OpenAsync("/review?path=invoice-field-extraction");
         await setup.Locator("[data-testid=queue-row]", new() { HasTextString = eventId }).ClickAsync();
         await setup.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
-        await setup.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        await setup.FocusedAsync("[data-testid=review-keys]");
         await setup.Keyboard.PressAsync("a");
         await setup.Locator("[data-testid=review-message]", new() { HasTextString = "Approved." }).WaitForAsync();
         await CreateKeysAsync(setup);

@@ -147,6 +147,36 @@ public static class PageExtensions
     }
 
     /// <summary>
+    /// Waits until the keyboard focus is on the element matching <paramref name="selector"/>. When it does not
+    /// get there, the failure says where the focus is instead (and what the page shows, in a screenshot named
+    /// after the test's step), so a run that fails once on a loaded machine can be read afterwards.
+    /// </summary>
+    public static async Task FocusedAsync(this IPage page, string selector, float timeoutMs = 15_000)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync("s => !!document.activeElement && document.activeElement.matches(s)", selector,
+                new() { Timeout = timeoutMs });
+        }
+        catch (TimeoutException)
+        {
+            var where = await page.EvaluateAsync<string>(
+                """
+                () => {
+                  const a = document.activeElement;
+                  if (!a) return 'nothing';
+                  const d = a.dataset?.testid ? ` data-testid="${a.dataset.testid}"` : '';
+                  const c = typeof a.className === 'string' && a.className ? ` class="${a.className.slice(0, 80)}"` : '';
+                  return `<${a.tagName.toLowerCase()}${a.id ? ` id="${a.id}"` : ''}${d}${c}> in a document that ${document.hasFocus() ? 'has' : 'does not have'} the focus`;
+                }
+                """);
+            var shot = Path.Combine(AppFixture.ArtifactsDir, $"FAILED-focus-{DateTime.UtcNow:HHmmssfff}.png");
+            await page.ScreenshotAsync(new() { Path = shot });
+            throw new TimeoutException($"The focus did not reach {selector} within {timeoutMs / 1000:0.#} s; it is on {where} (screenshot {Path.GetFileName(shot)}).");
+        }
+    }
+
+    /// <summary>
     /// Presses a key inside the dialog just opened, once the dialog holds the focus: a MudDialog listens for
     /// Escape within itself, and the focus moves there a moment after it is drawn (tens of milliseconds, more
     /// on a loaded machine). A key pressed before that reaches the page behind, as it would for a person.

@@ -19,7 +19,7 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await summary.WaitForAsync();
         Assert.StartsWith("2 problems", (await summary.TextContentAsync())?.Trim());
         // The cursor is in the first invalid field, and that field is on screen (not under the app bar).
-        await owner.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'slo-quality'");
+        await owner.FocusedAsync("#slo-quality");
         var box = await owner.Locator("#slo-quality").BoundingBoxAsync();
         Assert.NotNull(box);
         Assert.True(box.Y > 64 && box.Y + box.Height < height, $"the focused field is at y={box.Y} of a {height} px viewport");
@@ -28,7 +28,7 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         // "Go to the first problem" brings it back after the person scrolled away.
         await owner.Locator("#gate-min-quality").FocusAsync();
         await owner.ClickAsync("[data-testid=go-to-problem]");
-        await owner.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'slo-quality'");
+        await owner.FocusedAsync("#slo-quality");
         await owner.Context.CloseAsync();
     }
 
@@ -133,7 +133,7 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await page.Locator("#key-name").WaitForAsync();
         await page.ClickAsync("[data-testid=create-key]");
         // No name and no path: the name (first in the dialog) takes the focus; both problems are listed at the button.
-        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.id === 'key-name'");
+        await page.FocusedAsync("#key-name");
         var problems = page.Locator(".mud-dialog [data-testid=dialog-errors]");
         await Assertions.Expect(problems).ToContainTextAsync("Give the key a name");
         await Assertions.Expect(problems).ToContainTextAsync("Choose the paths");
@@ -143,8 +143,10 @@ public sealed class PathJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         // Named, but with no scope left: the scopes are where the person is taken next.
         await page.FillAsync("#key-name", "focus-e2e");
         await page.ClickAsync("[data-testid='scope-events:write']");
+        // As a person sees it before pressing the button: the box is unticked.
+        await Assertions.Expect(page.Locator("[data-testid='scope-events:write']")).Not.ToBeCheckedAsync();
         await page.ClickAsync("[data-testid=create-key]");
-        await page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.dataset.testid === 'key-scopes'");
+        await page.FocusedAsync("[data-testid=key-scopes]");
         await Assertions.Expect(problems).Not.ToContainTextAsync("Give the key a name");
         await Assertions.Expect(problems).ToContainTextAsync("Choose at least one scope");
         await page.SetViewportSizeAsync(390, 844);

@@ -55,14 +55,14 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.Equal(0, await b2.Locator("[data-testid=approve]").CountAsync());
 
         // A approves with the keyboard; the item leaves B's queue at once and B's view shows the decision.
-        await a.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        await a.FocusedAsync("[data-testid=review-keys]");
         await a.Keyboard.PressAsync("a");
         await a.Locator("[data-testid=review-message]", new() { HasTextString = "Approved." }).WaitForAsync();
         await Row(b, id).WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 2000 });
         await b2.Locator("[data-testid=review-state]", new() { HasTextString = "approved by reviewer@opsconsole.local" }).WaitForAsync(new() { Timeout = 2000 });
 
         // B trying to decide it hears who already did.
-        await b2.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        await b2.FocusedAsync("[data-testid=review-keys]");
         await b2.Keyboard.PressAsync("c");
         await b2.Locator("[data-testid=review-message]", new() { HasTextString = "Already approved by reviewer@opsconsole.local" }).WaitForAsync();
         await b2.ScreenshotAsync("review-item-already-decided");
@@ -82,12 +82,12 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await page.Locator("[data-testid=queue-keys]").WaitForAsync();
 
         // The page puts the keyboard focus on the list itself; wait for it rather than click.
-        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
+        await page.FocusedAsync("[data-testid=queue-keys]");
         for (var i = 0; i < 3; i++)
         {
             await page.Keyboard.PressAsync("n");
             await page.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
-            await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+            await page.FocusedAsync("[data-testid=review-keys]");
             // The last item's "Approved." does not follow the reviewer to the next one.
             Assert.Equal(0, await page.Locator("[data-testid=review-message]").CountAsync());
             var eventId = await page.Locator("h1").TextContentAsync();
@@ -109,18 +109,18 @@ public sealed class ReviewJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         await page.SignedInAsync("reviewer@opsconsole.local", "/review?path=invoice-field-extraction");
         await Row(page, id).ClickAsync();
         await page.Locator("[data-testid=review-state]", new() { HasTextString = "claimed by you" }).WaitForAsync();
-        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        await page.FocusedAsync("[data-testid=review-keys]");
 
         // ? shows the shortcuts of this view; Esc closes them and gives the keyboard back to the view.
         await page.Keyboard.PressAsync("?");
         await page.Locator("[data-testid=shortcuts]", new() { HasTextString = "Approve the output" }).WaitForAsync();
         await page.Keyboard.PressAsync("Escape");
         await page.Locator("[data-testid=shortcuts]").WaitForAsync(new() { State = WaitForSelectorState.Detached });
-        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+        await page.FocusedAsync("[data-testid=review-keys]");
         Assert.EndsWith($"/review/{page.Url.Split('/').Last()}", page.Url); // Esc closed the help, not the view
 
         await page.Keyboard.PressAsync("e");
-        await page.WaitForFunctionAsync("() => document.activeElement?.id === 'corrected-output'");
+        await page.FocusedAsync("#corrected-output");
         await page.Keyboard.PressAsync("Control+A");
         await page.Keyboard.TypeAsync("{\"supplier\":\"Acme\",\"total\":1250}");
         // The diff follows the typing: before the closing brace arrives it rightly marks "1200}" as replaced,

@@ -66,7 +66,7 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
         var page = await app.NewPageAsync(width, height);
         await page.SignedInAsync("reviewer@opsconsole.local", "/review");
         await page.Locator("[data-testid=queue-count]").WaitForAsync();
-        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
+        await page.FocusedAsync("[data-testid=queue-keys]");
         return page;
     }
 
@@ -220,7 +220,7 @@ public sealed partial class ReviewQueueJourneyTests(AppFixture app) : IClassFixt
         await page.ScreenshotAsync("review-queue-shortcuts-1280");
         await page.Keyboard.PressAsync("Escape");
         await page.Locator("[data-testid=shortcuts]").WaitForAsync(new() { State = WaitForSelectorState.Detached });
-        await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
+        await page.FocusedAsync("[data-testid=queue-keys]");
         await page.Context.CloseAsync();
     }
 

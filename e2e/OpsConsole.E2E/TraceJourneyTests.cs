@@ -75,7 +75,10 @@ public sealed class TraceJourneyTests(AppFixture app) : IClassFixture<AppFixture
         await Assertions.Expect(page.Locator("[data-testid=span-exception]")).ToContainTextAsync("503 Service Unavailable");
         await page.ScreenshotAsync("trace-tab-1280");
         // Home, then down: the retrieval span and its documents.
+        // Keys go where the focus is: still the tree after the screenshot. Each key's effect is seen before the next.
+        await Assertions.Expect(tree).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Home");
+        await Assertions.Expect(page.Locator($"[data-testid=trace-row][data-span-id='{agent}']")).ToHaveAttributeAsync("aria-selected", "true");
         await page.Keyboard.PressAsync("ArrowDown");
         await Assertions.Expect(page.Locator($"[data-testid=trace-row][data-span-id='{retrieval}']")).ToHaveAttributeAsync("aria-selected", "true");
         await Assertions.Expect(page.Locator("[data-testid=retrieval-document]")).ToContainTextAsync("Refund policy");
@@ -85,6 +88,18 @@ public sealed class TraceJourneyTests(AppFixture app) : IClassFixture<AppFixture
         await phone.SignedInAsync("oncall@opsconsole.local", href + "?tab=trace");
         await phone.Locator("[data-testid=trace-tree]").WaitForAsync();
         await phone.ScreenshotAsync("trace-tab-390");
+        // On a phone the page is taller than the window: the tree's keys move the selection, not the page
+        // (End, had the browser handled it too, would scroll to the bottom).
+        await phone.WaitForInteractiveAsync();
+        var phoneTree = phone.Locator("[data-testid=trace-tree]");
+        await phoneTree.FocusAsync();
+        Assert.True(await phone.EvaluateAsync<bool>("() => document.scrollingElement.scrollHeight > window.innerHeight + 100"), "the trace tab fits a phone's window; the scroll check would prove nothing");
+        var scrolledBefore = await phone.EvaluateAsync<double>("() => window.scrollY");
+        await phone.Keyboard.PressAsync("End");
+        await Assertions.Expect(phone.Locator($"[data-testid=trace-row][data-span-id='{tool}']")).ToHaveAttributeAsync("aria-selected", "true");
+        await phone.Keyboard.PressAsync("ArrowUp");
+        await Assertions.Expect(phone.Locator($"[data-testid=trace-row][data-span-id='{chat}']")).ToHaveAttributeAsync("aria-selected", "true");
+        Assert.Equal(scrolledBefore, await phone.EvaluateAsync<double>("() => window.scrollY"));
         var wide = await phone.EvaluateAsync<string>("""
             () => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
                 .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(' | ')

@@ -185,7 +185,7 @@ public sealed class TwoInstanceJourneyTests(TwoInstanceFixture two, ITestOutputH
         {
             var page = await two.NewPageAsync(instance);
             await page.SignedInAsync(email, $"/review?path={Support}");
-            await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'queue-keys'");
+            await page.FocusedAsync("[data-testid=queue-keys]");
             pages.Add(page);
         }
         var clock = Stopwatch.StartNew();
@@ -215,7 +215,7 @@ public sealed class TwoInstanceJourneyTests(TwoInstanceFixture two, ITestOutputH
                         await page.Keyboard.PressAsync("n");
                         await claimed.WaitForAsync();
                     }
-                    await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'review-keys'");
+                    await page.FocusedAsync("[data-testid=review-keys]");
                     await page.Keyboard.PressAsync("a");
                     // The item's state line, not the passing "Approved." message: that is what the next "n" starts from.
                     await page.Locator("[data-testid=review-state]", new() { HasTextString = $"approved by {reviewers[p].Email}" }).WaitForAsync();
