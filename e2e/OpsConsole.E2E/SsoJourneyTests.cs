@@ -273,6 +273,7 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
 
         Assert.Contains("has not verified that address", await page.Locator("[data-testid=login-error]").TextContentAsync());
         Assert.Contains("has not verified the address (email_verified)", app.AppLog);
+        await page.ScreenshotViewportAsync("signin-sso-unverified-1280");
         await page.Context.CloseAsync();
     }
 
