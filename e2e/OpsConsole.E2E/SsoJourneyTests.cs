@@ -155,6 +155,15 @@ public static class SsoPageExtensions
 
 public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
 {
+    /// <summary>Signs in at the provider as <paramref name="user"/>, is sent back to the sign-in page with the refusal's <paramref name="code"/>, and reads the message shown.</summary>
+    private async Task<(IPage Page, string? Message)> SignInRefusedAsync(string user, string code)
+    {
+        var page = await app.NewPageAsync();
+        await page.SignInThroughProviderAsync(app, user);
+        await page.WaitForURLAsync($"**/account/login?sso={code}");
+        return (page, await page.Locator("[data-testid=login-error]").TextContentAsync());
+    }
+
     /// <summary>Back at the incidents page, signed in as <paramref name="email"/>, with exactly the OnCall navigation.</summary>
     private async Task AtIncidentsAsOnCallAsync(IPage page, string email)
     {
@@ -183,24 +192,18 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
     [Fact]
     public async Task SsoSignIn_NoMappedGroup_RefusedWithAMessageOnTheSignInPage()
     {
-        var page = await app.NewPageAsync();
+        var (page, message) = await SignInRefusedAsync("nina", "no-role");
 
-        await page.SignInThroughProviderAsync(app, "nina");
-        await page.WaitForURLAsync("**/account/login?sso=no-role");
-
-        Assert.Contains("None of your groups gives access to OpsConsole", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        Assert.Contains("None of your groups gives access to OpsConsole", message);
         await page.Context.CloseAsync();
     }
 
     [Fact]
     public async Task SsoSignIn_EmailOutsideTheAllowedDomains_Refused()
     {
-        var page = await app.NewPageAsync();
+        var (page, message) = await SignInRefusedAsync("eve", "domain");
 
-        await page.SignInThroughProviderAsync(app, "eve");
-        await page.WaitForURLAsync("**/account/login?sso=domain");
-
-        Assert.Contains("not from a domain allowed", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        Assert.Contains("not from a domain allowed", message);
         await page.Context.CloseAsync();
     }
 
@@ -266,12 +269,9 @@ public sealed class SsoJourneyTests(SsoFixture app) : IClassFixture<SsoFixture>
     [Fact]
     public async Task SsoSignIn_ExistingAccountWithAnUnverifiedAddress_RefusedNotLinked()
     {
-        var page = await app.NewPageAsync();
+        var (page, message) = await SignInRefusedAsync("mallory", "unverified");
 
-        await page.SignInThroughProviderAsync(app, "mallory");
-        await page.WaitForURLAsync("**/account/login?sso=unverified");
-
-        Assert.Contains("has not verified that address", await page.Locator("[data-testid=login-error]").TextContentAsync());
+        Assert.Contains("has not verified that address", message);
         Assert.Contains("has not verified the address (email_verified)", app.AppLog);
         await page.ScreenshotViewportAsync("signin-sso-unverified-1280");
         await page.Context.CloseAsync();

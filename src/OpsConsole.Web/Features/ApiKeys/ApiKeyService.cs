@@ -360,12 +360,13 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // Most runs find nothing: the audit chain's lock is taken only when a key is due, and the keys
         // are read again under it, so two instances sweeping together record each revocation once.
-        if (!await db.ApiKeys.AnyAsync(k => k.RevokedAt == null && k.GraceUntil != null && k.GraceUntil <= now, ct))
+        var ended = db.ApiKeys.Where(k => k.RevokedAt == null && k.GraceUntil != null && k.GraceUntil <= now);
+        if (!await ended.AnyAsync(ct))
         {
             return 0;
         }
         await using var write = await audit.BeginAsync(db, ct);
-        var due = await db.ApiKeys.Where(k => k.RevokedAt == null && k.GraceUntil != null && k.GraceUntil <= now).ToListAsync(ct);
+        var due = await ended.ToListAsync(ct);
         foreach (var key in due)
         {
             var before = Snapshot(key);

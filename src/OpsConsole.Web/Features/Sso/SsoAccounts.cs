@@ -96,7 +96,7 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
                 log.LogWarning("Single sign-on refused for {Email} (subject {Subject}): that account is the system account or linked to another provider subject", id.Email, id.Subject);
                 return SsoProvisioning.Refused(SsoRefusal.NotForSso);
             }
-            if (!id.EmailVerified && !settings.LinkUnverifiedEmails)
+            if (!AddressTrusted(id))
             {
                 // Whoever can set this address at the provider would otherwise become this account.
                 log.LogWarning("Single sign-on refused for {Email} (subject {Subject}): an account with that address exists and the provider has not verified the address (email_verified)", id.Email, id.Subject);
@@ -157,6 +157,9 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
         return new SsoProvisioning(user.Id, SsoRefusal.None);
     }
 
+    /// <summary>An address may link or change an account: the provider verified it, or the setting trusts them all.</summary>
+    private bool AddressTrusted(SsoIdentity id) => id.EmailVerified || settings.LinkUnverifiedEmails;
+
     /// <summary>
     /// Keeps the name and address the provider now gives this subject. A new address is taken only when
     /// the provider has verified it (or <c>LinkUnverifiedEmails</c> is on) and no other account holds it;
@@ -173,7 +176,7 @@ public sealed class SsoAccounts(IServiceScopeFactory scopes, SsoSettings setting
         }
         if (!string.Equals(user.Email, id.Email, StringComparison.OrdinalIgnoreCase))
         {
-            if (!id.EmailVerified && !settings.LinkUnverifiedEmails)
+            if (!AddressTrusted(id))
             {
                 log.LogWarning("Single sign-on kept {Email} for subject {Subject}: the provider's new address {NewEmail} is not verified", user.Email, id.Subject, id.Email);
             }
