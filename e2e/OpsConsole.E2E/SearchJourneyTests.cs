@@ -25,9 +25,23 @@ public sealed class SearchJourneyTests(AppFixture app) : IClassFixture<AppFixtur
         var page = await app.NewPageAsync();
         await page.SignedInAsync("oncall@opsconsole.local");
 
-        await page.FillAsync("#app-search", trace);
-        await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/search?q=*");
+        var box = page.Locator("#app-search");
+        await box.FillAsync(trace);
+        // As the person sees it before pressing Enter: the trace id in the box, the cursor there.
+        await Assertions.Expect(box).ToHaveValueAsync(trace);
+        await Assertions.Expect(box).ToBeFocusedAsync();
+        await box.PressAsync("Enter");
+        try
+        {
+            await page.WaitForURLAsync("**/search?q=*");
+        }
+        catch (TimeoutException ex)
+        {
+            var state = await page.EvaluateAsync<string>(
+                "() => `box holds '${document.getElementById('app-search')?.value ?? '(no box)'}', focus on <${document.activeElement?.tagName} id='${document.activeElement?.id}'>`");
+            await page.ScreenshotViewportAsync("FAILED-search-enter");
+            throw new TimeoutException($"Enter in the search box did not open the results; at {page.Url}, {state}.", ex);
+        }
         var hit = page.Locator("[data-testid=search-events] a", new() { HasTextString = "search-journey-1" });
         await hit.WaitForAsync();
         Assert.Contains("matched on trace id", await hit.TextContentAsync());
